@@ -1,0 +1,243 @@
+/**
+ * `npm run samples`: real vmcores from Debian's own kernels, crashed for real
+ * under QEMU and captured by in-guest kdump, plus the oracle outputs of crash,
+ * drgn, makedumpfile and pahole on them. Cached in ~/.cache/tscrash/samples
+ * (TSCRASH_SAMPLES overrides); a re-run reuses what is complete and valid.
+ *
+ *   node dist/samples/build.js [--case NAME] [--force] [--verify] [--print-env CASE]
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureHostTools, ensureKernel, type KernelFiles, pruneDebs, resolveRelease } from './debian.js';
+import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
+import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
+import { log, run, StepError, sh, sha256File, shq } from './run.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  version: number;
+  case: string;
+  release: string;
+  buildId: string;
+  vmlinux: string;
+  systemMap: string;
+  files: Record<string, ManifestFile>;
+  oracle: Record<string, string>;
+  facts: Record<string, unknown>;
+}
+
+export function samplesDir(): string {
+  return process.env.TSCRASH_SAMPLES || join(homedir(), '.cache', 'tscrash', 'samples');
+}
+
+interface CaseDef {
+  name: string;
+  meta: string;
+  trigger: string;
+  mce?: McePlan;
+}
+
+/** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
+const INJECTED_MCE: McePlan = {
+  cpu: 0,
+  bank: 1,
+  status: 0xbe00000000800090n,
+  mcgStatus: 0x5n, // RIPV | MCIP
+  addr: 0x12345000n,
+  misc: 0x8cn,
+};
+
+const CASES: CaseDef[] = [
+  { name: 'sysrq', meta: 'linux-image-cloud-amd64', trigger: 'echo c > /proc/sysrq-trigger' },
+  {
+    name: 'mce',
+    meta: 'linux-image-amd64',
+    trigger: 'echo "TSCRASH: waiting for the machine check"',
+    mce: INJECTED_MCE,
+  },
+];
+
+/** Files every case has; the key is the file name in the case directory. */
+const FILE_KEYS: Record<string, string> = {
+  elf: 'vmcore.elf',
+  'kdump-c-d31': 'kdump-c-d31',
+  'flat-c-d31': 'flat-c-d31',
+  'kdump-l-d31': 'kdump-l-d31',
+  'kdump-d31': 'kdump-d31',
+  'kdump-c-d0': 'kdump-c-d0',
+  'elf-d31': 'elf-d31',
+  'reassembled-c-d31': 'reassembled-c-d31',
+  dmesg: 'dmesg',
+};
+
+function buildIdOf(vmlinux: string): string {
+  const m = /Build ID: ([0-9a-f]+)/.exec(run('readelf', ['-n', vmlinux]));
+  if (!m) throw new StepError(`no build id in ${vmlinux}`);
+  return m[1]!;
+}
+
+/** Quick check (sizes, or full sha256 with `full`): is the cached case complete? */
+export function checkManifest(path: string, full: boolean): Manifest | string {
+  if (!existsSync(path)) return 'missing';
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (e) {
+    return `unreadable manifest: ${(e as Error).message}`;
+  }
+  if (m.version !== MANIFEST_VERSION) return 'old manifest version';
+  for (const key of Object.keys(FILE_KEYS)) if (!m.files[key]) return `manifest lacks ${key}`;
+  for (const [key, f] of Object.entries(m.files)) {
+    if (!existsSync(f.path)) return `${key}: ${f.path} missing`;
+    if (statSync(f.path).size !== f.size) return `${key}: size differs`;
+    if (full && sha256File(f.path) !== f.sha256) return `${key}: sha256 differs`;
+  }
+  for (const [key, p] of Object.entries(m.oracle)) if (!existsSync(p)) return `oracle ${key} missing`;
+  if (!existsSync(m.vmlinux)) return 'vmlinux missing';
+  return m;
+}
+
+async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
+  const root = samplesDir();
+  const final = join(root, def.name);
+  const dir = `${final}.tmp`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  const plan: GuestPlan = {
+    kernel,
+    trigger: def.trigger,
+    mce: def.mce,
+    memory: '512M',
+    cpus: 2,
+    crashkernel: '192M',
+  };
+  const t0 = Date.now();
+  const { main } = buildInitramfs(work, plan);
+  const serial = await runGuest(work, plan, main);
+  unpackDisk(work, dir);
+  writeFileSync(join(dir, 'serial.log'), serial);
+  const guestSeconds = (Date.now() - t0) / 1000;
+  for (const k of ['vmcore.elf', 'kdump-c-d31', 'flat-c-d31']) {
+    if (!existsSync(join(dir, k)))
+      throw new StepError(`capture produced no ${k}\n${serial.split('\n').slice(-30).join('\n')}`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  hostDumps(dir);
+  // Oracles run against the final paths so their outputs name the files users see.
+  const oracleDir = join(dir, 'oracle');
+  mkdirSync(oracleDir);
+  const finalElf = join(final, 'vmcore.elf');
+  const oracle: Record<string, string> = {};
+  const place = (files: Record<string, string>): void => {
+    for (const [k, p] of Object.entries(files)) oracle[k] = p.replace(dir, final);
+  };
+  // crash and drgn read the core from the temporary directory; file names in
+  // their outputs (crash's DUMPFILE) are rewritten to the final location.
+  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir));
+  sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
+  place(runDrgn(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir));
+  place(runPahole(kernel.vmlinux, oracleDir));
+  const files: Record<string, ManifestFile> = {};
+  for (const [key, name] of Object.entries(FILE_KEYS)) {
+    const p = join(dir, name);
+    files[key] = { path: join(final, name), size: statSync(p).size, sha256: sha256File(p) };
+  }
+  const drgnFacts = JSON.parse(readFileSync(join(oracleDir, 'drgn-facts.json'), 'utf8')) as Record<string, unknown>;
+  const facts: Record<string, unknown> = {
+    panic: panicString(join(dir, 'dmesg')),
+    qemuAccel: qemuAccel(),
+    guestSeconds,
+    kaslrOffset: drgnFacts.kaslr_offset,
+    physBase: drgnFacts.phys_base,
+    pageOffsetBase: drgnFacts.page_offset_base,
+    ntasks: drgnFacts.ntasks,
+    memory: plan.memory,
+    cpus: plan.cpus,
+    crashkernel: plan.crashkernel,
+    elfPath: finalElf,
+  };
+  if (def.mce) {
+    const m = def.mce;
+    facts.mce = {
+      cpu: m.cpu,
+      bank: m.bank,
+      status: `0x${m.status.toString(16)}`,
+      mcgStatus: `0x${m.mcgStatus.toString(16)}`,
+      addr: `0x${m.addr.toString(16)}`,
+      misc: `0x${m.misc.toString(16)}`,
+    };
+  }
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    case: def.name,
+    release: kernel.release,
+    buildId: buildIdOf(kernel.vmlinux),
+    vmlinux: kernel.vmlinux,
+    systemMap: kernel.systemMap,
+    files,
+    oracle,
+    facts,
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(dir, final);
+  return manifest;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      case: { type: 'string', multiple: true },
+      force: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
+      'print-env': { type: 'string' },
+    },
+  });
+  const root = samplesDir();
+  if (values['print-env']) {
+    const name = values['print-env'];
+    const m = checkManifest(join(root, name, 'manifest.json'), false);
+    if (typeof m === 'string') throw new StepError(`sample ${name}: ${m} (run npm run samples)`);
+    process.stdout.write(`export TSCRASH_VMLINUX=${shq(m.vmlinux)} TSCRASH_VMCORE=${shq(m.files.elf!.path)}\n`);
+    return;
+  }
+  const wanted = values.case ?? CASES.map((c) => c.name);
+  const todo: CaseDef[] = [];
+  for (const name of wanted) {
+    const def = CASES.find((c) => c.name === name);
+    if (!def) throw new StepError(`unknown case ${name} (have ${CASES.map((c) => c.name).join(', ')})`);
+    const state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
+    if (typeof state === 'string') {
+      log(`${name}: ${state}, building`);
+      todo.push(def);
+    } else log(`${name}: ok (${state.release})`);
+  }
+  if (todo.length === 0) return;
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  ensureHostTools();
+  const releases = new Map<string, string>();
+  for (const def of CASES) releases.set(def.meta, resolveRelease(def.meta));
+  for (const def of todo) {
+    const t0 = Date.now();
+    const kernel = ensureKernel(root, releases.get(def.meta)!);
+    const m = await buildCase(def, kernel);
+    log(`${def.name}: built in ${((Date.now() - t0) / 1000).toFixed(0)} s (${m.release}, panic: ${m.facts.panic})`);
+  }
+  pruneDebs(join(root, 'debs'), [...new Set(releases.values())]);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`samples: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,178 @@
+/**
+ * Debian side of the sample builder: the host tools, and the kernel packages
+ * (resolved through the meta packages, since security updates retire old
+ * versions), extracted into the cache.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { log, run, StepError, sh, shq, which } from './run.js';
+
+/** Commands we need on the host and the Debian package providing each. */
+const HOST_TOOLS: [string, string][] = [
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['busybox', 'busybox-static'],
+  ['kexec', 'kexec-tools'],
+  ['makedumpfile', 'makedumpfile'],
+  ['crash', 'crash'],
+  ['pahole', 'dwarves'],
+  ['cpio', 'cpio'],
+  ['modinfo', 'kmod'],
+  ['readelf', 'binutils'],
+];
+
+let updated = false;
+function aptUpdate(): void {
+  if (updated) return;
+  log('apt-get update');
+  run('apt-get', ['update', '-q']);
+  updated = true;
+}
+
+export function ensureHostTools(): void {
+  const missing = new Set<string>();
+  for (const [cmd, pkg] of HOST_TOOLS) if (!which(cmd)) missing.add(pkg);
+  if (!drgnImports()) missing.add('python3-drgn');
+  // busybox must be the static build: it runs inside the guest with no libraries.
+  if (!existsSync('/bin/busybox') || !sh('ldd /bin/busybox 2>&1 || true').includes('not a dynamic')) {
+    missing.add('busybox-static');
+  }
+  if (missing.size === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new StepError(`missing Debian packages: ${[...missing].join(' ')} (run as root, or install them)`);
+  }
+  aptUpdate();
+  log(`installing ${[...missing].join(' ')}`);
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function drgnImports(): boolean {
+  try {
+    run('/usr/bin/python3', ['-c', 'import drgn'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `linux-image-cloud-amd64` → `6.1.0-56-cloud-amd64` (the current version). */
+export function resolveRelease(meta: string): string {
+  const find = (): string | undefined => {
+    const out = run('apt-cache', ['depends', meta], { allowFail: true });
+    const m = /Depends: linux-image-(\d[^\s]*)/.exec(out);
+    return m?.[1]?.replace(/-unsigned$/, '');
+  };
+  let rel = find();
+  if (!rel) {
+    aptUpdate();
+    rel = find();
+  }
+  if (!rel) throw new StepError(`cannot resolve the kernel behind ${meta} (apt-cache depends ${meta})`);
+  return rel;
+}
+
+function download(pkg: string, debs: string): string {
+  mkdirSync(debs, { recursive: true });
+  const have = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (have) return join(debs, have);
+  log(`downloading ${pkg}`);
+  let out = run('apt-get', ['download', '-q', pkg], { cwd: debs, allowFail: true });
+  let got = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (!got) {
+    aptUpdate();
+    out = run('apt-get', ['download', '-q', pkg], { cwd: debs });
+    got = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  }
+  if (!got) throw new StepError(`apt-get download ${pkg} produced no .deb\n${out}`);
+  return join(debs, got);
+}
+
+/** Remove cached debs of kernels other than the ones in use. */
+export function pruneDebs(debs: string, releases: string[]): void {
+  if (!existsSync(debs)) return;
+  for (const f of readdirSync(debs)) {
+    if (!f.startsWith('linux-image-')) continue;
+    if (!releases.some((r) => f.startsWith(`linux-image-${r}-unsigned_`) || f.startsWith(`linux-image-${r}-dbg_`))) {
+      unlinkSync(join(debs, f));
+    }
+  }
+}
+
+export interface KernelFiles {
+  release: string;
+  dir: string;
+  vmlinux: string;
+  vmlinuz: string;
+  config: string;
+  systemMap: string;
+  modulesDir: string;
+}
+
+/** Download and extract one kernel: vmlinuz, config, System.map, modules, and the debug vmlinux. */
+export function ensureKernel(cache: string, release: string): KernelFiles {
+  const dir = join(cache, 'kernels', release);
+  const files: KernelFiles = {
+    release,
+    dir,
+    vmlinux: join(dir, 'vmlinux'),
+    vmlinuz: join(dir, 'vmlinuz'),
+    config: join(dir, 'config'),
+    systemMap: join(dir, 'System.map'),
+    modulesDir: join(dir, 'modules'),
+  };
+  if (existsSync(join(dir, '.complete'))) return files;
+  const debs = join(cache, 'debs');
+  const unsigned = download(`linux-image-${release}-unsigned`, debs);
+  const dbg = download(`linux-image-${release}-dbg`, debs);
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  log(`extracting ${release}`);
+  const x = join(tmp, 'x');
+  mkdirSync(x);
+  run('dpkg-deb', ['-x', unsigned, x]);
+  sh(
+    `mv ${shq(x)}/boot/vmlinuz-* ${shq(tmp)}/vmlinuz && mv ${shq(x)}/boot/config-* ${shq(tmp)}/config && ` +
+      `mv ${shq(x)}/boot/System.map-* ${shq(tmp)}/System.map && mv ${shq(x)}/lib/modules/* ${shq(tmp)}/modules`,
+  );
+  rmSync(x, { recursive: true, force: true });
+  sh(
+    `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -C ${shq(tmp)} --wildcards '*/boot/vmlinux-*' && ` +
+      `mv ${shq(tmp)}/usr/lib/debug/boot/vmlinux-* ${shq(tmp)}/vmlinux && rm -rf ${shq(tmp)}/usr`,
+  );
+  sh(`touch ${shq(tmp)}/.complete`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return files;
+}
+
+/** CONFIG_X value from the kernel config: 'y', 'm' or undefined. */
+export function configValue(config: string, key: string): string | undefined {
+  const m = new RegExp(`^${key}=(.*)$`, 'm').exec(sh(`cat ${shq(config)}`));
+  return m?.[1];
+}
+
+/** A module and everything it depends on, deepest first, as .ko paths. */
+export function moduleClosure(modulesDir: string, names: string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const find = (name: string): string => {
+    const p = sh(
+      `find ${shq(modulesDir)} -name ${shq(`${name}.ko*`)} -o -name ${shq(`${name.replace(/_/g, '-')}.ko*`)} | head -1`,
+    ).trim();
+    if (!p) throw new StepError(`module ${name} not found under ${modulesDir}`);
+    return p;
+  };
+  const visit = (name: string): void => {
+    const key = name.replace(/-/g, '_');
+    if (seen.has(key)) return;
+    seen.add(key);
+    const path = find(name);
+    const deps = run('modinfo', ['-F', 'depends', path]).trim();
+    for (const d of deps.split(',').filter(Boolean)) visit(d);
+    out.push(path);
+  };
+  for (const n of names) visit(n);
+  return out;
+}
