@@ -1,0 +1,110 @@
+/**
+ * ELF notes as found in vmcores (PT_NOTE of an ELF core, or the note area that
+ * makedumpfile copies into a kdump-compressed file): NT_PRSTATUS per CPU with
+ * the registers at the time of the crash, the VMCOREINFO note, QEMU's notes.
+ */
+import type { Dump, DumpNote } from './dump.js';
+import { BadDataError } from './errors.js';
+
+export const NT_PRSTATUS = 1;
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/** Parse a note area (Elf64_Nhdr: namesz, descsz, type, then padded name and desc). */
+export function parseNotes(buf: Uint8Array, file: string, base: number): DumpNote[] {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const notes: DumpNote[] = [];
+  let pos = 0;
+  while (pos + 12 <= buf.length) {
+    const namesz = dv.getUint32(pos, true);
+    const descsz = dv.getUint32(pos + 4, true);
+    const type = dv.getUint32(pos + 8, true);
+    if (namesz === 0 && descsz === 0 && type === 0) break; // zero padding after the last note
+    const nameAt = pos + 12;
+    const descAt = nameAt + align4(namesz);
+    const end = descAt + align4(descsz);
+    if (descAt + descsz > buf.length || namesz > buf.length) {
+      throw new BadDataError(`note (namesz ${namesz}, descsz ${descsz}) runs past the note area`, file, base + pos);
+    }
+    let nameEnd = nameAt + namesz;
+    while (nameEnd > nameAt && buf[nameEnd - 1] === 0) nameEnd--;
+    const name = new TextDecoder('latin1').decode(buf.subarray(nameAt, nameEnd));
+    notes.push({ name, type, desc: buf.subarray(descAt, descAt + descsz), offset: base + descAt });
+    pos = Math.min(end, buf.length);
+  }
+  return notes;
+}
+
+/** The VMCOREINFO text of a note list, if present. */
+export function vmcoreinfoFromNotes(notes: readonly DumpNote[]): string | undefined {
+  const n = notes.find((x) => x.name === 'VMCOREINFO');
+  if (!n) return undefined;
+  let end = n.desc.length;
+  while (end > 0 && n.desc[end - 1] === 0) end--;
+  return new TextDecoder('latin1').decode(n.desc.subarray(0, end));
+}
+
+/** x86-64 user_regs_struct order, as in elf_prstatus.pr_reg. */
+export const X86_64_PR_REG = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'orig_rax',
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+  'ss',
+  'fs_base',
+  'gs_base',
+  'ds',
+  'es',
+  'fs',
+  'gs',
+] as const;
+
+export interface CpuRegisters {
+  /** Index of the NT_PRSTATUS note (crash's and the kernel's order: one per online CPU). */
+  index: number;
+  pid: number;
+  regs: Record<(typeof X86_64_PR_REG)[number], bigint>;
+}
+
+/**
+ * elf_prstatus on x86-64: elf_siginfo (12) + short cursig (2, padded to 16) +
+ * sigpend and sighold (2 x 8) + pid, ppid, pgrp, sid (4 x 4, at 32) + four
+ * timevals (4 x 16, at 48) + pr_reg (27 x 8, at 112) + fpvalid. Size 336.
+ */
+const PR_PID = 32;
+const PR_REG = 112;
+
+export function decodePrstatus(desc: Uint8Array, index: number, file = 'vmcore', offset = 0): CpuRegisters {
+  if (desc.length < PR_REG + X86_64_PR_REG.length * 8) {
+    throw new BadDataError(`NT_PRSTATUS of ${desc.length} bytes is too short for x86-64`, file, offset);
+  }
+  const dv = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
+  const regs = {} as Record<(typeof X86_64_PR_REG)[number], bigint>;
+  X86_64_PR_REG.forEach((r, i) => {
+    regs[r] = dv.getBigUint64(PR_REG + i * 8, true);
+  });
+  return { index, pid: dv.getInt32(PR_PID, true), regs };
+}
+
+/** The registers of every CPU the dump has an NT_PRSTATUS note for, in note order. */
+export function prstatusRegisters(dump: Pick<Dump, 'notes' | 'path'>): CpuRegisters[] {
+  return dump.notes
+    .filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE')
+    .map((n, i) => decodePrstatus(n.desc, i, dump.path, n.offset));
+}

@@ -1,0 +1,377 @@
+/**
+ * kdump-compressed dumps ("KDUMP   ", header versions 1-6, and the older
+ * "DISKDUMP"), as makedumpfile and QEMU write them. Layout (native byte order of
+ * the dumped machine; x86-64 here):
+ *   block 0                 disk_dump_header (464 bytes)
+ *   block 1..               kdump_sub_header (sub_hdr_size blocks; notes and VMCOREINFO inside)
+ *   then                    1st bitmap (page exists) and 2nd bitmap (page dumped), bitmap_blocks in all
+ *   then                    page_desc {offset i64, size u32, flags u32, page_flags u64} per dumped page
+ *   then                    page data, each page compressed only when that is smaller
+ */
+import type { Compression } from '../compress/index.js';
+import { DecompressError, decompressPage } from '../compress/index.js';
+import type { Dump, DumpInfo, DumpNote, PageState } from '../dump.js';
+import { parseNotes, vmcoreinfoFromNotes } from '../elf-notes.js';
+import { BadDataError, FaultError, type FaultReason } from '../errors.js';
+import { PageCache } from '../page-cache.js';
+import { RankedBitmap } from './bitmap.js';
+import { type ByteSource, readAt } from './source.js';
+
+export const KDUMP_SIGNATURE = 'KDUMP   ';
+export const DISKDUMP_SIGNATURE = 'DISKDUMP';
+const HEADER_SIZE = 464;
+const SUB_HEADER_SIZE = 104;
+const DESC_SIZE = 24;
+const MAX_META = 256 << 20; // notes, vmcoreinfo: refuse more
+
+export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
+export const DUMP_DH_COMPRESSED_LZO = 0x2;
+export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
+export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
+export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
+export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+
+export function isKdump(head: Uint8Array): boolean {
+  if (head.length < 8) return false;
+  const sig = String.fromCharCode(...head.subarray(0, 8));
+  return sig === KDUMP_SIGNATURE || sig === DISKDUMP_SIGNATURE;
+}
+
+function compressionOf(flags: number): Compression | undefined {
+  if (flags & DUMP_DH_COMPRESSED_ZLIB) return 'zlib';
+  if (flags & DUMP_DH_COMPRESSED_LZO) return 'lzo';
+  if (flags & DUMP_DH_COMPRESSED_SNAPPY) return 'snappy';
+  if (flags & DUMP_DH_COMPRESSED_ZSTD) return 'zstd';
+  return undefined;
+}
+
+function fixed(buf: Uint8Array, start: number, len: number): string {
+  let end = start;
+  while (end < start + len && buf[end] !== 0) end++;
+  return new TextDecoder('latin1').decode(buf.subarray(start, end));
+}
+
+export class KdumpDump implements Dump {
+  readonly path: string;
+  readonly pageSize: number;
+  readonly maxPfn: number;
+  readonly notes: DumpNote[] = [];
+  readonly vmcoreinfo: string | undefined;
+  readonly info: DumpInfo;
+  readonly headerVersion: number;
+  readonly status: number;
+  readonly physBase: bigint | undefined;
+  readonly startPfn: number;
+  readonly endPfn: number;
+  readonly present: RankedBitmap;
+  readonly dumped: RankedBitmap;
+  private readonly descStart: number;
+  private readonly startRank: number;
+  private readonly cache: PageCache;
+  /** The last block of descriptors read, to serve sequential scans. */
+  private descChunk: { first: number; data: DataView } | undefined;
+
+  constructor(
+    private readonly src: ByteSource,
+    format = 'kdump',
+  ) {
+    this.path = src.name;
+    const file = src.name;
+    const h = readAt(src, 0, HEADER_SIZE);
+    if (h.length < HEADER_SIZE)
+      throw new BadDataError(
+        `file ends inside the disk_dump_header (${h.length} of ${HEADER_SIZE} bytes)`,
+        file,
+        h.length,
+      );
+    if (!isKdump(h)) throw new BadDataError('no KDUMP or DISKDUMP signature', file, 0);
+    const dv = new DataView(h.buffer, h.byteOffset, HEADER_SIZE);
+    const signature = fixed(h, 0, 8);
+    this.headerVersion = dv.getInt32(8, true);
+    const uts = [0, 1, 2, 3, 4, 5].map((i) => fixed(h, 12 + i * 65, 65));
+    const tvSec = dv.getBigInt64(408, true);
+    const tvUsec = dv.getBigInt64(416, true);
+    this.status = dv.getUint32(424, true);
+    const blockSize = dv.getUint32(428, true);
+    const subHdrSize = dv.getUint32(432, true);
+    const bitmapBlocks = dv.getUint32(436, true);
+    let maxMapnr = dv.getUint32(440, true);
+    const nrCpus = dv.getUint32(460, true);
+    if (blockSize < 512 || blockSize > 1 << 20 || (blockSize & (blockSize - 1)) !== 0) {
+      throw new BadDataError(`block_size ${blockSize} is not a power of two between 512 and 1 MiB`, file, 428);
+    }
+    if (this.headerVersion < 0 || this.headerVersion > 64) {
+      throw new BadDataError(`header_version ${this.headerVersion} is not one this reader knows (1 to 6)`, file, 8);
+    }
+    this.pageSize = blockSize;
+    // Sub-header.
+    let dumpLevel: number | undefined;
+    let split = false;
+    let startPfn = 0;
+    let endPfn = 0;
+    const v = signature === DISKDUMP_SIGNATURE ? 0 : this.headerVersion;
+    if (v >= 1 && subHdrSize > 0) {
+      const s = readAt(src, blockSize, SUB_HEADER_SIZE);
+      if (s.length < Math.min(SUB_HEADER_SIZE, subHdrSize * blockSize)) {
+        throw new BadDataError('file ends inside the kdump_sub_header', file, blockSize + s.length);
+      }
+      const sv = new DataView(s.buffer, s.byteOffset, s.byteLength);
+      const u64 = (o: number): number => {
+        if (o + 8 > s.length) return 0;
+        const x = sv.getBigUint64(o, true);
+        if (x > BigInt(Number.MAX_SAFE_INTEGER))
+          throw new BadDataError(`sub-header field 0x${x.toString(16)} too large`, file, blockSize + o);
+        return Number(x);
+      };
+      this.physBase = sv.getBigUint64(0, true);
+      dumpLevel = sv.getInt32(8, true);
+      if (v >= 2) {
+        split = sv.getInt32(12, true) !== 0;
+        startPfn = u64(16);
+        endPfn = u64(24);
+      }
+      if (v >= 4) {
+        const off = u64(48);
+        const size = u64(56);
+        if (size > 0) {
+          const notes = this.readMeta(off, size, 'note area');
+          this.notes.push(...parseNotes(notes, file, off));
+        }
+      }
+      if (v >= 6) {
+        startPfn = u64(80) || startPfn;
+        endPfn = u64(88) || endPfn;
+        const m64 = u64(96);
+        if (m64) maxMapnr = m64;
+      }
+      if (v >= 3) {
+        const off = u64(32);
+        const size = u64(40);
+        const fromNotes = vmcoreinfoFromNotes(this.notes);
+        this.vmcoreinfo =
+          fromNotes ??
+          (size > 0
+            ? new TextDecoder('latin1').decode(this.readMeta(off, size, 'vmcoreinfo')).replace(/\0+$/, '')
+            : undefined);
+      }
+    }
+    if (!split || endPfn === 0) {
+      startPfn = 0;
+      endPfn = maxMapnr;
+    }
+    if (startPfn > endPfn || endPfn > maxMapnr) {
+      throw new BadDataError(
+        `split range [0x${startPfn.toString(16)}, 0x${endPfn.toString(16)}) outside max_mapnr 0x${maxMapnr.toString(16)}`,
+        file,
+        blockSize + 16,
+      );
+    }
+    this.startPfn = startPfn;
+    this.endPfn = endPfn;
+    this.maxPfn = maxMapnr;
+    // Bitmaps.
+    const bitmapOff = (1 + subHdrSize) * blockSize;
+    const bitmapLen = bitmapBlocks * blockSize;
+    const half = bitmapLen / 2;
+    const needBytes = Math.ceil(maxMapnr / 8);
+    if (half < needBytes) {
+      throw new BadDataError(
+        `bitmaps of ${half} bytes each cannot cover max_mapnr 0x${maxMapnr.toString(16)} (need ${needBytes})`,
+        file,
+        436,
+      );
+    }
+    if (bitmapOff + bitmapLen > src.size) {
+      throw new BadDataError(
+        `bitmaps (${bitmapLen} bytes at 0x${bitmapOff.toString(16)}) run past the end of the file (0x${src.size.toString(16)})`,
+        file,
+        bitmapOff,
+      );
+    }
+    // Read only the part of each bitmap that max_mapnr uses.
+    this.present = new RankedBitmap(readAt(src, bitmapOff, needBytes));
+    this.dumped = new RankedBitmap(readAt(src, bitmapOff + half, needBytes));
+    this.descStart = bitmapOff + bitmapLen;
+    this.startRank = this.dumped.rank(startPfn);
+    this.cache = new PageCache(this.pageSize);
+    const compression = new Set<string>();
+    if (this.status & DUMP_DH_COMPRESSED_ZLIB) compression.add('zlib');
+    if (this.status & DUMP_DH_COMPRESSED_LZO) compression.add('lzo');
+    if (this.status & DUMP_DH_COMPRESSED_SNAPPY) compression.add('snappy');
+    if (this.status & DUMP_DH_COMPRESSED_ZSTD) compression.add('zstd');
+    const dumpedCount = this.dumped.rank(endPfn) - this.startRank;
+    const presentCount = this.present.countBelow(maxMapnr);
+    this.info = {
+      format,
+      signature,
+      compression: compression.size ? [...compression] : ['none'],
+      headerVersion: this.headerVersion,
+      blockSize,
+      dumpLevel,
+      nrCpus,
+      utsname: {
+        sysname: uts[0]!,
+        nodename: uts[1]!,
+        release: uts[2]!,
+        version: uts[3]!,
+        machine: uts[4]!,
+        domainname: uts[5]!,
+      },
+      timestamp: { sec: tvSec, usec: tvUsec },
+      incomplete: (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0,
+      split: split ? { startPfn, endPfn } : undefined,
+      physBase: this.physBase,
+      maxMapnr,
+      pagesPresent: presentCount,
+      pagesDumped: dumpedCount,
+      pagesExcluded: Math.max(0, presentCount - this.dumped.total),
+      truncated: this.descStart + dumpedCount * DESC_SIZE > src.size || undefined,
+    };
+  }
+
+  private readMeta(off: number, size: number, what: string): Uint8Array {
+    if (size > MAX_META) throw new BadDataError(`${what} of ${size} bytes is too large`, this.src.name, off);
+    const b = readAt(this.src, off, size);
+    if (b.length < size)
+      throw new BadDataError(
+        `${what} (${size} bytes at 0x${off.toString(16)}) runs past the end of the file`,
+        this.src.name,
+        off,
+      );
+    return b;
+  }
+
+  private fault(pfn: number, reason: FaultReason, why: string): FaultError {
+    const a = pfn * this.pageSize;
+    return new FaultError(
+      `physical address 0x${a.toString(16)} (pfn 0x${pfn.toString(16)}): ${why} in ${this.path}`,
+      BigInt(a),
+      'physical',
+      reason,
+      undefined,
+      pfn,
+    );
+  }
+
+  pageState(pfn: number): PageState {
+    if (pfn < 0 || pfn >= this.maxPfn) return 'absent';
+    if (!this.dumped.test(pfn)) return this.present.test(pfn) ? 'excluded' : 'absent';
+    if (pfn < this.startPfn || pfn >= this.endPfn) return 'absent';
+    const d = this.descriptor(pfn);
+    if (!d) return 'truncated';
+    if (d.offset === 0 && d.size === 0) return 'incomplete';
+    if (d.offset + d.size > this.src.size) return 'truncated';
+    return 'dumped';
+  }
+
+  /** The page_desc of a dumped pfn, or undefined when the descriptor lies past the end of the file. */
+  descriptor(pfn: number): { offset: number; size: number; flags: number; pageFlags: bigint } | undefined {
+    const idx = this.dumped.rank(pfn) - this.startRank;
+    const CHUNK = 2048;
+    const first = idx - (idx % CHUNK);
+    let c = this.descChunk;
+    if (!c || c.first !== first) {
+      const raw = readAt(this.src, this.descStart + first * DESC_SIZE, CHUNK * DESC_SIZE);
+      c = { first, data: new DataView(raw.buffer, raw.byteOffset, raw.byteLength) };
+      this.descChunk = c;
+    }
+    const o = (idx - first) * DESC_SIZE;
+    if (o + DESC_SIZE > c.data.byteLength) return undefined;
+    const off = c.data.getBigInt64(o, true);
+    return {
+      offset: off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(off),
+      size: c.data.getUint32(o + 8, true),
+      flags: c.data.getUint32(o + 12, true),
+      pageFlags: c.data.getBigUint64(o + 16, true),
+    };
+  }
+
+  readPage(pfn: number): Uint8Array {
+    const hit = this.cache.get(pfn);
+    if (hit) return hit;
+    if (pfn < 0 || pfn >= this.maxPfn)
+      throw this.fault(pfn, 'not-in-dump', `beyond max_mapnr 0x${this.maxPfn.toString(16)}`);
+    if (!this.dumped.test(pfn)) {
+      if (this.present.test(pfn)) {
+        const lvl = this.info.dumpLevel;
+        throw this.fault(
+          pfn,
+          'excluded',
+          `page excluded by makedumpfile${lvl !== undefined ? ` -d ${lvl}` : ''} filtering`,
+        );
+      }
+      throw this.fault(pfn, 'not-in-dump', 'not in the dump (a hole in physical memory)');
+    }
+    if (pfn < this.startPfn || pfn >= this.endPfn) {
+      throw this.fault(
+        pfn,
+        'not-in-dump',
+        `in another file of this split dump (this one has pfns 0x${this.startPfn.toString(16)}-0x${this.endPfn.toString(16)})`,
+      );
+    }
+    const d = this.descriptor(pfn);
+    const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0;
+    if (!d)
+      throw this.fault(
+        pfn,
+        incomplete ? 'incomplete' : 'truncated',
+        'page descriptor lies past the end of the truncated file',
+      );
+    if (d.offset === 0 && d.size === 0 && incomplete)
+      throw this.fault(pfn, 'incomplete', 'page never written (the dump is flagged INCOMPLETE)');
+    if (d.offset < 0 || d.size === 0 || d.size > this.pageSize) {
+      throw new BadDataError(
+        `page descriptor of pfn 0x${pfn.toString(16)} is corrupt (offset ${d.offset}, size ${d.size})`,
+        this.path,
+        this.descStart + (this.dumped.rank(pfn) - this.startRank) * DESC_SIZE,
+      );
+    }
+    if (d.offset + d.size > this.src.size) {
+      throw this.fault(
+        pfn,
+        incomplete ? 'incomplete' : 'truncated',
+        `page data (0x${d.size.toString(16)} bytes at file offset 0x${d.offset.toString(16)}) lies past the end of the truncated file`,
+      );
+    }
+    const raw = readAt(this.src, d.offset, d.size);
+    let page: Uint8Array;
+    const kind = compressionOf(d.flags);
+    if (kind) {
+      try {
+        page = decompressPage(kind, raw, this.pageSize);
+      } catch (e) {
+        if (e instanceof DecompressError) {
+          throw new FaultError(
+            `physical address 0x${(pfn * this.pageSize).toString(16)} (pfn 0x${pfn.toString(16)}): ${e.message} (page data at file offset 0x${d.offset.toString(16)} in ${this.path})`,
+            BigInt(pfn * this.pageSize),
+            'physical',
+            'corrupt',
+            undefined,
+            pfn,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+    } else {
+      if (d.size !== this.pageSize) {
+        throw new BadDataError(
+          `uncompressed page of pfn 0x${pfn.toString(16)} has size ${d.size}, expected ${this.pageSize}`,
+          this.path,
+          d.offset,
+        );
+      }
+      page = raw;
+    }
+    this.cache.set(pfn, page);
+    return page;
+  }
+
+  *presentPfns(): Iterable<number> {
+    for (const p of this.dumped.ones(this.endPfn)) if (p >= this.startPfn) yield p;
+  }
+
+  close(): void {
+    this.src.close();
+  }
+}
