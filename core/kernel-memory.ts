@@ -1,0 +1,207 @@
+/**
+ * Reads of the crashed kernel's memory by physical or kernel virtual address,
+ * from the dump alone: VMCOREINFO gives KASLR, phys_base, the page tables and
+ * the paging mode; the direct map is found from the page tables. Every read
+ * names what it reads, so a failure says what could not be read and why.
+ */
+import type { Dump } from './dump.js';
+import { FaultError, TscrashError } from './errors.js';
+import { VmcoreInfo } from './vmcoreinfo.js';
+import { START_KERNEL_MAP, type WalkResult, X86Translator } from './x86_64.js';
+
+const MASK64 = (1n << 64n) - 1n;
+const td = new TextDecoder('latin1');
+
+/** Optional help from debug info (program/ provides it when a vmlinux is loaded). */
+export interface SymbolHost {
+  symbolValue(name: string): bigint | undefined;
+}
+
+export class KernelMemory {
+  readonly vmcoreinfo: VmcoreInfo;
+  readonly pageSize: number;
+  readonly kaslrOffset: bigint;
+  readonly physBase: bigint;
+  readonly levels: 4 | 5;
+  readonly translator: X86Translator;
+  readonly pageOffsetBase: bigint | undefined;
+  /** A small TLB: virtual page number → physical page number. */
+  private readonly tlb = new Map<bigint, bigint>();
+
+  constructor(
+    readonly dump: Dump,
+    host?: SymbolHost,
+  ) {
+    if (!dump.vmcoreinfo) {
+      throw new TscrashError(
+        `${dump.path}: the dump carries no VMCOREINFO, so kernel virtual addresses cannot be translated`,
+      );
+    }
+    const vi = new VmcoreInfo(dump.vmcoreinfo);
+    this.vmcoreinfo = vi;
+    this.pageSize = dump.pageSize;
+    this.kaslrOffset = vi.kernelOffset;
+    const pb = vi.numbers.get('phys_base') ?? (dump.info.physBase as bigint | undefined) ?? 0n;
+    this.physBase = pb & MASK64;
+    this.levels = vi.numbers.get('pgtable_l5_enabled') === 1n ? 5 : 4;
+    const pgd = host?.symbolValue('init_top_pgt') ?? vi.symbols.get('init_top_pgt') ?? vi.symbols.get('swapper_pg_dir');
+    if (pgd === undefined) throw new TscrashError(`${dump.path}: VMCOREINFO has no SYMBOL(init_top_pgt)`);
+    const kernelImageSize = vi.numbers.get('KERNEL_IMAGE_SIZE') ?? 1n << 30n;
+    this.translator = new X86Translator(
+      {
+        physBase: this.physBase,
+        pgdPhys: (pgd - START_KERNEL_MAP + this.physBase) & MASK64,
+        levels: this.levels,
+        smeMask: vi.numbers.get('sme_mask') ?? 0n,
+        kernelImageSize,
+      },
+      { readPhysU64: (a, what) => this.readPhysU64(a, what) },
+    );
+    let pob = host?.symbolValue('page_offset_base');
+    if (pob !== undefined) pob = this.tryReadU64(pob, 'page_offset_base');
+    this.pageOffsetBase = pob ?? this.translator.findDirectMapBase();
+    if (this.pageOffsetBase !== undefined) {
+      const span = BigInt(dump.maxPfn) * BigInt(this.pageSize);
+      this.translator.addLinear('direct map', this.pageOffsetBase, this.pageOffsetBase + span, 0n);
+    }
+  }
+
+  /** Physical address of a kernel virtual address (throws FaultError when unmapped). */
+  virtToPhys(vaddr: bigint, what = 'address'): bigint {
+    const ps = BigInt(this.pageSize);
+    const vpn = (vaddr & MASK64) / ps;
+    const hit = this.tlb.get(vpn);
+    if (hit !== undefined) return hit * ps + (vaddr & (ps - 1n));
+    const p = this.translator.translate(vaddr, what);
+    if (this.tlb.size > 4096) this.tlb.clear();
+    this.tlb.set(vpn, p / ps);
+    return p;
+  }
+
+  walk(vaddr: bigint): WalkResult {
+    return this.translator.walk(vaddr);
+  }
+
+  /** Read `len` bytes of physical memory (may cross pages). */
+  readPhys(paddr: bigint | number, len: number, what = 'memory'): Uint8Array {
+    const ps = this.pageSize;
+    const start = typeof paddr === 'bigint' ? Number(paddr) : paddr;
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = start + done;
+      const pfn = Math.floor(a / ps);
+      const off = a - pfn * ps;
+      const n = Math.min(len - done, ps - off);
+      let page: Uint8Array;
+      try {
+        page = this.dump.readPage(pfn);
+      } catch (e) {
+        if (e instanceof FaultError) {
+          throw new FaultError(`${what}: ${e.message}`, BigInt(a), 'physical', e.reason, what, pfn, { cause: e });
+        }
+        throw e;
+      }
+      out.set(page.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Read `len` bytes at a kernel virtual address (may cross pages). */
+  readVirt(vaddr: bigint, len: number, what = 'memory'): Uint8Array {
+    const ps = this.pageSize;
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const v = (vaddr + BigInt(done)) & MASK64;
+      const off = Number(v % BigInt(ps));
+      const n = Math.min(len - done, ps - off);
+      const p = this.virtToPhys(v, what);
+      const pfn = Number(p / BigInt(ps));
+      let page: Uint8Array;
+      try {
+        page = this.dump.readPage(pfn);
+      } catch (e) {
+        if (e instanceof FaultError) {
+          throw new FaultError(
+            `${what}: virtual address 0x${v.toString(16)} (physical 0x${p.toString(16)}): ${e.message.replace(/^physical address \S+ /, '')}`,
+            v,
+            'virtual',
+            e.reason,
+            what,
+            pfn,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+      out.set(page.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  private view(b: Uint8Array): DataView {
+    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  readPhysU64(paddr: bigint, what = 'u64'): bigint {
+    return this.view(this.readPhys(paddr, 8, what)).getBigUint64(0, true);
+  }
+  readU8(vaddr: bigint, what = 'u8'): number {
+    return this.readVirt(vaddr, 1, what)[0]!;
+  }
+  readU16(vaddr: bigint, what = 'u16'): number {
+    return this.view(this.readVirt(vaddr, 2, what)).getUint16(0, true);
+  }
+  readU32(vaddr: bigint, what = 'u32'): number {
+    return this.view(this.readVirt(vaddr, 4, what)).getUint32(0, true);
+  }
+  readU64(vaddr: bigint, what = 'u64'): bigint {
+    return this.view(this.readVirt(vaddr, 8, what)).getBigUint64(0, true);
+  }
+  tryReadU64(vaddr: bigint, what = 'u64'): bigint | undefined {
+    try {
+      return this.readU64(vaddr, what);
+    } catch (e) {
+      if (e instanceof FaultError) return undefined;
+      throw e;
+    }
+  }
+  tryReadVirt(vaddr: bigint, len: number, what = 'memory'): Uint8Array | undefined {
+    try {
+      return this.readVirt(vaddr, len, what);
+    } catch (e) {
+      if (e instanceof FaultError) return undefined;
+      throw e;
+    }
+  }
+
+  /** A NUL-terminated string of at most `max` bytes. */
+  readCString(vaddr: bigint, max = 4096, what = 'string'): string {
+    const ps = this.pageSize;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let v = vaddr;
+    while (total < max) {
+      const n = Math.min(max - total, ps - Number(v % BigInt(ps)));
+      const chunk = this.readVirt(v, n, what);
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        parts.push(chunk.subarray(0, nul));
+        break;
+      }
+      parts.push(chunk);
+      total += n;
+      v += BigInt(n);
+    }
+    const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return td.decode(all);
+  }
+}
