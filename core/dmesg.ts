@@ -258,6 +258,8 @@ for (const c of [0x09, 0x0a, 0x0b, 0x0c, 0x0d]) ISPRINT_OR_SPACE[c] = 1;
 export interface FormatOptions {
   /** Print the PRINTK_CALLER id like newer makedumpfile (`[    T1] `); Debian's 1.7.2 does not. */
   callerId?: boolean;
+  /** Leave out the timestamps (crash's log -t). */
+  noTimestamp?: boolean;
 }
 
 /** Render records as makedumpfile --dump-dmesg does, as bytes. */
@@ -267,7 +269,7 @@ export function formatDmesg(result: DmesgResult, opts: FormatOptions = {}): Uint
   for (const r of result.records) {
     const sec = r.tsNsec / 1_000_000_000n;
     const usec = (r.tsNsec % 1_000_000_000n) / 1000n;
-    let prefix = `[${sec.toString().padStart(5)}.${usec.toString().padStart(6, '0')}] `;
+    let prefix = opts.noTimestamp ? '' : `[${sec.toString().padStart(5)}.${usec.toString().padStart(6, '0')}] `;
     if (opts.callerId && r.callerId !== undefined) {
       const cid = r.callerId >>> 0;
       const s = `${cid & 0x80000000 ? 'C' : 'T'}${(cid & 0x7fffffff) >>> 0}`;

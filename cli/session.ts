@@ -1,0 +1,63 @@
+/**
+ * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force]`: open the dump
+ * (and the vmlinux, in either order: the one that is an ELF executable is the
+ * vmlinux), then run commands from -c / -i / a piped stdin, or interactively.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { registerBuiltins } from '../commands/index.js';
+import { Program } from '../program/index.js';
+import { interactive, runScript } from '../repl/line.js';
+import { elfIdentity } from '../symbols/build-id.js';
+
+const ET_EXEC = 2;
+
+export async function runSession(argv: string[]): Promise<number> {
+  const files: string[] = [];
+  const commands: string[] = [];
+  let force = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c') {
+      const c = argv[++i];
+      if (c === undefined) throw new Error('-c needs a command');
+      commands.push(c);
+    } else if (a === '-i') {
+      const f = argv[++i];
+      if (f === undefined) throw new Error('-i needs a file');
+      commands.push(...readFileSync(f, 'utf8').split('\n'));
+    } else if (a === '--force' || a === '-f') force = true;
+    else if (a.startsWith('-')) throw new Error(`unknown option ${a} (tscrash --help)`);
+    else files.push(a);
+  }
+  if (files.length === 0 || files.length > 2)
+    throw new Error('give a VMCORE, and optionally the VMLINUX (tscrash --help)');
+  for (const f of files) if (!existsSync(f)) throw new Error(`${f}: no such file`);
+  let vmlinux: string | undefined;
+  let vmcore: string;
+  if (files.length === 2) {
+    const isKernel = (f: string): boolean => elfIdentity(f)?.type === ET_EXEC;
+    if (isKernel(files[0]!)) [vmlinux, vmcore] = [files[0], files[1]!];
+    else if (isKernel(files[1]!)) [vmlinux, vmcore] = [files[1], files[0]!];
+    else throw new Error(`neither ${files[0]} nor ${files[1]} is a vmlinux (an ELF executable)`);
+  } else vmcore = files[0]!;
+  registerBuiltins();
+  const program = Program.open({ vmcore, vmlinux, force });
+  try {
+    for (const w of program.warnings) process.stderr.write(`${w}\n`);
+    if (commands.length) return (await runScript(program, commands, false)) ? 1 : 0;
+    if (!process.stdin.isTTY) {
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      return (await runScript(program, rl, false)) ? 1 : 0;
+    }
+    const i = program.dump.info;
+    process.stdout.write(
+      `tscrash: ${vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${program.vmcoreinfo.osrelease ?? 'unknown release'}\n` +
+        `${vmlinux ? '' : 'no vmlinux: memory-only commands (log, rd, vtop, sys); '}type help for the commands, q to quit\n\n`,
+    );
+    await interactive(program);
+    return 0;
+  } finally {
+    program.close();
+  }
+}

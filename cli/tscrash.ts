@@ -1,0 +1,108 @@
+/**
+ * bin/tscrash: the kernel log with no vmlinux (--dump-dmesg), dump facts
+ * (info), and the crash-style session.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { dumpDmesg } from '../core/dmesg.js';
+import { describeDump, formatFacts } from '../core/info.js';
+import { KernelMemory } from '../core/kernel-memory.js';
+import { openDump } from '../core/open.js';
+
+export const VERSION = '0.1.0';
+
+const USAGE = `usage:
+  tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session (line mode when piped)
+  tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
+  tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
+  tscrash --help | --version
+`;
+
+/** Write a file the way every tscrash output is written: mode 0600, temp name, rename. */
+export function writeFilePrivate(path: string, data: Uint8Array): void {
+  const tmp = join(dirname(path), `.${path.split('/').pop()}.tscrash-${process.pid}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+function dmesgCommand(args: string[]): number {
+  if (args.length < 1 || args.length > 2) {
+    process.stderr.write(`tscrash: --dump-dmesg needs VMCORE [FILE]\n${USAGE}`);
+    return 2;
+  }
+  const dump = openDump(args[0]!);
+  try {
+    const out = dumpDmesg(new KernelMemory(dump));
+    if (args[1]) {
+      writeFilePrivate(args[1], out);
+      process.stderr.write(`The dmesg log is saved to ${args[1]}.\n`);
+    } else process.stdout.write(out);
+  } finally {
+    dump.close();
+  }
+  return 0;
+}
+
+function infoCommand(args: string[]): number {
+  const json = args.includes('--json');
+  const files = args.filter((a) => a !== '--json');
+  if (files.length === 0) {
+    process.stderr.write(`tscrash: info needs at least one VMCORE\n${USAGE}`);
+    return 2;
+  }
+  let status = 0;
+  files.forEach((f, n) => {
+    try {
+      const dump = openDump(f);
+      try {
+        const facts = describeDump(dump);
+        if (json) process.stdout.write(`${JSON.stringify(facts)}\n`);
+        else process.stdout.write(`${n ? '\n' : ''}${formatFacts(facts)}`);
+      } finally {
+        dump.close();
+      }
+    } catch (e) {
+      status = 1;
+      const msg = (e as Error).message;
+      if (json) process.stdout.write(`${JSON.stringify({ file: f, error: msg })}\n`);
+      process.stderr.write(`tscrash: ${f}: ${msg}\n`);
+    }
+  });
+  return status;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') {
+    process.stdout.write(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version') {
+    process.stdout.write(`tscrash ${VERSION}\n`);
+    return 0;
+  }
+  if (first === '--dump-dmesg') return dmesgCommand(rest);
+  if (first === 'info') return infoCommand(rest);
+  const { runSession } = await import('./session.js');
+  return runSession(argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`tscrash: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,17 @@
+/** The built-in commands, registered in one explicit list. */
+import { help } from './help.js';
+import { log } from './log.js';
+import { rd } from './rd.js';
+import { registerCommand } from './registry.js';
+import { sys } from './sys.js';
+import { vtop } from './vtop.js';
+
+let done = false;
+export function registerBuiltins(): void {
+  if (done) return;
+  done = true;
+  for (const c of [help, log, rd, sys, vtop]) registerCommand(c);
+}
+
+export { getCommand, listCommands, registerCommand } from './registry.js';
+export { runLine } from './runner.js';

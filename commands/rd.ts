@@ -1,0 +1,85 @@
+import { CommandError } from '../program/index.js';
+import { parseAddress, parseCount } from './address.js';
+import type { Command } from './registry.js';
+
+const printable = (c: number): string => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.');
+
+export const rd: Command = {
+  name: 'rd',
+  summary: 'read memory',
+  help: `NAME
+  rd - read memory
+
+SYNOPSIS
+  rd [-p] [-8|-16|-32|-64] [-a] address|symbol [count]
+
+DESCRIPTION
+  Displays memory in hexadecimal with an ASCII column, as crash does.
+  Addresses are kernel virtual addresses unless -p is given; a bare number
+  is hexadecimal.
+
+    -p   the address is physical
+    -8 -16 -32 -64   unit size (default -64)
+    -a   show the memory as an ASCII string, up to its NUL
+    count  number of units (default 1; with -a, bytes at most)
+
+EXAMPLES
+  rd -p 1000 8
+  rd -64 init_top_pgt 4
+`,
+  run(ctx, args) {
+    let physical = false;
+    let size = 8;
+    let ascii = false;
+    const rest: string[] = [];
+    for (const a of args) {
+      if (a === '-p') physical = true;
+      else if (a === '-8' || a === '-16' || a === '-32' || a === '-64') size = Number(a.slice(1)) / 8;
+      else if (a === '-a') ascii = true;
+      else if (a === '-s' || a === '-S') ctx.program.requireDebugInfo(`rd ${a}`);
+      else if (a === '-u')
+        throw new CommandError('rd -u: user virtual addresses need a task context, which is not supported yet');
+      else if (a.startsWith('-') && !/^-\d/.test(a)) throw new CommandError(`unknown option ${a}`);
+      else rest.push(a);
+    }
+    if (rest.length === 0 || rest.length > 2)
+      throw new CommandError('usage: rd [-p] [-8|-16|-32|-64] [-a] address [count]');
+    const addr = parseAddress(ctx.program, rest[0]!);
+    const count = rest[1] ? parseCount(rest[1]) : ascii ? 4096 : 1;
+    const mem = ctx.program.memory;
+    const read = (a: bigint, n: number): Uint8Array =>
+      physical ? mem.readPhys(a, n, `${size * 8}-bit PHYSADDR`) : mem.readVirt(a, n, `${size * 8}-bit KVADDR`);
+    const label = (a: bigint): string => `${a.toString(16).padStart(16)}:  `;
+    if (ascii) {
+      const bytes = read(addr, count);
+      const nul = bytes.indexOf(0);
+      const s = bytes.subarray(0, nul < 0 ? bytes.length : nul);
+      for (let o = 0; o < s.length; o += 60) {
+        ctx.out(`${label(addr + BigInt(o))}${Array.from(s.subarray(o, o + 60), printable).join('')}\n`);
+      }
+      if (s.length === 0) ctx.out(`${label(addr)}\n`);
+      return;
+    }
+    const perLine = 16 / size;
+    const bytes = read(addr, count * size);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i += perLine) {
+      const n = Math.min(perLine, count - i);
+      const vals: string[] = [];
+      for (let j = 0; j < n; j++) {
+        const o = (i + j) * size;
+        const v =
+          size === 8
+            ? dv.getBigUint64(o, true)
+            : size === 4
+              ? dv.getUint32(o, true)
+              : size === 2
+                ? dv.getUint16(o, true)
+                : dv.getUint8(o);
+        vals.push(v.toString(16).padStart(size * 2, '0'));
+      }
+      const line = bytes.subarray(i * size, (i + n) * size);
+      ctx.out(`${label(addr + BigInt(i * size))}${vals.join(' ')}   ${Array.from(line, printable).join('')}\n`);
+    }
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * Runs one command line as crash does: `cmd args`, `cmd args > file`,
+ * `cmd args >> file`, `cmd args | shell command`. Output goes to the session's
+ * writer, a file (created mode 0600), or a shell pipeline. Errors are printed
+ * as `cmd: message` and never end the session.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CommandError, TscrashError } from '../program/index.js';
+import type { Program } from '../program/program.js';
+import { getCommand } from './registry.js';
+
+/** Split a line into words, honouring single and double quotes. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let quote: string | undefined;
+  let has = false;
+  for (const ch of line) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) words.push(cur);
+      cur = '';
+      has = false;
+    } else cur += ch;
+  }
+  if (quote) throw new CommandError(`unterminated ${quote} quote`);
+  if (has || cur) words.push(cur);
+  return words;
+}
+
+interface Parsed {
+  command: string;
+  pipe?: string;
+  file?: { path: string; append: boolean };
+}
+
+/** Find an unquoted `|` or `>` and split the line there. */
+export function parseLine(line: string): Parsed {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '|') return { command: line.slice(0, i).trim(), pipe: line.slice(i + 1).trim() };
+    else if (ch === '>') {
+      const append = line[i + 1] === '>';
+      const path = line.slice(i + (append ? 2 : 1)).trim();
+      if (!path) throw new CommandError('redirection without a file name');
+      return { command: line.slice(0, i).trim(), file: { path, append } };
+    }
+  }
+  return { command: line.trim() };
+}
+
+function writePrivate(path: string, text: string, append: boolean): void {
+  if (append && existsSync(path)) {
+    appendFileSync(path, text);
+    return;
+  }
+  const tmp = join(dirname(path), `.${path.split('/').pop()}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  writeSync(fd, text);
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+export interface RunResult {
+  ok: boolean;
+  quit?: boolean;
+}
+
+/** Run one line; `write` receives everything the user should see. */
+export async function runLine(program: Program, line: string, write: (s: string) => void): Promise<RunResult> {
+  const trimmed = line.trim();
+  if (!trimmed || trimmed.startsWith('#')) return { ok: true };
+  let parsed: Parsed;
+  let words: string[];
+  try {
+    parsed = parseLine(trimmed);
+    words = splitWords(parsed.command);
+  } catch (e) {
+    write(`${(e as Error).message}\n`);
+    return { ok: false };
+  }
+  const [name, ...args] = words;
+  if (!name) return { ok: true };
+  if (name === 'q' || name === 'quit' || name === 'exit') return { ok: true, quit: true };
+  const cmd = getCommand(name);
+  if (!cmd) {
+    write(`${name}: command not found (help lists the commands)\n`);
+    return { ok: false };
+  }
+  let text = '';
+  let ok = true;
+  try {
+    await cmd.run({ program, out: (s) => (text += s) }, args);
+  } catch (e) {
+    ok = false;
+    const msg = e instanceof TscrashError ? e.message : e instanceof Error ? `${e.message}` : String(e);
+    text += `${name}: ${msg}\n`;
+    if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) text += `${e.stack}\n`;
+  }
+  try {
+    if (parsed.file) writePrivate(parsed.file.path, text, parsed.file.append);
+    else if (parsed.pipe) {
+      const r = spawnSync('sh', ['-c', parsed.pipe], { input: text, encoding: 'latin1', maxBuffer: 1 << 30 });
+      write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    } else write(text);
+  } catch (e) {
+    write(`${name}: ${(e as Error).message}\n`);
+    ok = false;
+  }
+  return { ok };
+}

@@ -1,0 +1,74 @@
+/**
+ * The line mode: crash-like prompt with history (persisted, mode 0600) and
+ * completion of command names. Used on a TTY; scripts use runScript.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { listCommands, runLine } from '../commands/index.js';
+import type { Program } from '../program/index.js';
+
+const HISTORY = join(homedir(), '.tscrash_history');
+const MAX_HISTORY = 1000;
+
+function loadHistory(): string[] {
+  try {
+    return existsSync(HISTORY)
+      ? readFileSync(HISTORY, 'utf8').split('\n').filter(Boolean).reverse().slice(0, MAX_HISTORY)
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveHistory(lines: readonly string[]): void {
+  try {
+    writeFileSync(HISTORY, `${[...lines].reverse().join('\n')}\n`, { mode: 0o600 });
+    chmodSync(HISTORY, 0o600);
+  } catch {
+    // History is a convenience; never fail the session over it.
+  }
+}
+
+/** Run lines non-interactively (from -c, -i or a pipe); returns the number of failed commands. */
+export async function runScript(
+  program: Program,
+  lines: Iterable<string> | AsyncIterable<string>,
+  echo: boolean,
+): Promise<number> {
+  let failed = 0;
+  for await (const line of lines) {
+    if (echo && line.trim()) process.stdout.write(`tscrash> ${line}\n`);
+    const r = await runLine(program, line, (s) => process.stdout.write(s));
+    if (!r.ok) failed++;
+    if (r.quit) break;
+  }
+  return failed;
+}
+
+export async function interactive(program: Program): Promise<void> {
+  const names = listCommands()
+    .flatMap((c) => [c.name, ...(c.aliases ?? [])])
+    .concat(['q']);
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: 'tscrash> ',
+    history: loadHistory(),
+    historySize: MAX_HISTORY,
+    completer: (line: string): [string[], string] => {
+      const word = line.split(/\s+/).pop() ?? '';
+      const hits = names.filter((n) => n.startsWith(word));
+      return [hits, word];
+    },
+  });
+  rl.prompt();
+  for await (const line of rl) {
+    const r = await runLine(program, line, (s) => process.stdout.write(s));
+    if (r.quit) break;
+    rl.prompt();
+  }
+  saveHistory((rl as unknown as { history: string[] }).history ?? []);
+  rl.close();
+}

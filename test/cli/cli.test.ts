@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
+
+const BIN = new URL('../../bin/tscrash', import.meta.url).pathname;
+
+function tscrash(args: string[], input?: string): { stdout: string; stderr: string; status: number } {
+  const r = spawnSync(BIN, args, { encoding: 'latin1', input, maxBuffer: 1 << 28 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
+}
+
+/** crash sys lines as KEY -> value. */
+function sysFields(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const x = /^\s*([A-Z ]+): (.*)$/.exec(line);
+    if (x) m.set(x[1]!.trim(), x[2]!.trim());
+  }
+  return m;
+}
+
+for (const name of SAMPLE_NAMES) {
+  describe(`tscrash CLI on the ${name} sample`, () => {
+    test('--dump-dmesg to a file: identical to makedumpfile, mode 0600; to stdout the same', (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const dir = mkdtempSync(join(tmpdir(), 'tscrash-cli-'));
+      const out = join(dir, 'dmesg.txt');
+      const r = tscrash(['--dump-dmesg', m.files['flat-c-d31']!.path, out]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(readFileSync(out).equals(readFileSync(m.files.dmesg!.path)));
+      assert.equal(statSync(out).mode & 0o777, 0o600);
+      const s = execFileSync(BIN, ['--dump-dmesg', m.files['kdump-l-d31']!.path], { maxBuffer: 1 << 28 });
+      assert.ok(s.equals(readFileSync(m.files.dmesg!.path)));
+    });
+
+    test('info --json names the format, kernel, KASLR and panic', (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const r = tscrash(['info', '--json', m.files['kdump-c-d31']!.path, m.files.elf!.path]);
+      assert.equal(r.status, 0, r.stderr);
+      const [k, e] = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(k.format, 'kdump');
+      assert.deepEqual(k.compression, ['zlib']);
+      assert.equal(k.dumpLevel, 31);
+      assert.equal(k.release, m.release);
+      assert.equal(k.kaslrOffset, m.facts.kaslrOffset);
+      assert.equal(k.panic, m.facts.panic);
+      assert.equal(e.format, 'elf');
+      assert.equal(e.panic, m.facts.panic);
+      const human = tscrash(['info', m.files['kdump-l-d31']!.path]);
+      assert.match(human.stdout, /COMPRESSION: lzo/);
+      assert.match(human.stdout, new RegExp(`PANIC: "${m.facts.panic}"`));
+    });
+
+    test('memory-only session: log, sys, rd -p agree with crash; errors do not end the session', (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const log = tscrash([m.files['kdump-c-d31']!.path, '-c', 'log']);
+      assert.equal(log.stdout, oracleText(m, 'crash-log'));
+      const rd = tscrash([m.files.elf!.path, '-c', 'rd -p 0x1000 8']);
+      assert.equal(rd.stdout, oracleText(m, 'crash-rd-p'));
+      const sys = sysFields(tscrash([m.files.elf!.path, '-c', 'sys']).stdout);
+      const want = sysFields(oracleText(m, 'crash-sys'));
+      for (const k of ['DUMPFILE', 'CPUS', 'DATE', 'NODENAME', 'RELEASE', 'VERSION', 'PANIC'])
+        assert.equal(sys.get(k), want.get(k), k);
+      assert.equal(sys.get('MACHINE'), want.get('MACHINE')!.split(' ')[0]);
+      // A bad command, then a good one, from a pipe.
+      const piped = tscrash([m.files['flat-c-d31']!.path], 'nosuchcommand\nrd -p 0x1000 2\n');
+      assert.match(piped.stdout, /nosuchcommand: command not found/);
+      assert.match(piped.stdout, / {12}1000: {2}0{16} 0{16}/);
+      // Redirection to a file.
+      const dir = mkdtempSync(join(tmpdir(), 'tscrash-redir-'));
+      const f = join(dir, 'log.txt');
+      tscrash([m.files['flat-c-d31']!.path, '-c', `log > ${f}`]);
+      assert.equal(readFileSync(f, 'latin1'), oracleText(m, 'crash-log'));
+      assert.equal(statSync(f).mode & 0o777, 0o600);
+      // Pipes.
+      const tail = tscrash([m.files['flat-c-d31']!.path, '-c', 'log | tail -1']);
+      assert.equal(tail.stdout, `${oracleText(m, 'crash-log').trimEnd().split('\n').pop()}\n`);
+    });
+
+    test('a vmlinux that does not match the dump is refused unless forced; the matching one is accepted', (t) => {
+      const m = loadSample(name, t);
+      const other = loadSample(name === 'sysrq' ? 'mce' : 'sysrq', t);
+      if (!m || !other) return;
+      const bad = tscrash([other.vmlinux, m.files.elf!.path, '-c', 'sys']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /does not match the dump/);
+      const forced = tscrash([m.files.elf!.path, other.vmlinux, '--force', '-c', 'sys']);
+      assert.equal(forced.status, 0, forced.stderr);
+      assert.match(forced.stderr, /WARNING/);
+      const good = tscrash([m.files.elf!.path, m.vmlinux, '-c', 'sys']);
+      assert.equal(good.status, 0, good.stderr);
+      assert.match(good.stdout, new RegExp(`KERNEL: ${m.vmlinux}`));
+    });
+
+    test('vtop agrees with the direct map and kernel text map', (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const pob = BigInt(m.facts.pageOffsetBase!);
+      const r = tscrash([m.files.elf!.path, '-c', `vtop ${(pob + 0x1234000n).toString(16)}`]);
+      assert.match(r.stdout, /\n[0-9a-f]+ +1234000\n/);
+    });
+  });
+}
+
+describe('tscrash CLI errors', () => {
+  test('a missing file and a non-dump are named', () => {
+    const r = tscrash(['--dump-dmesg', '/nonexistent/vmcore']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /nonexistent\/vmcore/);
+    const dir = mkdtempSync(join(tmpdir(), 'tscrash-bad-'));
+    const bad = join(dir, 'bad');
+    require_write(bad);
+    const i = tscrash(['info', bad]);
+    assert.equal(i.status, 1);
+    assert.match(i.stderr, /not a vmcore/);
+  });
+});
+
+function require_write(p: string): void {
+  execFileSync('sh', ['-c', `printf 'this is not a dump' > '${p}'`]);
+}
