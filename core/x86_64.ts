@@ -155,7 +155,8 @@ export class X86Translator {
     const topShift = levels === 5 ? 48n : 39n;
     const mask = PTE_PFN_MASK & ~this.params.smeMask;
     for (let i = 256; i < 512; i++) {
-      const base = ((0xffffn << 48n) | (BigInt(i) << topShift)) & MASK64;
+      // Sign-extend from the top bit the table indexes (bit 47, or 56 with 5 levels).
+      const base = (BigInt(i) << topShift) | (MASK64 ^ ((1n << (topShift + 9n)) - 1n));
       const e = this.mem.readPhysU64(this.params.pgdPhys + BigInt(i * 8), 'direct map probe');
       if ((e & PRESENT) === 0n) continue;
       const leaf = this.firstLeaf(e & mask, topShift - 9n, base, mask);
