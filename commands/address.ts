@@ -5,8 +5,9 @@ export function parseAddress(prog: Program, arg: string): bigint {
   if (/^(0x)?[0-9a-f]+$/i.test(arg)) return BigInt(arg.toLowerCase().startsWith('0x') ? arg : `0x${arg}`);
   if (/^\d+$/.test(arg)) return BigInt(arg);
   if (/^[A-Za-z_][\w.]*$/.test(arg)) {
-    const v = prog.vmcoreinfoSymbol(arg);
+    const v = prog.symbolAddress(arg);
     if (v !== undefined) return v;
+    if (prog.vmlinux) throw new CommandError(`invalid symbol: ${arg}`);
     prog.requireDebugInfo(`the symbol ${arg}`);
   }
   throw new CommandError(`invalid address: ${arg}`);

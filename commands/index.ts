@@ -3,6 +3,7 @@ import { help } from './help.js';
 import { log } from './log.js';
 import { rd } from './rd.js';
 import { registerCommand } from './registry.js';
+import { sym } from './sym.js';
 import { sys } from './sys.js';
 import { vtop } from './vtop.js';
 
@@ -10,7 +11,7 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, rd, sys, vtop]) registerCommand(c);
+  for (const c of [help, log, rd, sym, sys, vtop]) registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';

@@ -54,10 +54,15 @@ EXAMPLES
       const bytes = read(addr, count);
       const nul = bytes.indexOf(0);
       const s = bytes.subarray(0, nul < 0 ? bytes.length : nul);
+      // As crash does: 60 characters a line; a newline in the string is printed as itself.
+      let text = '';
       for (let o = 0; o < s.length; o += 60) {
-        ctx.out(`${label(addr + BigInt(o))}${Array.from(s.subarray(o, o + 60), printable).join('')}\n`);
+        const chunk = Array.from(s.subarray(o, o + 60), (c) => (c === 0x0a ? '\n' : printable(c))).join('');
+        text += `${label(addr + BigInt(o))}${chunk}${o + 60 < s.length ? '\n' : ''}`;
       }
-      if (s.length === 0) ctx.out(`${label(addr)}\n`);
+      if (s.length === 0) text = label(addr);
+      // crash ends the display with the string's own newline, or adds one.
+      ctx.out(text.endsWith('\n') ? text.slice(0, -1) : `${text}\n`);
       return;
     }
     const perLine = 16 / size;

@@ -28,8 +28,8 @@ SYNOPSIS
 
 DESCRIPTION
   Translates kernel virtual addresses through the kernel page tables
-  (init_top_pgt), showing each level's table, entry address and entry, the
-  page size, and the physical address.
+  (init_top_pgt), in crash's layout: the top-level directory, each level's
+  entry address and entry, the page and its size, and the leaf entry's flags.
 `,
   run(ctx, args) {
     if (args.length === 0) throw new CommandError('usage: vtop address ...');
@@ -38,27 +38,24 @@ DESCRIPTION
       const v = parseAddress(ctx.program, arg);
       const w = mem.walk(v);
       if (n) ctx.out('\n');
-      ctx.out(`VIRTUAL           PHYSICAL\n`);
-      ctx.out(`${h(v).padEnd(16)}  ${w.paddr !== undefined ? h(w.paddr) : '(not mapped)'}\n\n`);
-      const names: Record<string, string> = {
-        PGD: mem.levels === 5 ? 'PGD' : 'PML4',
-        P4D: 'P4D',
-        PUD: 'PUD',
-        PMD: 'PMD',
-        PTE: 'PTE',
-      };
-      for (const s of w.steps) {
-        ctx.out(`${names[s.level]!.padStart(6)}: ${h(s.entryAddr)} => ${h(s.entry)}\n`);
+      ctx.out(`VIRTUAL           PHYSICAL        \n`);
+      ctx.out(`${h(v).padEnd(16)}  ${(w.paddr !== undefined ? h(w.paddr) : '(not mapped)').padEnd(16)}\n\n`);
+      ctx.out(`PGD DIRECTORY: ${h(mem.pgdVaddr)}\n`);
+      const [top, ...rest] = w.steps;
+      if (!top) return;
+      ctx.out(`PAGE DIRECTORY: ${h(top.entry)}\n`);
+      for (const s of rest) ctx.out(`${s.level.padStart(6)}: ${h(s.entryAddr)} => ${h(s.entry)}\n`);
+      if (w.paddr === undefined) {
+        ctx.out(`\n(not mapped)\n`);
+        return;
       }
-      if (w.paddr !== undefined) {
-        const last = w.steps[w.steps.length - 1]!.entry;
-        const flags = FLAG_NAMES.filter(([bit]) => (last & bit) !== 0n).map(([, name]) => name);
-        const size = w.pageSize === 1 << 30 ? '1GB' : w.pageSize === 1 << 21 ? '2MB' : '4KB';
-        ctx.out(`  PAGE: ${h(w.paddr & ~(BigInt(w.pageSize!) - 1n))}  (${size})\n\n`);
-        ctx.out(
-          `${'PTE'.padStart(10)}${' '.repeat(9)}PHYSICAL  FLAGS\n${h(last).padStart(16)}  ${h(w.paddr & ~(BigInt(w.pageSize!) - 1n)).padEnd(8)}  (${flags.join('|')})\n`,
-        );
-      }
+      const leaf = w.steps[w.steps.length - 1]!.entry;
+      const page = w.paddr & ~(BigInt(w.pageSize!) - 1n);
+      const size = w.pageSize === 1 << 30 ? '  (1GB)' : w.pageSize === 1 << 21 ? '  (2MB)' : '';
+      ctx.out(`  PAGE: ${h(page)}${size}\n\n`);
+      const flags = FLAG_NAMES.filter(([bit]) => (leaf & bit) !== 0n).map(([, name]) => name);
+      ctx.out(`      PTE         PHYSICAL  FLAGS\n`);
+      ctx.out(`${h(leaf).padStart(16, '0')}  ${h(page).padStart(8)}  (${flags.join('|')})\n`);
     });
   },
 };

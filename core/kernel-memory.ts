@@ -7,6 +7,7 @@
 import type { Dump } from './dump.js';
 import { FaultError, TscrashError } from './errors.js';
 import { VmcoreInfo } from './vmcoreinfo.js';
+import { scanVmcoreinfo } from './vmcoreinfo-scan.js';
 import { START_KERNEL_MAP, type WalkResult, X86Translator } from './x86_64.js';
 
 const MASK64 = (1n << 64n) - 1n;
@@ -19,12 +20,16 @@ export interface SymbolHost {
 
 export class KernelMemory {
   readonly vmcoreinfo: VmcoreInfo;
+  /** Where VMCOREINFO came from: the dump's notes, or a scan of its memory. */
+  readonly vmcoreinfoSource: 'notes' | 'memory';
   readonly pageSize: number;
   readonly kaslrOffset: bigint;
   readonly physBase: bigint;
   readonly levels: 4 | 5;
   readonly translator: X86Translator;
   readonly pageOffsetBase: bigint | undefined;
+  /** Kernel virtual address of the top-level page table (init_top_pgt). */
+  readonly pgdVaddr: bigint;
   /** A small TLB: virtual page number → physical page number. */
   private readonly tlb = new Map<bigint, bigint>();
 
@@ -32,12 +37,14 @@ export class KernelMemory {
     readonly dump: Dump,
     host?: SymbolHost,
   ) {
-    if (!dump.vmcoreinfo) {
+    const text = dump.vmcoreinfo ?? scanVmcoreinfo(dump);
+    if (!text) {
       throw new TscrashError(
-        `${dump.path}: the dump carries no VMCOREINFO, so kernel virtual addresses cannot be translated`,
+        `${dump.path}: the dump carries no VMCOREINFO and none was found in its memory, so kernel virtual addresses cannot be translated`,
       );
     }
-    const vi = new VmcoreInfo(dump.vmcoreinfo);
+    this.vmcoreinfoSource = dump.vmcoreinfo ? 'notes' : 'memory';
+    const vi = new VmcoreInfo(text);
     this.vmcoreinfo = vi;
     this.pageSize = dump.pageSize;
     this.kaslrOffset = vi.kernelOffset;
@@ -46,6 +53,7 @@ export class KernelMemory {
     this.levels = vi.numbers.get('pgtable_l5_enabled') === 1n ? 5 : 4;
     const pgd = host?.symbolValue('init_top_pgt') ?? vi.symbols.get('init_top_pgt') ?? vi.symbols.get('swapper_pg_dir');
     if (pgd === undefined) throw new TscrashError(`${dump.path}: VMCOREINFO has no SYMBOL(init_top_pgt)`);
+    this.pgdVaddr = pgd;
     const kernelImageSize = vi.numbers.get('KERNEL_IMAGE_SIZE') ?? 1n << 30n;
     this.translator = new X86Translator(
       {

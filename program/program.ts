@@ -10,6 +10,8 @@ import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
 import { elfIdentity } from '../symbols/build-id.js';
+import { ElfFile } from '../symbols/elf.js';
+import { SymbolTable } from '../symbols/symtab.js';
 
 export interface OpenOptions {
   vmcore: string;
@@ -71,7 +73,31 @@ export class Program {
     return this.vmcoreinfo.symbols.get(name);
   }
 
+  private symtab: SymbolTable | undefined;
+  private elf: ElfFile | undefined;
+
+  /** The vmlinux's symbol table, relocated by the dump's KASLR offset (loaded on first use). */
+  get symbols(): SymbolTable {
+    if (!this.vmlinux) {
+      throw new MissingDebugInfoError(
+        'symbols need the vmlinux: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)',
+      );
+    }
+    if (!this.symtab) {
+      this.elf ??= ElfFile.open(this.vmlinux);
+      this.symtab = SymbolTable.fromElf(this.elf, this.memory.kaslrOffset);
+    }
+    return this.symtab;
+  }
+
+  /** A symbol's address: from the vmlinux when loaded, else from VMCOREINFO. */
+  symbolAddress(name: string): bigint | undefined {
+    if (this.vmlinux) return this.symbols.lookup(name)?.address;
+    return this.vmcoreinfoSymbol(name);
+  }
+
   close(): void {
+    this.elf?.close();
     this.dump.close();
   }
 }

@@ -15,7 +15,7 @@ import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpa
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
 import { log, run, StepError, sh, sha256File, shq } from './run.js';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 3;
 
 export interface ManifestFile {
   path: string;
@@ -44,6 +44,8 @@ interface CaseDef {
   meta: string;
   trigger: string;
   mce?: McePlan;
+  /** Also save the live guest with QEMU's own kdump-zlib writer (dump-guest-memory -z). */
+  qemuDump?: boolean;
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -63,6 +65,7 @@ const CASES: CaseDef[] = [
     meta: 'linux-image-amd64',
     trigger: 'echo "TSCRASH: waiting for the machine check"',
     mce: INJECTED_MCE,
+    qemuDump: true,
   },
 ];
 
@@ -118,6 +121,7 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     kernel,
     trigger: def.trigger,
     mce: def.mce,
+    qemuDump: def.qemuDump ? join(dir, 'qemu-kdump-zlib') : undefined,
     memory: '512M',
     cpus: 2,
     crashkernel: '192M',
@@ -144,12 +148,33 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   };
   // crash and drgn read the core from the temporary directory; file names in
   // their outputs (crash's DUMPFILE) are rewritten to the final location.
-  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir));
-  sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
   place(runDrgn(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir));
+  const drgnFacts0 = JSON.parse(readFileSync(join(oracleDir, 'drgn-facts.json'), 'utf8')) as Record<string, string>;
+  // vtop of a direct-map, a kernel-data and a vmalloc address (crash's vtop takes addresses only).
+  const vtops: [string, string][] = [];
+  const pob = drgnFacts0.page_offset_base;
+  if (pob) vtops.push(['vtop-directmap', `vtop ${(BigInt(pob) + 0x1234000n).toString(16)}`]);
+  if (drgnFacts0.init_uts_ns) vtops.push(['vtop-init_uts_ns', `vtop ${BigInt(drgnFacts0.init_uts_ns).toString(16)}`]);
+  if (drgnFacts0.vmap_stack) vtops.push(['vtop-stack', `vtop ${BigInt(drgnFacts0.vmap_stack).toString(16)}`]);
+  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, vtops));
+  sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
   place(runPahole(kernel.vmlinux, oracleDir));
   const files: Record<string, ManifestFile> = {};
-  for (const [key, name] of Object.entries(FILE_KEYS)) {
+  const names: Record<string, string> = { ...FILE_KEYS };
+  if (def.qemuDump) {
+    // makedumpfile --dump-dmesg reads only ELF input: crash's log is the oracle for QEMU's own format.
+    names['qemu-kdump-zlib'] = 'qemu-kdump-zlib';
+    const log = join(oracleDir, 'crash-qemu-log.txt');
+    writeFileSync(
+      join(oracleDir, 'crash-qemu.txt'),
+      `log > ${log}\nsys > ${join(oracleDir, 'crash-qemu-sys.txt')}\nq\n`,
+    );
+    run('crash', ['-s', kernel.vmlinux, join(dir, 'qemu-kdump-zlib'), '-i', join(oracleDir, 'crash-qemu.txt')], {
+      allowFail: true,
+    });
+    place({ 'crash-qemu-log': log, 'crash-qemu-sys': join(oracleDir, 'crash-qemu-sys.txt') });
+  }
+  for (const [key, name] of Object.entries(names)) {
     const p = join(dir, name);
     files[key] = { path: join(final, name), size: statSync(p).size, sha256: sha256File(p) };
   }

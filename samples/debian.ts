@@ -3,7 +3,7 @@
  * (resolved through the meta packages, since security updates retire old
  * versions), extracted into the cache.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { log, run, StepError, sh, shq, which } from './run.js';
 
@@ -32,6 +32,10 @@ export function ensureHostTools(): void {
   const missing = new Set<string>();
   for (const [cmd, pkg] of HOST_TOOLS) if (!which(cmd)) missing.add(pkg);
   if (!drgnImports()) missing.add('python3-drgn');
+  // liblzo2: the writer's tests check our LZO1X output with the reference decompressor.
+  if (!['/usr/lib/x86_64-linux-gnu/liblzo2.so.2', '/lib/x86_64-linux-gnu/liblzo2.so.2'].some((p) => existsSync(p))) {
+    missing.add('liblzo2-2');
+  }
   // busybox must be the static build: it runs inside the guest with no libraries.
   if (!existsSync('/bin/busybox') || !sh('ldd /bin/busybox 2>&1 || true').includes('not a dynamic')) {
     missing.add('busybox-static');
@@ -121,7 +125,17 @@ export function ensureKernel(cache: string, release: string): KernelFiles {
     systemMap: join(dir, 'System.map'),
     modulesDir: join(dir, 'modules'),
   };
-  if (existsSync(join(dir, '.complete'))) return files;
+  if (existsSync(join(dir, '.complete'))) {
+    // Debian's image package ships a placeholder System.map; the real one is in -dbg.
+    if (statSync(files.systemMap).size < 4096) {
+      const dbg = download(`linux-image-${release}-dbg`, join(cache, 'debs'));
+      log(`extracting System.map of ${release}`);
+      sh(
+        `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -O --wildcards '*/boot/System.map-*' > ${shq(files.systemMap)}.tmp && mv ${shq(files.systemMap)}.tmp ${shq(files.systemMap)}`,
+      );
+    }
+    return files;
+  }
   const debs = join(cache, 'debs');
   const unsigned = download(`linux-image-${release}-unsigned`, debs);
   const dbg = download(`linux-image-${release}-dbg`, debs);

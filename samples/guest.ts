@@ -25,6 +25,8 @@ export interface GuestPlan {
   trigger: string;
   /** Inject this machine check through QEMU's monitor once kdump is loaded. */
   mce?: McePlan;
+  /** Before the machine check, save the live guest with QEMU's dump-guest-memory -z (kdump-zlib) here. */
+  qemuDump?: string;
   memory: string;
   cpus: number;
   crashkernel: string;
@@ -149,6 +151,7 @@ export async function runGuest(work: string, plan: GuestPlan, initrd: string, ti
     }
     if (plan.mce && !injected && readSerial().includes('TSCRASH: workload ready')) {
       const m = plan.mce;
+      if (plan.qemuDump) await monitorCommand(monitor, `dump-guest-memory -z ${plan.qemuDump}`, 180_000);
       await monitorCommand(
         monitor,
         `mce ${m.cpu} ${m.bank} ${hexArg(m.status)} ${hexArg(m.mcgStatus)} ${hexArg(m.addr)} ${hexArg(m.misc)}`,
@@ -173,7 +176,7 @@ export function tail(text: string, lines = 40): string {
 }
 
 /** Send one command to QEMU's human monitor over its unix socket. */
-function monitorCommand(path: string, cmd: string): Promise<string> {
+function monitorCommand(path: string, cmd: string, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
     let got = '';
@@ -181,7 +184,7 @@ function monitorCommand(path: string, cmd: string): Promise<string> {
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new StepError(`qemu monitor: no answer to ${cmd}`));
-    }, 10_000);
+    }, timeoutMs);
     sock.on('data', (d) => {
       got += d.toString('latin1');
       if (!sent && got.includes('(qemu)')) {

@@ -75,6 +75,11 @@ with open(vmcore, "rb") as f:
 m = re.search(rb"NUMBER\(phys_base\)=(-?[0-9a-fA-Fx]+)", head)
 if m:
     facts["phys_base"] = hex((int(m.group(1), 0) if m.group(1).startswith(b"0x") else int(m.group(1))) & 0xFFFFFFFFFFFFFFFF)
+facts["init_uts_ns"] = hex(prog["init_uts_ns"].address_of_().value_())
+try:
+    facts["vmap_stack"] = hex([t for t in for_each_task(prog) if int(t.pid) == 1][0].stack.value_())
+except Exception as e:  # noqa: BLE001
+    facts["vmap_stack_error"] = str(e)
 facts["init_uts_release"] = prog["init_uts_ns"].name.release.string_().decode()
 facts["ntasks"] = len(tasks)
 with open(os.path.join(out, "drgn-facts.json"), "w") as f:

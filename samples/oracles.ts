@@ -55,11 +55,16 @@ export function crashCommands(): [string, string][] {
   return cmds;
 }
 
-export function runCrash(vmlinux: string, vmcore: string, outDir: string): Record<string, string> {
+export function runCrash(
+  vmlinux: string,
+  vmcore: string,
+  outDir: string,
+  extra: [string, string][] = [],
+): Record<string, string> {
   mkdirSync(outDir, { recursive: true });
   const files: Record<string, string> = {};
   const lines: string[] = [];
-  for (const [key, cmd] of crashCommands()) {
+  for (const [key, cmd] of [...crashCommands(), ...extra]) {
     const f = join(outDir, `crash-${key}.txt`);
     files[`crash-${key}`] = f;
     lines.push(`${cmd} > ${f}`);

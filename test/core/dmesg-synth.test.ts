@@ -72,7 +72,12 @@ describe('kernel log formats, synthetic', () => {
       [256 + 3, `${'y'.repeat(253)}abc`],
     ] as [number, string][]) {
       const km = kernelImage(
-        [`SYMBOL(log_buf)=${hex(KTEXT + 0x3000n)}`, `SYMBOL(log_buf_len)=${hex(KTEXT + 0x3008n)}`, `SYMBOL(log_end)=${hex(KTEXT + 0x3010n)}`, ''].join('\n'),
+        [
+          `SYMBOL(log_buf)=${hex(KTEXT + 0x3000n)}`,
+          `SYMBOL(log_buf_len)=${hex(KTEXT + 0x3008n)}`,
+          `SYMBOL(log_end)=${hex(KTEXT + 0x3010n)}`,
+          '',
+        ].join('\n'),
         (mem) => {
           mem.writeBigUInt64LE(KTEXT + 0x4000n, 0x3000);
           mem.writeUInt32LE(256, 0x3008);

@@ -58,3 +58,35 @@ for (const name of SAMPLE_NAMES) {
     }
   });
 }
+
+describe("QEMU's own kdump-zlib output (dump-guest-memory -z)", () => {
+  test("opens, every dumped page decodes, and its log equals crash's log of the same file", async (t) => {
+    const m = loadSample('mce', t);
+    if (!m) return;
+    const f = m.files['qemu-kdump-zlib'];
+    assert.ok(f, 'the mce sample has a QEMU dump');
+    const d = openDump(f.path);
+    // QEMU 7.2 writes its kdump output in makedumpfile's flattened format.
+    assert.match(d.info.format, /^(flattened-)?kdump$/);
+    assert.deepEqual(d.info.compression, ['zlib']);
+    // Without QEMU's vmcoreinfo device the file has no VMCOREINFO note: it is found in the guest's memory.
+    assert.equal(d.vmcoreinfo, undefined);
+    let n = 0;
+    for (const pfn of d.presentPfns()) {
+      if (d.pageState(pfn) === 'dumped') {
+        assert.equal(d.readPage(pfn).length, 4096);
+        n++;
+      }
+    }
+    assert.ok(n > 50000, `${n} pages`);
+    const { KernelMemory } = await import('../../core/kernel-memory.js');
+    const { dumpDmesg } = await import('../../core/dmesg.js');
+    const { readFileSync } = await import('node:fs');
+    const mem = new KernelMemory(d);
+    assert.equal(mem.vmcoreinfoSource, 'memory');
+    assert.equal(mem.vmcoreinfo.osrelease, m.release);
+    const got = Buffer.from(dumpDmesg(mem));
+    assert.ok(got.equals(readFileSync(m.oracle['crash-qemu-log']!)), "dmesg equals crash's log of the QEMU file");
+    d.close();
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * tsmakedumpfile: a makedumpfile-compatible dump writer.
+ *   tsmakedumpfile [-c|-l|-p|-z] [-d LEVEL] [-E] [-F] [-f] [--message-level N]
+ *                  [--num-threads N] [-x VMLINUX] [-i VMCOREINFO] VMCORE [DUMPFILE]
+ *   tsmakedumpfile -R DUMPFILE < FLAT
+ *   tsmakedumpfile --dump-dmesg VMCORE LOGFILE
+ *   tsmakedumpfile --split [...] VMCORE DUMPFILE1 DUMPFILE2 ...
+ *   tsmakedumpfile --reassemble DUMPFILE1 DUMPFILE2 ... DUMPFILE
+ * Exit codes follow makedumpfile: 0 completed, 1 failed (an incomplete dump
+ * is a failure: the file is kept, flagged INCOMPLETE), 2 -i VMCOREINFO does
+ * not match the dump's release.
+ */
+import { runMakedumpfile } from '../core/writer/main.js';
+
+runMakedumpfile(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tsmakedumpfile: ${(e as Error)?.stack ?? e}\n`);
+    process.exitCode = 1;
+  },
+);

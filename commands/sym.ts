@@ -1,0 +1,45 @@
+import { CommandError } from '../program/index.js';
+import type { Command } from './registry.js';
+
+const h = (v: bigint): string => v.toString(16);
+
+export const sym: Command = {
+  name: 'sym',
+  summary: 'translate a symbol to its address, or an address to its symbol',
+  help: `NAME
+  sym - translate a symbol to its virtual address, or vice-versa
+
+SYNOPSIS
+  sym symbol | address ...
+  sym -q string
+
+DESCRIPTION
+  With a name, shows its address and type letter (System.map's T, D, B, R...);
+  with an address, the symbol containing it and the offset. Addresses of the
+  kernel image are shown relocated by the dump's KASLR offset.
+
+    -q string  every symbol whose name contains the string.
+`,
+  run(ctx, args) {
+    const st = ctx.program.symbols;
+    if (args.length === 0) throw new CommandError('usage: sym symbol|address ... | sym -q string');
+    if (args[0] === '-q') {
+      const s = args[1];
+      if (!s) throw new CommandError('sym -q needs a string');
+      for (const e of st.entries()) if (e.name.includes(s)) ctx.out(`${h(e.address)} (${e.letter}) ${e.name}\n`);
+      return;
+    }
+    for (const a of args) {
+      if (/^(0x)?[0-9a-f]+$/i.test(a) && !st.lookup(a)) {
+        const addr = BigInt(a.toLowerCase().startsWith('0x') ? a : `0x${a}`);
+        const r = st.symbolize(addr);
+        if (!r) throw new CommandError(`invalid address: ${a}`);
+        ctx.out(`${h(addr)} (${r.symbol.letter}) ${r.symbol.name}${r.offset ? `+${r.offset}` : ''}\n`);
+      } else {
+        const all = st.lookupAll(a);
+        if (all.length === 0) throw new CommandError(`${a}: symbol not found`);
+        for (const e of all) ctx.out(`${h(e.address)} (${e.letter}) ${e.name}\n`);
+      }
+    }
+  },
+};

@@ -1,0 +1,153 @@
+/**
+ * Kernel symbols from the dump alone, through the kallsyms tables that
+ * VMCOREINFO locates (SYMBOL(kallsyms_names | kallsyms_num_syms |
+ * kallsyms_offsets | kallsyms_relative_base | kallsyms_token_table |
+ * kallsyms_token_index), kernel 6.x): used by the page filter to find the
+ * kernel's text, rodata, data and bss, which are never excluded.
+ * Format facts (kernel/kallsyms.c): names are token-compressed, each entry a
+ * length (one byte, or two when the first has bit 7 set: 6.1+) then token
+ * indexes; the first expanded character is the symbol type. Addresses are
+ * base-relative: a non-negative offset is absolute (per-CPU), a negative one
+ * is relative_base - 1 - offset (KALLSYMS_ABSOLUTE_PERCPU, as on x86-64).
+ */
+import type { KernelMemory } from './kvm.js';
+import type { VmcoreinfoTable } from './vmcoreinfo-table.js';
+
+const MAX_TABLE = 64 << 20;
+
+/** Look up `wanted` symbol names; returns those found (name -> address). */
+export function kallsymsLookup(
+  kmem: KernelMemory,
+  info: VmcoreinfoTable,
+  wanted: readonly string[],
+): Map<string, bigint> {
+  const found = new Map<string, bigint>();
+  const names = info.symbol('kallsyms_names');
+  const numSyms = info.symbol('kallsyms_num_syms');
+  const offsets = info.symbol('kallsyms_offsets');
+  const relBase = info.symbol('kallsyms_relative_base');
+  const tokTable = info.symbol('kallsyms_token_table');
+  const tokIndex = info.symbol('kallsyms_token_index');
+  if (!names || !numSyms || !offsets || !relBase || !tokTable || !tokIndex) return found;
+
+  const b8 = new Uint8Array(8);
+  kmem.read(numSyms, 4, b8);
+  const n = new DataView(b8.buffer).getUint32(0, true);
+  if (n === 0 || n > 4_000_000) return found;
+  kmem.read(relBase, 8, b8);
+  const base = new DataView(b8.buffer).getBigUint64(0, true);
+
+  // tables: names up to the token table (the linker keeps them in this order), bounded
+  const namesLen = tokTable > names ? Number(tokTable - names) : 0;
+  if (namesLen <= 0 || namesLen > MAX_TABLE) return found;
+  const nameBuf = new Uint8Array(namesLen);
+  kmem.read(names, namesLen, nameBuf);
+  const idxBuf = new Uint8Array(512);
+  kmem.read(tokIndex, 512, idxBuf);
+  const idx = new DataView(idxBuf.buffer);
+  let tokEnd = 0;
+  for (let i = 0; i < 256; i++) tokEnd = Math.max(tokEnd, idx.getUint16(i * 2, true));
+  const tokBuf = new Uint8Array(tokEnd + 256);
+  kmem.read(tokTable, tokBuf.length, tokBuf);
+  const tokens: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    const s = idx.getUint16(i * 2, true);
+    let e = s;
+    while (e < tokBuf.length && tokBuf[e] !== 0) e++;
+    tokens.push(Buffer.from(tokBuf.subarray(s, e)).toString('latin1'));
+  }
+
+  const want = new Set(wanted);
+  // only expand names whose expanded length (type char + name) matches a wanted one
+  const lens = new Uint8Array(4096);
+  for (const w of wanted) if (w.length + 1 < lens.length) lens[w.length + 1] = 1;
+  const tokLen = Int32Array.from(tokens, (t) => t.length);
+  const hits: [number, string][] = [];
+  let p = 0;
+  for (let i = 0; i < n && p < namesLen; i++) {
+    let len = nameBuf[p++]!;
+    if (len & 0x80) len = (len & 0x7f) | (nameBuf[p++]! << 7);
+    if (p + len > namesLen) break;
+    let total = 0;
+    for (let k = 0; k < len; k++) total += tokLen[nameBuf[p + k]!]!;
+    if (total < lens.length && lens[total]) {
+      let s = '';
+      for (let k = 0; k < len; k++) s += tokens[nameBuf[p + k]!]!;
+      const name = s.slice(1);
+      if (want.has(name) && !hits.some((h) => h[1] === name)) hits.push([i, name]);
+    }
+    p += len;
+  }
+  if (!hits.length) return found;
+  const offBuf = new Uint8Array(4);
+  const ov = new DataView(offBuf.buffer);
+  for (const [i, name] of hits) {
+    kmem.read(offsets + BigInt(i * 4), 4, offBuf);
+    const off = ov.getInt32(0, true);
+    const addr = off >= 0 ? BigInt(off) : BigInt.asUintN(64, base - 1n - BigInt(off));
+    found.set(name, addr);
+  }
+  return found;
+}
+
+/** [start, end) symbol pairs of the kernel image that stay in use after boot. */
+export const KERNEL_IMAGE_PARTS: readonly [string, string][] = [
+  ['_stext', '_etext'],
+  ['__start_rodata', '__end_rodata'],
+  ['_sdata', '_edata'],
+  ['__bss_start', '__bss_stop'],
+];
+
+/** Parts inside those that the kernel frees after boot (x86: the unused .bss..decrypted without SME). */
+export const KERNEL_IMAGE_HOLES: readonly [string, string][] = [
+  ['__start_bss_decrypted_unused', '__end_bss_decrypted'],
+];
+
+/**
+ * Physical pfn ranges of the kernel's text, rodata, data and bss (never the
+ * init sections, the alignment gaps or the unused decrypted bss, which are
+ * freed to the page allocator after boot and then hold ordinary pages).
+ * Empty when kallsyms is unavailable.
+ */
+export function kernelImageRanges(kmem: KernelMemory, info: VmcoreinfoTable, pageSize: number): [number, number][] {
+  let syms: Map<string, bigint>;
+  try {
+    syms = kallsymsLookup(kmem, info, [...KERNEL_IMAGE_PARTS.flat(), ...KERNEL_IMAGE_HOLES.flat()]);
+  } catch {
+    return [];
+  }
+  const phys = (pairs: readonly [string, string][], round: 'out' | 'in'): [number, number][] => {
+    const r: [number, number][] = [];
+    for (const [a, b] of pairs) {
+      const s = syms.get(a);
+      const e = syms.get(b);
+      if (s === undefined || e === undefined || e <= s || e - s > 1n << 30n) continue;
+      try {
+        const ps = kmem.translate(s);
+        const pe = kmem.translate(e - 1n) + 1;
+        if (pe - ps !== Number(e - s)) continue; // the kernel image is physically contiguous
+        // protected parts grow to whole pages; holes shrink to the pages entirely inside
+        r.push(
+          round === 'out'
+            ? [Math.floor(ps / pageSize), Math.ceil(pe / pageSize)]
+            : [Math.ceil(ps / pageSize), Math.floor(pe / pageSize)],
+        );
+      } catch {}
+    }
+    return r;
+  };
+  let out = phys(KERNEL_IMAGE_PARTS, 'out');
+  for (const [hs, he] of phys(KERNEL_IMAGE_HOLES, 'in')) {
+    if (he <= hs) continue;
+    const next: [number, number][] = [];
+    for (const [s, e] of out) {
+      if (he <= s || hs >= e) next.push([s, e]);
+      else {
+        if (s < hs) next.push([s, hs]);
+        if (he < e) next.push([he, e]);
+      }
+    }
+    out = next;
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * A bit per page frame, in the kdump bitmap layout (bit i = byte[i >> 3] & (1 << (i & 7))).
+ * One bit per page: 32 MiB covers 1 TiB of 4 KiB pages.
+ */
+export class Bitmap {
+  readonly bytes: Uint8Array;
+
+  constructor(readonly nbits: number) {
+    this.bytes = new Uint8Array(Math.ceil(nbits / 8));
+  }
+
+  static from(bytes: Uint8Array, nbits: number): Bitmap {
+    const b = new Bitmap(nbits);
+    b.bytes.set(bytes.subarray(0, b.bytes.length));
+    return b;
+  }
+
+  get(i: number): boolean {
+    return (this.bytes[i >>> 3]! & (1 << (i & 7))) !== 0;
+  }
+
+  set(i: number): void {
+    this.bytes[i >>> 3]! |= 1 << (i & 7);
+  }
+
+  clear(i: number): void {
+    this.bytes[i >>> 3]! &= ~(1 << (i & 7));
+  }
+
+  /** Set bits [from, to). */
+  setRange(from: number, to: number): void {
+    to = Math.min(to, this.nbits);
+    let i = from;
+    while (i < to && i & 7) this.set(i++);
+    const fullEnd = to & ~7;
+    if (i < fullEnd) {
+      this.bytes.fill(0xff, i >>> 3, fullEnd >>> 3);
+      i = fullEnd;
+    }
+    while (i < to) this.set(i++);
+  }
+
+  copy(): Bitmap {
+    return Bitmap.from(this.bytes, this.nbits);
+  }
+
+  /** Number of set bits in [from, to). */
+  count(from = 0, to = this.nbits): number {
+    let n = 0;
+    let i = from;
+    while (i < to && i & 7) if (this.get(i++)) n++;
+    const fullEnd = to & ~7;
+    const b = this.bytes;
+    for (let j = i >>> 3; j < fullEnd >>> 3; j++) n += POP[b[j]!]!;
+    i = Math.max(i, fullEnd);
+    while (i < to) if (this.get(i++)) n++;
+    return n;
+  }
+
+  /** Next set bit at or after `i`, or -1. */
+  nextSet(i: number): number {
+    const b = this.bytes;
+    const n = this.nbits;
+    while (i < n) {
+      const byte = b[i >>> 3]!;
+      if (byte === 0) {
+        i = (i | 7) + 1;
+        continue;
+      }
+      if (byte & (1 << (i & 7))) return i;
+      i++;
+    }
+    return -1;
+  }
+}
+
+const POP = new Uint8Array(256);
+for (let i = 1; i < 256; i++) POP[i] = (i & 1) + POP[i >> 1]!;

@@ -1,0 +1,165 @@
+/**
+ * Per-page compressors for kdump-compressed output, the way makedumpfile
+ * compresses: zlib compress2 level 1 (Z_BEST_SPEED), LZO1X-1, snappy, zstd
+ * ZSTD_compressCCtx level 1. A page is stored compressed only when that is
+ * smaller than the page. Each compressor is reusable (no per-page setup).
+ */
+import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
+import { Lzo1xCompressor, lzo1xBound } from '../compress/lzo-compress.js';
+
+export type Compression = 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd';
+
+/** page_desc / header status flags (diskdump_mod.h). */
+export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
+export const DUMP_DH_COMPRESSED_LZO = 0x2;
+export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
+export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
+export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
+export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+
+export function compressionFlag(c: Compression): number {
+  switch (c) {
+    case 'zlib':
+      return DUMP_DH_COMPRESSED_ZLIB;
+    case 'lzo':
+      return DUMP_DH_COMPRESSED_LZO;
+    case 'snappy':
+      return DUMP_DH_COMPRESSED_SNAPPY;
+    case 'zstd':
+      return DUMP_DH_COMPRESSED_ZSTD;
+    default:
+      return 0;
+  }
+}
+
+export interface PageCompressor {
+  readonly flag: number;
+  /**
+   * Compress src[off, off+len) into `out` (at least outBound(len) long).
+   * Returns the compressed size, or -1 when compression failed.
+   */
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number;
+}
+
+export function outBound(len: number): number {
+  // zlib compressBound, lzo bound, snappy 32+n+n/6, zstd bound: all below this
+  return len + (len >> 3) + 1024;
+}
+
+const require = createRequire(import.meta.url);
+
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    inp: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+}
+
+class ZlibCompressor implements PageCompressor {
+  readonly flag = DUMP_DH_COMPRESSED_ZLIB;
+  private handle: ZlibHandle | undefined;
+  private state: Uint32Array | undefined;
+
+  constructor() {
+    // A persistent deflate handle avoids deflateInit per page (node's deflateSync
+    // allocates a new zlib stream per call). Falls back to deflateSync.
+    try {
+      const d = zlib.createDeflate({ level: zlib.constants.Z_BEST_SPEED }) as unknown as {
+        _handle?: ZlibHandle;
+        _writeState?: Uint32Array;
+      };
+      if (
+        d._handle &&
+        d._writeState &&
+        typeof d._handle.writeSync === 'function' &&
+        typeof d._handle.reset === 'function'
+      ) {
+        this.handle = d._handle;
+        this.state = d._writeState;
+      }
+    } catch {
+      this.handle = undefined;
+    }
+  }
+
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+    if (this.handle && this.state) {
+      this.handle.writeSync(zlib.constants.Z_FINISH, src, off, len, out, 0, out.length);
+      const n = out.length - this.state[0]!;
+      const inLeft = this.state[1]!;
+      this.handle.reset();
+      return inLeft === 0 ? n : -1;
+    }
+    const r = zlib.deflateSync(src.subarray(off, off + len), { level: zlib.constants.Z_BEST_SPEED });
+    if (r.length > out.length) return -1;
+    out.set(r);
+    return r.length;
+  }
+}
+
+class LzoCompressor implements PageCompressor {
+  readonly flag = DUMP_DH_COMPRESSED_LZO;
+  private readonly c = new Lzo1xCompressor();
+  private scratch = new Uint8Array(0);
+
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+    if (out.length >= lzo1xBound(len)) return this.c.compressInto(src, off, len, out, 0);
+    if (this.scratch.length < lzo1xBound(len)) this.scratch = new Uint8Array(lzo1xBound(len));
+    const n = this.c.compressInto(src, off, len, this.scratch, 0);
+    if (n > out.length) return -1;
+    out.set(this.scratch.subarray(0, n));
+    return n;
+  }
+}
+
+class SnappyCompressor implements PageCompressor {
+  readonly flag = DUMP_DH_COMPRESSED_SNAPPY;
+  private readonly snappy = require('snappyjs') as { compress(b: Uint8Array): Uint8Array };
+
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+    const r = this.snappy.compress(src.subarray(off, off + len));
+    if (r.length > out.length) return -1;
+    out.set(r);
+    return r.length;
+  }
+}
+
+class ZstdCompressor implements PageCompressor {
+  readonly flag = DUMP_DH_COMPRESSED_ZSTD;
+  private readonly cctx: { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+
+  constructor() {
+    const binding = require('zstd-napi/binding') as { CCtx: new () => ZstdCompressor['cctx'] };
+    this.cctx = new binding.CCtx();
+  }
+
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+    try {
+      return this.cctx.compress(out, src.subarray(off, off + len), 1);
+    } catch {
+      return -1;
+    }
+  }
+}
+
+export function makeCompressor(c: Compression): PageCompressor | undefined {
+  switch (c) {
+    case 'zlib':
+      return new ZlibCompressor();
+    case 'lzo':
+      return new LzoCompressor();
+    case 'snappy':
+      return new SnappyCompressor();
+    case 'zstd':
+      return new ZstdCompressor();
+    default:
+      return undefined;
+  }
+}
