@@ -58,9 +58,12 @@ export async function interactive(program: Program): Promise<void> {
     history: loadHistory(),
     historySize: MAX_HISTORY,
     completer: (line: string): [string[], string] => {
-      const word = line.split(/\s+/).pop() ?? '';
-      const hits = names.filter((n) => n.startsWith(word));
-      return [hits, word];
+      const words = line.split(/\s+/);
+      const word = words.pop() ?? '';
+      if (words.length === 0) return [names.filter((n) => n.startsWith(word)), word];
+      // Arguments: kernel symbols, when the vmlinux is loaded.
+      if (!program.vmlinux || word.length < 2) return [[], word];
+      return [program.symbols.complete(word, 200), word];
     },
   });
   rl.prompt();

@@ -4,6 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
+npx tsc -p tsconfig.test.json
 node dist/samples/build.js
 # shellcheck disable=SC2046
 exec node --import tsx --test --test-reporter=spec $(find test -name '*.test.ts' | sort)

@@ -363,7 +363,9 @@ export function excludeUnnecessaryPages(
         const cls = code % 8;
         const nrPages = (code - cls) / 8;
         let kept = false;
-        if (cls !== C_FREE) {
+        // Free pages hold nothing of the image, and a hwpoisoned page is never read back, even inside the
+        // kernel image: reading it could raise another machine check (makedumpfile excludes it always).
+        if (cls !== C_FREE && cls !== C_HWPOISON) {
           for (const [s, e] of protect) if (pfn < e && pfn + nrPages > s) kept = true;
         }
         if (kept) counts.keptKernelImage += nrPages;

@@ -10,13 +10,22 @@ import { Lzo1xCompressor, lzo1xBound } from '../compress/lzo-compress.js';
 
 export type Compression = 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
-/** page_desc / header status flags (diskdump_mod.h). */
-export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
-export const DUMP_DH_COMPRESSED_LZO = 0x2;
-export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
-export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
-export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
-export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+import {
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+} from '../formats/kdump.js';
+
+/** page_desc / header status flags (diskdump_mod.h): one definition, beside the reader. */
+export {
+  DUMP_DH_COMPRESSED_INCOMPLETE,
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+  DUMP_DH_EXCLUDED_VMEMMAP,
+} from '../formats/kdump.js';
 
 export function compressionFlag(c: Compression): number {
   switch (c) {

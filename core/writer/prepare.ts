@@ -93,6 +93,10 @@ export function prepareDump(src: DumpSource, opts: PrepareOptions): Prepared {
       // the kernel's text, rodata, data and bss are never excluded (not the whole kernel PT_LOAD:
       // its init sections are freed after boot and then hold ordinary pages)
       const protect = kernelImageRanges(kmem, info, ps);
+      if (process.env.TSCRASH_DEBUG_PROTECT)
+        msgs.debug(
+          `kernel image pfn ranges: ${protect.map(([s, e]) => `${s.toString(16)}-${e.toString(16)}`).join(' ')}\n`,
+        );
       if (!protect.length) msgs.debug('kernel image sections not found (no kallsyms in VMCOREINFO)\n');
       try {
         const ranges = memMapRanges(kmem, info, maxPfn, ps);

@@ -107,12 +107,12 @@ for (const name of SAMPLE_NAMES) {
       if (!m) return;
       const keys = ['crash-vtop-directmap', 'crash-vtop-init_uts_ns', 'crash-vtop-stack'];
       for (const key of keys) {
-        const want = oracleText(m, key).split('\n');
+        const want: string[] = oracleText(m, key).split('\n');
         const addr = want[1]!.slice(0, 16).trim();
         const got = tscrash([m.files['kdump-c-d31']!.path, '-c', `vtop ${addr}`]);
         assert.equal(got.status, 0, got.stderr);
         // crash goes on with the struct page line, which needs the vmlinux's types.
-        const pteLine = want.findIndex((l) => l.startsWith('      PTE')) + 1;
+        const pteLine = want.findIndex((l: string) => l.startsWith('      PTE')) + 1;
         assert.equal(
           got.stdout
             .split('\n')

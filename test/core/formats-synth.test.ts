@@ -94,7 +94,23 @@ describe('kdump-compressed, synthetic', () => {
 
   test('truncation at every structure boundary gives a clear error or a named gap, never a hang', () => {
     const full = buildKdump({ maxPfn: 64, pages: pages([1, 2, 3, 60]), vmcoreinfo: VMCOREINFO, compression: 'zlib' });
-    for (let len = 0; len < full.length; len += len < 8192 ? 97 : 509) {
+    // Every structure boundary (header, sub-header, notes, bitmaps, descriptors, each page's data), one byte
+    // either side, plus a sweep in between.
+    const bs = 4096;
+    const descStart = (1 + 1 + 2) * bs;
+    const dataStart = descStart + 4 * 24;
+    const bounds = [0, 8, 12, 424, 428, 440, 464, bs, bs + 104, 2 * bs, 3 * bs, descStart, descStart + 24, dataStart];
+    const d0 = openDump(tempFile('full', full)) as unknown as {
+      descriptor(pfn: number): { offset: number; size: number };
+    };
+    for (const pfn of [1, 2, 3, 60]) {
+      const d = d0.descriptor(pfn);
+      bounds.push(d.offset, d.offset + d.size);
+    }
+    const lengths = new Set<number>();
+    for (const b of bounds) for (const x of [b - 1, b, b + 1]) if (x >= 0 && x < full.length) lengths.add(x);
+    for (let len = 0; len < full.length; len += 211) lengths.add(len);
+    for (const len of [...lengths].sort((a, b) => a - b)) {
       const f = tempFile('trunc', full.subarray(0, len));
       let d: ReturnType<typeof openDump>;
       try {

@@ -25,7 +25,7 @@ for (const name of SAMPLE_NAMES) {
       if (!m) return;
       const facts = JSON.parse(oracleText(m, 'drgn-facts')) as Record<string, string>;
       for (const key of ['elf', 'kdump-c-d31', 'flat-c-d31']) {
-        const mem = new KernelMemory(openDump(m.files[key]!.path));
+        const mem: KernelMemory = new KernelMemory(openDump(m.files[key]!.path));
         assert.equal(`0x${mem.kaslrOffset.toString(16)}`, facts.kaslr_offset, `${key} KASLR`);
         assert.equal(`0x${mem.physBase.toString(16)}`, facts.phys_base, `${key} phys_base`);
         assert.equal(`0x${mem.pageOffsetBase?.toString(16)}`, facts.page_offset_base, `${key} page_offset_base`);

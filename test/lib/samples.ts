@@ -7,23 +7,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export interface ManifestFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
+import type { Manifest as BuiltManifest } from '../../samples/build.js';
 
-export interface Manifest {
-  version: number;
-  case: string;
-  release: string;
-  buildId: string;
-  vmlinux: string;
-  systemMap: string;
-  /** elf, kdump-c-d31, flat-c-d31, kdump-l-d31, kdump-d31, kdump-c-d0, elf-d31, reassembled-c-d31, dmesg */
-  files: Record<string, ManifestFile>;
-  /** crash-KEY (one per command), drgn-tasks/stacks/facts/modules/dmesg, pahole-STRUCT: absolute paths */
-  oracle: Record<string, string>;
+export type { ManifestFile } from '../../samples/build.js';
+
+/** The manifest samples/build.ts writes, with the facts tests read typed. */
+export type Manifest = BuiltManifest & {
   facts: Record<string, unknown> & {
     panic?: string;
     kaslrOffset?: string;
@@ -31,7 +20,7 @@ export interface Manifest {
     pageOffsetBase?: string;
     mce?: { cpu: number; bank: number; status: string; mcgStatus: string; addr: string; misc: string };
   };
-}
+};
 
 export type SampleName = 'sysrq' | 'mce';
 export const SAMPLE_NAMES: SampleName[] = ['sysrq', 'mce'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
+import { loadSample, type ManifestFile, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 
 function sha256(path: string): string {
   const h = createHash('sha256');
@@ -39,7 +39,7 @@ for (const name of SAMPLE_NAMES) {
       const m = loadSample(name, t);
       if (!m) return;
       for (const key of EXPECTED_FILES) {
-        const f = m.files[key];
+        const f: ManifestFile | undefined = m.files[key];
         assert.ok(f, `manifest lists ${key}`);
         assert.ok(existsSync(f.path), `${f.path} exists`);
         assert.equal(statSync(f.path).size, f.size, `${key} size`);
