@@ -1,6 +1,7 @@
 /** The built-in commands, registered in one explicit list. */
 import { help } from './help.js';
 import { log } from './log.js';
+import { mce } from './mce.js';
 import { rd } from './rd.js';
 import { registerCommand } from './registry.js';
 import { sym } from './sym.js';
@@ -11,7 +12,7 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, rd, sym, sys, vtop]) registerCommand(c);
+  for (const c of [help, log, mce, rd, sym, sys, vtop]) registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';
