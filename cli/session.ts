@@ -4,13 +4,50 @@
  * vmlinux), then run commands from -c / -i / a piped stdin, or interactively.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { registerBuiltins } from '../commands/index.js';
+import { openDump } from '../core/open.js';
 import { Program } from '../program/index.js';
 import { interactive, runScript } from '../repl/line.js';
 import { elfIdentity } from '../symbols/build-id.js';
 
 const ET_EXEC = 2;
+
+/**
+ * The dump's vmlinux from the debug-info tree (TSCRASH_DEBUG_ROOT, default /usr/lib/debug): by build-id
+ * (.build-id/xx/yyyy.debug), then by release (boot/vmlinux-R, lib/modules/R/vmlinux, vmlinux-R). Only a file
+ * whose build-id matches the dump's is taken.
+ */
+export function findVmlinux(vmcore: string): string | undefined {
+  const root = process.env.TSCRASH_DEBUG_ROOT || '/usr/lib/debug';
+  let text: string | undefined;
+  const dump = openDump(vmcore);
+  try {
+    text = dump.vmcoreinfo ?? undefined;
+  } finally {
+    dump.close();
+  }
+  if (!text) return undefined;
+  const buildId = /^BUILD-ID=([0-9a-f]+)$/m.exec(text)?.[1];
+  const release = /^OSRELEASE=(.+)$/m.exec(text)?.[1];
+  const candidates: string[] = [];
+  if (buildId && buildId.length > 2)
+    candidates.push(join(root, '.build-id', buildId.slice(0, 2), `${buildId.slice(2)}.debug`));
+  if (release) {
+    candidates.push(
+      join(root, 'boot', `vmlinux-${release}`),
+      join(root, 'lib', 'modules', release, 'vmlinux'),
+      join(root, `vmlinux-${release}`),
+    );
+  }
+  for (const c of candidates) {
+    if (!existsSync(c)) continue;
+    const id = elfIdentity(c);
+    if (id?.type === ET_EXEC && (!buildId || id.buildId?.startsWith(buildId))) return c;
+  }
+  return undefined;
+}
 
 export async function runSession(argv: string[]): Promise<number> {
   const files: string[] = [];
@@ -40,7 +77,10 @@ export async function runSession(argv: string[]): Promise<number> {
     if (isKernel(files[0]!)) [vmlinux, vmcore] = [files[0], files[1]!];
     else if (isKernel(files[1]!)) [vmlinux, vmcore] = [files[1], files[0]!];
     else throw new Error(`neither ${files[0]} nor ${files[1]} is a vmlinux (an ELF executable)`);
-  } else vmcore = files[0]!;
+  } else {
+    vmcore = files[0]!;
+    vmlinux = findVmlinux(vmcore);
+  }
   registerBuiltins();
   const program = Program.open({ vmcore, vmlinux, force });
   try {

@@ -102,6 +102,28 @@ for (const name of SAMPLE_NAMES) {
       assert.match(good.stdout, new RegExp(`KERNEL: ${m.vmlinux}`));
     });
 
+    test('with no vmlinux given, the matching one is found in the debug-info tree by release and build-id', (t) => {
+      const m = loadSample(name, t);
+      const other = loadSample(name === 'sysrq' ? 'mce' : 'sysrq', t);
+      if (!m || !other) return;
+      const root = mkdtempSync(join(tmpdir(), 'tscrash-debug-'));
+      execFileSync('mkdir', ['-p', join(root, 'boot'), join(root, 'lib/modules', m.release)]);
+      // A wrong vmlinux under the right release name is not taken; the right one is.
+      execFileSync('ln', ['-s', other.vmlinux, join(root, 'boot', `vmlinux-${m.release}`)]);
+      execFileSync('ln', ['-s', m.vmlinux, join(root, 'lib/modules', m.release, 'vmlinux')]);
+      const r = spawnSync(BIN, [m.files['kdump-c-d31']!.path, '-c', 'sym jiffies'], {
+        encoding: 'latin1',
+        env: { ...process.env, TSCRASH_DEBUG_ROOT: root },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, oracleText(m, 'crash-sym-jiffies'));
+      const none = spawnSync(BIN, [m.files['kdump-c-d31']!.path, '-c', 'sym jiffies'], {
+        encoding: 'latin1',
+        env: { ...process.env, TSCRASH_DEBUG_ROOT: join(root, 'nothing') },
+      });
+      assert.match(none.stdout, /symbols need the vmlinux/);
+    });
+
     test('vtop walks the page tables as crash shows them (direct map, kernel data, vmalloc stack)', (t) => {
       const m = loadSample(name, t);
       if (!m) return;
