@@ -1,0 +1,435 @@
+/**
+ * A DWARF 4/5 .debug_info reader: unit headers, abbreviation tables (decoded
+ * once each), DIEs with their attributes, and a scan of the DIEs directly
+ * under each unit that jumps over children with DW_AT_sibling. Every bound is
+ * checked; a corrupt section gives BadDataError naming the section and offset.
+ */
+import { BadDataError } from '../../core/errors.js';
+import type { ElfFile } from '../elf.js';
+import { DW_AT, DW_FORM, fixedFormSize } from './forms.js';
+
+export interface Abbrev {
+  tag: number;
+  children: boolean;
+  attrs: Uint32Array; // attribute names
+  forms: Uint32Array;
+  consts: (bigint | undefined)[]; // DW_FORM_implicit_const values
+  /** Total size when every form is fixed-size, else -1. */
+  fixedSize: number;
+  siblingIndex: number;
+}
+
+export interface Unit {
+  offset: number;
+  /** Offset of the first DIE. */
+  dieOffset: number;
+  end: number;
+  version: number;
+  unitType: number;
+  offsetSize: number;
+  addrSize: number;
+  abbrevs: Map<number, Abbrev>;
+  strOffsetsBase?: number;
+}
+
+export type AttrValue = number | bigint | string | Uint8Array | boolean;
+
+export interface Die {
+  offset: number;
+  tag: number;
+  children: boolean;
+  attrs: Map<number, AttrValue>;
+  /** Offset just past this DIE's attributes (its first child, when it has children). */
+  next: number;
+  unit: Unit;
+}
+
+const td = new TextDecoder('latin1');
+
+export class DwarfReader {
+  readonly info: Uint8Array;
+  readonly units: Unit[] = [];
+  private readonly abbrev: Uint8Array;
+  private readonly str: Uint8Array;
+  private readonly lineStr: Uint8Array;
+  private readonly strOffsets: Uint8Array;
+  private readonly dv: DataView;
+  private readonly abbrevCache = new Map<string, Map<number, Abbrev>>();
+
+  constructor(readonly elf: ElfFile) {
+    const need = (name: string): Uint8Array => {
+      const s = elf.section(name);
+      if (!s) throw new BadDataError(`no ${name} section: the file has no DWARF debug info`, elf.path, 0);
+      return elf.sectionData(s);
+    };
+    const opt = (name: string): Uint8Array => {
+      const s = elf.section(name);
+      return s ? elf.sectionData(s) : new Uint8Array(0);
+    };
+    this.info = need('.debug_info');
+    this.abbrev = need('.debug_abbrev');
+    this.str = opt('.debug_str');
+    this.lineStr = opt('.debug_line_str');
+    this.strOffsets = opt('.debug_str_offsets');
+    this.dv = new DataView(this.info.buffer, this.info.byteOffset, this.info.byteLength);
+    this.readUnits();
+  }
+
+  private fail(msg: string, off: number, section = '.debug_info'): never {
+    throw new BadDataError(`${section}: ${msg}`, this.elf.path, off);
+  }
+
+  private readUnits(): void {
+    const dv = this.dv;
+    let off = 0;
+    while (off + 11 <= this.info.length) {
+      let len = dv.getUint32(off, true);
+      let p = off + 4;
+      let offsetSize = 4;
+      if (len === 0xffffffff) {
+        len = Number(dv.getBigUint64(p, true));
+        p += 8;
+        offsetSize = 8;
+      } else if (len >= 0xfffffff0) this.fail(`reserved unit length 0x${len.toString(16)}`, off);
+      const end = p + len;
+      if (end > this.info.length || len < 7) this.fail(`unit length ${len} runs past the section`, off);
+      const version = dv.getUint16(p, true);
+      p += 2;
+      if (version < 2 || version > 5) this.fail(`DWARF version ${version} is not supported`, off + 4);
+      let unitType = 1; // DW_UT_compile
+      let addrSize: number;
+      let abbrevOff: number;
+      const readOff = (): number => {
+        const v = offsetSize === 8 ? Number(dv.getBigUint64(p, true)) : dv.getUint32(p, true);
+        p += offsetSize;
+        return v;
+      };
+      if (version >= 5) {
+        unitType = dv.getUint8(p++);
+        addrSize = dv.getUint8(p++);
+        abbrevOff = readOff();
+        if (unitType === 2 || unitType === 6)
+          p += 8 + offsetSize; // type units: signature + type offset
+        else if (unitType === 4 || unitType === 5) p += 8; // skeleton / split: dwo_id
+      } else {
+        abbrevOff = readOff();
+        addrSize = dv.getUint8(p++);
+      }
+      if (p > end) this.fail('unit header runs past the unit', off);
+      const unit: Unit = {
+        offset: off,
+        dieOffset: p,
+        end,
+        version,
+        unitType,
+        offsetSize,
+        addrSize,
+        abbrevs: this.abbrevTable(abbrevOff, offsetSize, addrSize, version),
+      };
+      this.units.push(unit);
+      off = end;
+    }
+  }
+
+  /** Decode the abbreviation table at `off` (cached per offset and unit shape). */
+  private abbrevTable(off: number, offsetSize: number, addrSize: number, version: number): Map<number, Abbrev> {
+    const key = `${off}:${offsetSize}:${addrSize}:${version}`;
+    const hit = this.abbrevCache.get(key);
+    if (hit) return hit;
+    const a = this.abbrev;
+    const table = new Map<number, Abbrev>();
+    let p = off;
+    const uleb = (): number => {
+      let r = 0;
+      let shift = 0;
+      for (;;) {
+        if (p >= a.length) this.fail('abbreviation table truncated', p, '.debug_abbrev');
+        const b = a[p++]!;
+        r += (b & 0x7f) * 2 ** shift;
+        if (!(b & 0x80)) return r;
+        shift += 7;
+        if (shift > 56) this.fail('LEB128 too long', p, '.debug_abbrev');
+      }
+    };
+    const sleb = (): bigint => {
+      let r = 0n;
+      let shift = 0n;
+      let b: number;
+      do {
+        if (p >= a.length) this.fail('abbreviation table truncated', p, '.debug_abbrev');
+        b = a[p++]!;
+        r |= BigInt(b & 0x7f) << shift;
+        shift += 7n;
+      } while (b & 0x80 && shift < 70n);
+      if (b & 0x40) r -= 1n << shift;
+      return r;
+    };
+    for (;;) {
+      const code = uleb();
+      if (code === 0) break;
+      const tag = uleb();
+      const children = a[p++] === 1;
+      const attrs: number[] = [];
+      const forms: number[] = [];
+      const consts: (bigint | undefined)[] = [];
+      for (;;) {
+        const at = uleb();
+        const form = uleb();
+        if (at === 0 && form === 0) break;
+        attrs.push(at);
+        forms.push(form);
+        consts.push(form === DW_FORM.implicit_const ? sleb() : undefined);
+        if (attrs.length > 1000) this.fail('abbreviation with too many attributes', p, '.debug_abbrev');
+      }
+      let fixedSize = 0;
+      for (const f of forms) {
+        const s = fixedFormSize(f, offsetSize, addrSize, version);
+        if (s < 0) {
+          fixedSize = -1;
+          break;
+        }
+        fixedSize += s;
+      }
+      table.set(code, {
+        tag,
+        children,
+        attrs: Uint32Array.from(attrs),
+        forms: Uint32Array.from(forms),
+        consts,
+        fixedSize,
+        siblingIndex: attrs.indexOf(DW_AT.sibling),
+      });
+    }
+    this.abbrevCache.set(key, table);
+    return table;
+  }
+
+  unitAt(offset: number): Unit {
+    let lo = 0;
+    let hi = this.units.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.units[mid]!.end <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const u = this.units[lo];
+    if (!u || offset < u.dieOffset) this.fail(`no unit contains DIE offset 0x${offset.toString(16)}`, offset);
+    return u;
+  }
+
+  private ulebAt(p: number): [number, number] {
+    const b = this.info;
+    let r = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= b.length) this.fail('LEB128 runs past the section', p);
+      const x = b[p++]!;
+      r += (x & 0x7f) * 2 ** shift;
+      if (!(x & 0x80)) return [r, p];
+      shift += 7;
+      if (shift > 63) this.fail('LEB128 too long', p);
+    }
+  }
+
+  /** Read one DIE (null entries return undefined with `next` via readNull). */
+  readDie(offset: number, unit = this.unitAt(offset)): Die | undefined {
+    const [code, after] = this.ulebAt(offset);
+    if (code === 0) return undefined;
+    const ab = unit.abbrevs.get(code);
+    if (!ab) this.fail(`abbreviation code ${code} not in the unit's table`, offset);
+    const attrs = new Map<number, AttrValue>();
+    let p = after;
+    for (let i = 0; i < ab.attrs.length; i++) {
+      const [v, np] = this.readForm(ab.forms[i]!, p, unit, ab.consts[i]);
+      attrs.set(ab.attrs[i]!, v);
+      p = np;
+    }
+    if (p > unit.end) this.fail('DIE runs past its unit', offset);
+    return { offset, tag: ab.tag, children: ab.children, attrs, next: p, unit };
+  }
+
+  private readForm(form: number, p: number, unit: Unit, implicit?: bigint): [AttrValue, number] {
+    const dv = this.dv;
+    const os = unit.offsetSize;
+    const off = (at: number): number => (os === 8 ? Number(dv.getBigUint64(at, true)) : dv.getUint32(at, true));
+    if (p > this.info.length) this.fail('attribute runs past the section', p);
+    switch (form) {
+      case DW_FORM.addr:
+        return [dv.getBigUint64(p, true), p + unit.addrSize];
+      case DW_FORM.data1:
+      case DW_FORM.ref1:
+      case DW_FORM.flag:
+        return [form === DW_FORM.ref1 ? unit.offset + dv.getUint8(p) : dv.getUint8(p), p + 1];
+      case DW_FORM.data2:
+        return [dv.getUint16(p, true), p + 2];
+      case DW_FORM.ref2:
+        return [unit.offset + dv.getUint16(p, true), p + 2];
+      case DW_FORM.data4:
+        return [dv.getUint32(p, true), p + 4];
+      case DW_FORM.ref4:
+        return [unit.offset + dv.getUint32(p, true), p + 4];
+      case DW_FORM.data8:
+        return [dv.getBigUint64(p, true), p + 8];
+      case DW_FORM.ref8:
+        return [unit.offset + Number(dv.getBigUint64(p, true)), p + 8];
+      case DW_FORM.ref_sig8:
+        return [dv.getBigUint64(p, true), p + 8];
+      case DW_FORM.data16:
+        return [this.info.subarray(p, p + 16), p + 16];
+      case DW_FORM.sdata: {
+        let r = 0n;
+        let shift = 0n;
+        let b: number;
+        do {
+          if (p >= this.info.length) this.fail('LEB128 runs past the section', p);
+          b = this.info[p++]!;
+          r |= BigInt(b & 0x7f) << shift;
+          shift += 7n;
+        } while (b & 0x80 && shift < 70n);
+        if (b & 0x40) r -= 1n << shift;
+        return [r >= BigInt(Number.MIN_SAFE_INTEGER) && r <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : r, p];
+      }
+      case DW_FORM.udata:
+        return this.ulebAt(p);
+      case DW_FORM.ref_udata: {
+        const [v, np] = this.ulebAt(p);
+        return [unit.offset + v, np];
+      }
+      case DW_FORM.string: {
+        const end = this.info.indexOf(0, p);
+        if (end < 0 || end >= unit.end) this.fail('unterminated string', p);
+        return [td.decode(this.info.subarray(p, end)), end + 1];
+      }
+      case DW_FORM.strp:
+        return [this.cstr(this.str, off(p), '.debug_str'), p + os];
+      case DW_FORM.line_strp:
+        return [this.cstr(this.lineStr, off(p), '.debug_line_str'), p + os];
+      case DW_FORM.strx:
+      case DW_FORM.GNU_str_index: {
+        const [i, np] = this.ulebAt(p);
+        return [this.strx(unit, i), np];
+      }
+      case DW_FORM.strx1:
+        return [this.strx(unit, dv.getUint8(p)), p + 1];
+      case DW_FORM.strx2:
+        return [this.strx(unit, dv.getUint16(p, true)), p + 2];
+      case DW_FORM.strx3:
+        return [this.strx(unit, dv.getUint16(p, true) | (dv.getUint8(p + 2) << 16)), p + 3];
+      case DW_FORM.strx4:
+        return [this.strx(unit, dv.getUint32(p, true)), p + 4];
+      case DW_FORM.ref_addr:
+        return [off(p), p + (unit.version <= 2 ? unit.addrSize : os)];
+      case DW_FORM.sec_offset:
+      case DW_FORM.strp_sup:
+      case DW_FORM.GNU_ref_alt:
+      case DW_FORM.GNU_strp_alt:
+        return [off(p), p + os];
+      case DW_FORM.ref_sup4:
+        return [dv.getUint32(p, true), p + 4];
+      case DW_FORM.ref_sup8:
+        return [dv.getBigUint64(p, true), p + 8];
+      case DW_FORM.flag_present:
+        return [true, p];
+      case DW_FORM.implicit_const:
+        return [
+          implicit !== undefined &&
+          implicit >= BigInt(Number.MIN_SAFE_INTEGER) &&
+          implicit <= BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number(implicit)
+            : (implicit ?? 0),
+          p,
+        ];
+      case DW_FORM.exprloc:
+      case DW_FORM.block: {
+        const [n, np] = this.ulebAt(p);
+        if (np + n > unit.end) this.fail('block runs past its unit', p);
+        return [this.info.subarray(np, np + n), np + n];
+      }
+      case DW_FORM.block1: {
+        const n = dv.getUint8(p);
+        return [this.info.subarray(p + 1, p + 1 + n), p + 1 + n];
+      }
+      case DW_FORM.block2: {
+        const n = dv.getUint16(p, true);
+        return [this.info.subarray(p + 2, p + 2 + n), p + 2 + n];
+      }
+      case DW_FORM.block4: {
+        const n = dv.getUint32(p, true);
+        if (p + 4 + n > unit.end) this.fail('block runs past its unit', p);
+        return [this.info.subarray(p + 4, p + 4 + n), p + 4 + n];
+      }
+      case DW_FORM.addrx:
+      case DW_FORM.loclistx:
+      case DW_FORM.rnglistx:
+      case DW_FORM.GNU_addr_index:
+        return this.ulebAt(p);
+      case DW_FORM.addrx1:
+        return [dv.getUint8(p), p + 1];
+      case DW_FORM.addrx2:
+        return [dv.getUint16(p, true), p + 2];
+      case DW_FORM.addrx3:
+        return [dv.getUint16(p, true) | (dv.getUint8(p + 2) << 16), p + 3];
+      case DW_FORM.addrx4:
+        return [dv.getUint32(p, true), p + 4];
+      case DW_FORM.indirect: {
+        const [f, np] = this.ulebAt(p);
+        if (f === DW_FORM.indirect) this.fail('DW_FORM_indirect pointing to itself', p);
+        return this.readForm(f, np, unit);
+      }
+      default:
+        this.fail(`unknown attribute form 0x${form.toString(16)}`, p);
+    }
+  }
+
+  private cstr(sec: Uint8Array, off: number, name: string): string {
+    if (off >= sec.length) this.fail(`string offset 0x${off.toString(16)} outside ${name}`, off, name);
+    let end = sec.indexOf(0, off);
+    if (end < 0) end = sec.length;
+    return td.decode(sec.subarray(off, end));
+  }
+
+  private strx(unit: Unit, i: number): string {
+    if (unit.strOffsetsBase === undefined) {
+      const cu = this.readDie(unit.dieOffset, unit);
+      const b = cu?.attrs.get(DW_AT.str_offsets_base);
+      unit.strOffsetsBase = typeof b === 'number' ? b : 8;
+    }
+    const at = unit.strOffsetsBase + i * unit.offsetSize;
+    if (at + unit.offsetSize > this.strOffsets.length)
+      this.fail(`string index ${i} outside .debug_str_offsets`, at, '.debug_str_offsets');
+    const dv = new DataView(this.strOffsets.buffer, this.strOffsets.byteOffset, this.strOffsets.byteLength);
+    const off = unit.offsetSize === 8 ? Number(dv.getBigUint64(at, true)) : dv.getUint32(at, true);
+    return this.cstr(this.str, off, '.debug_str');
+  }
+
+  /** Offset just past a DIE and all its children. */
+  skipDie(offset: number, unit: Unit): number {
+    const d = this.readDie(offset, unit);
+    if (!d) return this.ulebAt(offset)[1];
+    const sib = d.attrs.get(DW_AT.sibling);
+    if (typeof sib === 'number' && sib > offset && sib <= unit.end) return sib;
+    if (!d.children) return d.next;
+    let p = d.next;
+    for (let guard = 0; p < unit.end; guard++) {
+      const [code, after] = this.ulebAt(p);
+      if (code === 0) return after;
+      p = this.skipDie(p, unit);
+      if (guard > 10_000_000) this.fail('DIE tree does not end', offset);
+    }
+    return p;
+  }
+
+  /** The DIEs directly under a DIE with children, in order. */
+  *childrenOf(die: Die): Iterable<Die> {
+    if (!die.children) return;
+    let p = die.next;
+    while (p < die.unit.end) {
+      const child = this.readDie(p, die.unit);
+      if (!child) return;
+      yield child;
+      const np = this.skipDie(p, die.unit);
+      if (np <= p) this.fail('DIE does not advance', p);
+      p = np;
+    }
+  }
+}
