@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureHostTools, ensureKernel, type KernelFiles, pruneDebs, resolveRelease } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
+import { FILE_KEYS } from './manifest.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
 import { log, run, StepError, sh, sha256File, shq } from './run.js';
 
@@ -68,19 +69,6 @@ const CASES: CaseDef[] = [
     qemuDump: true,
   },
 ];
-
-/** Files every case has; the key is the file name in the case directory. */
-const FILE_KEYS: Record<string, string> = {
-  elf: 'vmcore.elf',
-  'kdump-c-d31': 'kdump-c-d31',
-  'flat-c-d31': 'flat-c-d31',
-  'kdump-l-d31': 'kdump-l-d31',
-  'kdump-d31': 'kdump-d31',
-  'kdump-c-d0': 'kdump-c-d0',
-  'elf-d31': 'elf-d31',
-  'reassembled-c-d31': 'reassembled-c-d31',
-  dmesg: 'dmesg',
-};
 
 function buildIdOf(vmlinux: string): string {
   const m = /Build ID: ([0-9a-f]+)/.exec(run('readelf', ['-n', vmlinux]));

@@ -5,18 +5,9 @@ import { dumpDmesg } from '../../core/dmesg.js';
 import { describeDump } from '../../core/info.js';
 import { KernelMemory } from '../../core/kernel-memory.js';
 import { openDump } from '../../core/open.js';
-import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
+import { DUMP_KEYS, loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 
-const ALL = [
-  'elf',
-  'kdump-c-d31',
-  'flat-c-d31',
-  'kdump-l-d31',
-  'kdump-d31',
-  'kdump-c-d0',
-  'elf-d31',
-  'reassembled-c-d31',
-];
+const ALL = DUMP_KEYS;
 
 for (const name of SAMPLE_NAMES) {
   describe(`kernel memory on the ${name} sample`, () => {

@@ -22,6 +22,20 @@ export type Manifest = BuiltManifest & {
   };
 };
 
+/** Keys of the dump files every case has (makedumpfile outputs, the raw core, the dmesg oracle). */
+export { FILE_KEYS as SAMPLE_FILES } from '../../samples/manifest.js';
+/** The dump formats of every case (every file key but the dmesg text). */
+export const DUMP_KEYS = [
+  'elf',
+  'kdump-c-d31',
+  'flat-c-d31',
+  'kdump-l-d31',
+  'kdump-d31',
+  'kdump-c-d0',
+  'elf-d31',
+  'reassembled-c-d31',
+];
+
 export type SampleName = 'sysrq' | 'mce';
 export const SAMPLE_NAMES: SampleName[] = ['sysrq', 'mce'];
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { loadSample, type ManifestFile, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
+import { loadSample, type ManifestFile, oracleText, SAMPLE_FILES, SAMPLE_NAMES } from '../lib/samples.js';
 
 function sha256(path: string): string {
   const h = createHash('sha256');
@@ -17,17 +17,7 @@ function sha256(path: string): string {
   return h.digest('hex');
 }
 
-const EXPECTED_FILES = [
-  'elf',
-  'kdump-c-d31',
-  'flat-c-d31',
-  'kdump-l-d31',
-  'kdump-d31',
-  'kdump-c-d0',
-  'elf-d31',
-  'reassembled-c-d31',
-  'dmesg',
-];
+const EXPECTED_FILES = Object.keys(SAMPLE_FILES);
 const PANIC: Record<string, RegExp> = {
   sysrq: /sysrq triggered crash/,
   mce: /[Mm]achine check/,

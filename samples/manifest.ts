@@ -1,0 +1,14 @@
+/** The files every sample case has (no side effects: tests import it). */
+
+/** Files every case has; the key is the file name in the case directory. */
+export const FILE_KEYS: Record<string, string> = {
+  elf: 'vmcore.elf',
+  'kdump-c-d31': 'kdump-c-d31',
+  'flat-c-d31': 'flat-c-d31',
+  'kdump-l-d31': 'kdump-l-d31',
+  'kdump-d31': 'kdump-d31',
+  'kdump-c-d0': 'kdump-c-d0',
+  'elf-d31': 'elf-d31',
+  'reassembled-c-d31': 'reassembled-c-d31',
+  dmesg: 'dmesg',
+};
