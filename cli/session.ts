@@ -71,8 +71,10 @@ export async function runSession(argv: string[]): Promise<number> {
     throw new Error('give a VMCORE, and optionally the VMLINUX (tscrash --help)');
   for (const f of files) if (!existsSync(f)) throw new Error(`${f}: no such file`);
   let vmlinux: string | undefined;
-  let vmcore: string;
-  if (files.length === 2) {
+  let vmcore: string | undefined;
+  if (files.length === 1 && elfIdentity(files[0]!)?.type === ET_EXEC) {
+    vmlinux = files[0]; // a vmlinux alone: types and symbols only (whatis, struct -o, sym, ptype)
+  } else if (files.length === 2) {
     const isKernel = (f: string): boolean => elfIdentity(f)?.type === ET_EXEC;
     if (isKernel(files[0]!)) [vmlinux, vmcore] = [files[0], files[1]!];
     else if (isKernel(files[1]!)) [vmlinux, vmcore] = [files[1], files[0]!];
@@ -90,9 +92,11 @@ export async function runSession(argv: string[]): Promise<number> {
       const rl = createInterface({ input: process.stdin, terminal: false });
       return (await runScript(program, rl, false)) ? 1 : 0;
     }
-    const i = program.dump.info;
+    const i = program.hasDump ? program.dump.info : undefined;
     process.stdout.write(
-      `tscrash: ${vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${program.vmcoreinfo.osrelease ?? 'unknown release'}\n` +
+      (i
+        ? `tscrash: ${vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${program.vmcoreinfo.osrelease ?? 'unknown release'}\n`
+        : `tscrash: ${vmlinux} (no dump: types and symbols only)\n`) +
         `${vmlinux ? '' : 'no vmlinux: memory-only commands (log, rd, vtop, sys); '}type help for the commands, q to quit\n\n`,
     );
     await interactive(program);

@@ -3,6 +3,7 @@ import { type Command, getCommand, listCommands } from './registry.js';
 
 export const help: Command = {
   name: 'help',
+  usesTypes: false,
   aliases: ['h'],
   summary: "list the commands, or show one command's help",
   help: `NAME

@@ -1,9 +1,13 @@
 /** The built-in commands, registered in one explicit list. */
+import { foreach } from './foreach.js';
 import { help } from './help.js';
 import { log } from './log.js';
 import { mce } from './mce.js';
+import { ps } from './ps.js';
 import { rd } from './rd.js';
 import { registerCommand } from './registry.js';
+import { runq } from './runq.js';
+import { set } from './set.js';
 import { sym } from './sym.js';
 import { sys } from './sys.js';
 import { vtop } from './vtop.js';
@@ -12,7 +16,7 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, mce, rd, sym, sys, vtop]) registerCommand(c);
+  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach]) registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';

@@ -4,6 +4,7 @@ import type { Command } from './registry.js';
 
 export const log: Command = {
   name: 'log',
+  usesTypes: false,
   summary: 'the kernel message buffer',
   help: `NAME
   log - dump system message buffer

@@ -6,6 +6,7 @@ const printable = (c: number): string => (c >= 0x20 && c < 0x7f ? String.fromCha
 
 export const rd: Command = {
   name: 'rd',
+  usesTypes: false,
   summary: 'read memory',
   help: `NAME
   rd - read memory

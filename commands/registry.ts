@@ -19,6 +19,11 @@ export interface Command {
   /** Full help text (crash style: synopsis, description, options, examples). */
   help: string;
   run(ctx: CommandContext, args: string[]): void | Promise<void>;
+  /**
+   * Whether the command reads types from the vmlinux's debug info (default true): the runner loads the debug
+   * info (the DWARF index, cached on disk) before the first such command, so memory-only commands start at once.
+   */
+  usesTypes?: boolean;
 }
 
 const commands = new Map<string, Command>();

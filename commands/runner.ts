@@ -101,6 +101,7 @@ export async function runLine(program: Program, line: string, write: (s: string)
   let text = '';
   let ok = true;
   try {
+    if (cmd.usesTypes !== false && program.vmlinux && !program.hasDebugInfo) await program.loadDebugInfo();
     await cmd.run({ program, out: (s) => (text += s) }, args);
   } catch (e) {
     ok = false;

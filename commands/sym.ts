@@ -5,6 +5,7 @@ const h = (v: bigint): string => v.toString(16);
 
 export const sym: Command = {
   name: 'sym',
+  usesTypes: false,
   summary: 'translate a symbol to its address, or an address to its symbol',
   help: `NAME
   sym - translate a symbol to its virtual address, or vice-versa

@@ -1,6 +1,8 @@
 import { formatLog, kernelLog } from '../helpers/printk.js';
+import { cpuMhz, formatUptime, loadAverage, presentPages, uptimeSeconds } from '../helpers/system.js';
+import { allTasks } from '../helpers/tasks.js';
 import { utsname } from '../helpers/utsname.js';
-import { CommandError } from '../program/index.js';
+import { CommandError, TscrashError } from '../program/index.js';
 import type { Command } from './registry.js';
 
 /** The date as crash (and date(1) in the C locale, UTC) prints it. */
@@ -20,6 +22,18 @@ export function panicMessage(log: string): string | undefined {
   return lines
     .find((l) => /^(BUG: |Oops: |general protection fault|kernel BUG at |sysrq: Trigger a crash)/.test(l))
     ?.trim();
+}
+
+/** crash's size format: `511.5 MB`, `3.8 GB`. */
+export function memorySize(bytes: bigint): string {
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = Number(bytes) / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 export const sys: Command = {
@@ -46,7 +60,38 @@ DESCRIPTION
     rows.push(['DUMPFILE', p.dump.path]);
     rows.push(['CPUS', String(p.dump.info.nrCpus ?? p.cpus.length)]);
     if (p.vmcoreinfo.crashTime !== undefined) rows.push(['DATE', crashDate(p.vmcoreinfo.crashTime)]);
-    rows.push(['NODENAME', u.nodename], ['RELEASE', u.release], ['VERSION', u.version], ['MACHINE', u.machine]);
+    const typed = p.hasDebugInfo;
+    // Figures from kernel variables: each is left out when the kernel lacks it or its memory is not in the dump.
+    const tryRow = (key: string, f: () => string | undefined): void => {
+      if (!typed) return;
+      try {
+        const v = f();
+        if (v !== undefined) rows.push([key, v]);
+      } catch (e) {
+        if (!(e instanceof TscrashError)) throw e;
+      }
+    };
+    tryRow('UPTIME', () => {
+      const s = uptimeSeconds(p);
+      return s === undefined ? undefined : formatUptime(s);
+    });
+    tryRow('LOAD AVERAGE', () => loadAverage(p));
+    tryRow('TASKS', () => String(allTasks(p).length));
+    rows.push(['NODENAME', u.nodename], ['RELEASE', u.release], ['VERSION', u.version]);
+    let machine = u.machine;
+    if (typed) {
+      try {
+        const mhz = cpuMhz(p);
+        if (mhz) machine += `  (${mhz} Mhz)`;
+      } catch (e) {
+        if (!(e instanceof TscrashError)) throw e;
+      }
+    }
+    rows.push(['MACHINE', machine]);
+    tryRow('MEMORY', () => {
+      const pages = presentPages(p);
+      return pages === undefined ? undefined : memorySize(pages * BigInt(p.memory.pageSize));
+    });
     const log = Buffer.from(formatLog(kernelLog(p))).toString('latin1');
     const panic = panicMessage(log);
     if (panic) rows.push(['PANIC', `"${panic}"`]);

@@ -19,6 +19,7 @@ const h = (v: bigint): string => v.toString(16);
 
 export const vtop: Command = {
   name: 'vtop',
+  usesTypes: false,
   summary: 'virtual to physical translation, step by step',
   help: `NAME
   vtop - virtual to physical

@@ -5,38 +5,47 @@
  */
 import type { Dump } from '../core/dump.js';
 import { type CpuRegisters, prstatusRegisters } from '../core/elf-notes.js';
-import { MissingDebugInfoError, TscrashError } from '../core/errors.js';
+import { LookupError, MissingDebugInfoError, TscrashError } from '../core/errors.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
 import { elfIdentity } from '../symbols/build-id.js';
+import { DebugInfo } from '../symbols/dwarf/debug-info.js';
+import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
 import { SymbolTable } from '../symbols/symtab.js';
+import { Obj, offsetOf, strip, typeName } from './object.js';
 
 export interface OpenOptions {
-  vmcore: string;
+  /** The dump; without one only the vmlinux's types and symbols are available. */
+  vmcore?: string;
   vmlinux?: string;
   /** Open even when the vmlinux does not match the dump. */
   force?: boolean;
 }
 
 export class Program {
-  readonly memory: KernelMemory;
-  readonly vmcoreinfo: VmcoreInfo;
-  readonly cpus: CpuRegisters[];
+  private readonly _memory: KernelMemory | undefined;
+  private readonly _cpus: CpuRegisters[] | undefined;
   /** Warnings from opening (shown once at session start). */
   readonly warnings: string[] = [];
 
   private constructor(
-    readonly dump: Dump,
+    private readonly _dump: Dump | undefined,
     readonly vmlinux: string | undefined,
   ) {
-    this.memory = new KernelMemory(dump);
-    this.vmcoreinfo = this.memory.vmcoreinfo;
-    this.cpus = prstatusRegisters(dump);
+    if (_dump) {
+      this._memory = new KernelMemory(_dump);
+      this._cpus = prstatusRegisters(_dump);
+    }
   }
 
+  /** Open the dump (and check the vmlinux against it); types need `loadDebugInfo()` (or use `Program.load`). */
   static open(opts: OpenOptions): Program {
+    if (!opts.vmcore) {
+      if (!opts.vmlinux) throw new TscrashError('give a vmcore, a vmlinux, or both');
+      return new Program(undefined, opts.vmlinux);
+    }
     const dump = openDump(opts.vmcore);
     try {
       const p = new Program(dump, opts.vmlinux);
@@ -46,6 +55,125 @@ export class Program {
       dump.close();
       throw e;
     }
+  }
+
+  /** Open and load the vmlinux's debug info (its name index built, or read from the on-disk cache). */
+  static async load(opts: OpenOptions & { cacheDir?: string }): Promise<Program> {
+    const p = Program.open(opts);
+    try {
+      if (opts.vmlinux) await p.loadDebugInfo(opts.cacheDir);
+      return p;
+    } catch (e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  get hasDump(): boolean {
+    return this._dump !== undefined;
+  }
+
+  private noDump(): never {
+    throw new TscrashError('this needs a vmcore: tscrash was started with only a vmlinux');
+  }
+
+  get dump(): Dump {
+    return this._dump ?? this.noDump();
+  }
+
+  get memory(): KernelMemory {
+    return this._memory ?? this.noDump();
+  }
+
+  get vmcoreinfo(): VmcoreInfo {
+    return this.memory.vmcoreinfo;
+  }
+
+  get cpus(): CpuRegisters[] {
+    return this._cpus ?? this.noDump();
+  }
+
+  private debugInfo: DebugInfo | undefined;
+
+  async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
+    if (!this.vmlinux) this.requireDebugInfo('types');
+    this.debugInfo ??= await DebugInfo.open(this.vmlinux, { cacheDir });
+    return this.debugInfo;
+  }
+
+  get hasDebugInfo(): boolean {
+    return this.debugInfo !== undefined;
+  }
+
+  /** The vmlinux's DWARF: types, variables, functions, enumerators. */
+  get debug(): DebugInfo {
+    if (!this.debugInfo) this.requireDebugInfo('this');
+    return this.debugInfo;
+  }
+
+  private readonly typeCache = new Map<string, CType>();
+
+  /** A type by its C spelling: 'struct task_struct', 'unsigned long', 'struct page *', 'char [16]'. */
+  type(name: string): CType {
+    const hit = this.typeCache.get(name);
+    if (hit) return hit;
+    const t = this.debug.findType(name);
+    if (!t) throw new LookupError(`no type named "${name}" in the debug info`);
+    this.typeCache.set(name, t);
+    return t;
+  }
+
+  hasType(name: string): boolean {
+    return this.debug.findType(name) !== undefined;
+  }
+
+  /** Whether `typeName` (a struct or union) has the member (looking through anonymous members). */
+  hasMember(typeName_: string, member: string): boolean {
+    const t = this.debug.findType(typeName_);
+    if (!t) return false;
+    try {
+      offsetOf(t, member);
+      return true;
+    } catch (e) {
+      if (e instanceof LookupError) return false;
+      throw e;
+    }
+  }
+
+  offsetOf(type: CType | string, memberPath: string): number {
+    return offsetOf(typeof type === 'string' ? this.type(type) : type, memberPath).offset;
+  }
+
+  /** Whether a global variable exists with both a symbol and a type. */
+  hasVariable(name: string): boolean {
+    return this.debug.findVariable(name) !== undefined && this.symbolAddress(name) !== undefined;
+  }
+
+  /** A global (or per-cpu: the address is then the per-cpu offset) variable as an lvalue. */
+  variable(name: string): Obj {
+    const v = this.debug.findVariable(name);
+    if (!v) throw new LookupError(`no variable named ${name} in the debug info`);
+    const a = this.symbolAddress(name);
+    if (a === undefined) throw new LookupError(`${name} has a type in the debug info but no symbol`);
+    return Obj.at(this, v.type, a, name);
+  }
+
+  object(type: CType | string, address: bigint, expr?: string): Obj {
+    const t = typeof type === 'string' ? this.type(type) : type;
+    return Obj.at(this, t, address, expr ?? `(${typeName(t)} *)0x${address.toString(16)}`);
+  }
+
+  /** An enumerator's value, e.g. constant('PIDTYPE_PID'). */
+  constant(name: string): bigint {
+    const e = this.debug.findEnumerator(name);
+    if (!e) throw new LookupError(`no enumerator named ${name} in the debug info`);
+    return e.value;
+  }
+
+  /** The size of a type by name. */
+  sizeof(name: string): number {
+    const t = strip(this.type(name));
+    return 'size' in t ? t.size : Obj.at(this, t, 0n).size;
   }
 
   private checkVmlinux(path: string, force: boolean): void {
@@ -63,7 +191,7 @@ export class Program {
   requireDebugInfo(what: string): never {
     throw new MissingDebugInfoError(
       this.vmlinux
-        ? `${what} needs types and symbols from the vmlinux, which this version of tscrash does not load yet`
+        ? `${what} needs types from the vmlinux, whose debug info is not loaded (Program.load / loadDebugInfo)`
         : `${what} needs debug info: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)`,
     );
   }
@@ -85,7 +213,7 @@ export class Program {
     }
     if (!this.symtab) {
       this.elf ??= ElfFile.open(this.vmlinux);
-      this.symtab = SymbolTable.fromElf(this.elf, this.memory.kaslrOffset);
+      this.symtab = SymbolTable.fromElf(this.elf, this._memory?.kaslrOffset ?? 0n);
     }
     return this.symtab;
   }
@@ -98,6 +226,6 @@ export class Program {
 
   close(): void {
     this.elf?.close();
-    this.dump.close();
+    this._dump?.close();
   }
 }

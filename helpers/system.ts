@@ -1,0 +1,69 @@
+/**
+ * Whole-system figures crash's sys shows: uptime (from the timekeeper, so no
+ * HZ is assumed), load average (avenrun), CPU clock (cpu_khz), memory size.
+ */
+import type { Program } from '../program/program.js';
+
+/** Seconds since boot: monotonic clock (xtime + wall_to_monotonic) plus time spent suspended (offs_boot). */
+export function uptimeSeconds(prog: Program): number | undefined {
+  if (prog.hasVariable('tk_core')) {
+    const tk = prog.variable('tk_core').member('timekeeper');
+    const NS = 1_000_000_000n;
+    const shift = tk.member('tkr_mono.shift').value();
+    let ns = tk.member('xtime_sec').value() * NS + (tk.member('tkr_mono.xtime_nsec').value() >> shift);
+    ns += tk.member('wall_to_monotonic.tv_sec').value() * NS + tk.member('wall_to_monotonic.tv_nsec').value();
+    if (tk.hasMember('offs_boot')) ns += tk.member('offs_boot').value();
+    return Number(ns / NS);
+  }
+  return undefined;
+}
+
+/** crash's time format: `00:00:07`, or `3 days, 01:02:03`. */
+export function formatUptime(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d ? `${d} days, ` : ''}${p(h)}:${p(m)}:${p(s)}`;
+}
+
+const FSHIFT = 11n; // the kernel's fixed-point shift for avenrun (include/linux/sched/loadavg.h)
+const FIXED_1 = 1n << FSHIFT;
+
+/** The three load averages as the kernel's /proc/loadavg prints them: "0.08, 0.02, 0.01". */
+export function loadAverage(prog: Program): string | undefined {
+  if (!prog.hasVariable('avenrun')) return undefined;
+  const av = prog.variable('avenrun');
+  const parts: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const x = av.index(i).value() + FIXED_1 / 200n;
+    const int = x >> FSHIFT;
+    const frac = ((x & (FIXED_1 - 1n)) * 100n) >> FSHIFT;
+    parts.push(`${int}.${String(frac).padStart(2, '0')}`);
+  }
+  return parts.join(', ');
+}
+
+export function cpuMhz(prog: Program): number | undefined {
+  if (!prog.hasVariable('cpu_khz')) return undefined;
+  return Math.floor(prog.variable('cpu_khz').num() / 1000);
+}
+
+/** Pages present in all memory zones (the RAM the kernel manages). */
+export function presentPages(prog: Program): bigint | undefined {
+  if (prog.hasVariable('node_data')) {
+    let total = 0n;
+    const nd = prog.variable('node_data');
+    const n = nd.type.kind === 'array' ? (nd.type.counts[0] ?? 1) : 1;
+    for (let i = 0; i < n; i++) {
+      const p = nd.index(i);
+      if (p.isNull()) continue;
+      total += p.member('node_present_pages').value();
+    }
+    return total;
+  }
+  if (prog.hasVariable('contig_page_data'))
+    return prog.variable('contig_page_data').member('node_present_pages').value();
+  return undefined;
+}

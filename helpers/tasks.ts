@@ -1,0 +1,255 @@
+/**
+ * Tasks: every thread of the kernel (the init_task list, then each thread
+ * group), per-CPU current and idle tasks, state letters as crash and the
+ * kernel's /proc report them, memory use as crash's ps shows it.
+ */
+import { LookupError, TscrashError } from '../core/errors.js';
+import type { Obj } from '../program/object.js';
+import { strip } from '../program/object.js';
+import type { Program } from '../program/program.js';
+import { listForEach, listForEachEntry } from './lists.js';
+import { onlineCpus, perCpu, perCpuPtr, possibleCpus } from './percpu.js';
+
+/** Every task (thread) in the task list, init_task first. The per-CPU idle tasks other than CPU 0's are not on it. */
+export function* forEachTask(prog: Program): Generator<Obj> {
+  const init = prog.variable('init_task');
+  const taskT = init.type;
+  const threadsViaSignal =
+    prog.hasMember('struct signal_struct', 'thread_head') && prog.hasMember('struct task_struct', 'thread_node');
+  const tasksOff = BigInt(prog.offsetOf(taskT, 'tasks'));
+  const head = init.member('tasks');
+  const leaders: bigint[] = [init.address as bigint];
+  for (const node of listForEach(head)) leaders.push(node - tasksOff);
+  for (const leader of leaders) {
+    const t = prog.object(taskT, leader, 'task');
+    if (threadsViaSignal) {
+      const sig = t.member('signal');
+      if (sig.isNull()) {
+        yield t;
+        continue;
+      }
+      let any = false;
+      for (const th of listForEachEntry(sig.member('thread_head'), 'struct task_struct', 'thread_node')) {
+        any = true;
+        yield th;
+      }
+      if (!any) yield t;
+    } else if (prog.hasMember('struct task_struct', 'thread_group')) {
+      yield t;
+      for (const th of listForEachEntry(t.member('thread_group'), 'struct task_struct', 'thread_group')) yield th;
+    } else {
+      yield t;
+    }
+  }
+}
+
+/** All tasks crash's ps shows: the task list plus each CPU's idle task. */
+export function allTasks(prog: Program): Obj[] {
+  const out: Obj[] = [];
+  const seen = new Set<bigint>();
+  for (const cpu of possibleCpusWithRq(prog)) {
+    const idle = idleTask(prog, cpu);
+    if (idle && !seen.has(idle.address as bigint)) {
+      seen.add(idle.address as bigint);
+      out.push(idle);
+    }
+  }
+  for (const t of forEachTask(prog)) {
+    const a = t.address as bigint;
+    if (seen.has(a)) continue;
+    seen.add(a);
+    out.push(t);
+  }
+  return out;
+}
+
+function possibleCpusWithRq(prog: Program): number[] {
+  const online = onlineCpus(prog);
+  return online.length ? online : possibleCpus(prog);
+}
+
+export function findTask(prog: Program, pid: number): Obj | undefined {
+  for (const t of allTasks(prog)) if (t.member('pid').num() === pid) return t;
+  return undefined;
+}
+
+/** The task at an address (checked to look like a task: its pid and comm readable). */
+export function taskAt(prog: Program, address: bigint): Obj {
+  const t = prog.object('struct task_struct', address, 'task');
+  t.member('pid').num();
+  return t;
+}
+
+export function taskCpu(task: Obj): number {
+  if (task.hasMember('cpu')) return task.member('cpu').num();
+  return task.member('thread_info.cpu').num();
+}
+
+export function cpuRq(prog: Program, cpu: number): Obj {
+  return perCpu(prog, 'runqueues', cpu);
+}
+
+export function cpuCurr(prog: Program, cpu: number): Obj {
+  return cpuRq(prog, cpu).member('curr').deref();
+}
+
+export function idleTask(prog: Program, cpu: number): Obj | undefined {
+  if (!prog.hasVariable('runqueues')) return cpu === 0 ? prog.variable('init_task') : undefined;
+  const idle = cpuRq(prog, cpu).member('idle');
+  return idle.isNull() ? undefined : idle.deref();
+}
+
+/** Address → CPU of the task running on each CPU at the crash. */
+export function activeTasks(prog: Program): Map<bigint, number> {
+  const out = new Map<bigint, number>();
+  for (const cpu of possibleCpusWithRq(prog)) {
+    try {
+      out.set(cpuCurr(prog, cpu).address as bigint, cpu);
+    } catch {
+      // A CPU whose runqueue is unreadable has no known active task.
+    }
+  }
+  return out;
+}
+
+/** The task that panicked: the crashing CPU's current task. */
+export function panicTask(prog: Program): Obj | undefined {
+  const cpu = panicCpu(prog);
+  if (cpu === undefined) return undefined;
+  return cpuCurr(prog, cpu);
+}
+
+/** The CPU that crashed: panic_cpu when set, else the first CPU with registers saved. */
+export function panicCpu(prog: Program): number | undefined {
+  if (prog.hasVariable('panic_cpu')) {
+    const v = prog.variable('panic_cpu');
+    const c = (v.hasMember('counter') ? v.member('counter') : v).value();
+    if (c >= 0n && c < 1n << 31n) return Number(c);
+  }
+  if (prog.hasVariable('crashing_cpu')) {
+    const c = prog.variable('crashing_cpu').value();
+    if (c >= 0n && c < 1n << 31n) return Number(c);
+  }
+  return undefined;
+}
+
+const TASK_NOLOAD = 0x400n; // TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD since Linux 4.2
+
+interface StateTable {
+  chars: string;
+  report: bigint;
+}
+const stateTables = new WeakMap<Program, StateTable>();
+
+function stateTable(prog: Program): StateTable {
+  const hit = stateTables.get(prog);
+  if (hit) return hit;
+  let chars = 'RSDTtXZPI';
+  if (prog.hasVariable('task_state_array')) {
+    const arr = prog.variable('task_state_array');
+    const n = arr.type.kind === 'array' ? (arr.type.counts[0] ?? 0) : 0;
+    const cs: string[] = [];
+    for (let i = 0; i < n; i++) cs.push(arr.index(i).string(32).charAt(0));
+    if (cs.length) chars = cs.join('');
+  }
+  // The entries up to "I (idle)" are TASK_REPORT's bits; "I" is TASK_REPORT_IDLE, one past them.
+  const idle = chars.indexOf('I');
+  const nbits = (idle > 0 ? idle : chars.length) - 1;
+  const t = { chars, report: (1n << BigInt(nbits)) - 1n };
+  stateTables.set(prog, t);
+  return t;
+}
+
+/** The kernel's one-letter task state (R S D T t X Z P I), as /proc and drgn show it. */
+export function taskStateChar(task: Obj): string {
+  const { chars, report } = stateTable(task.prog);
+  const raw = (task.hasMember('__state') ? task.member('__state') : task.member('state')).value();
+  const exit = task.member('exit_state').value();
+  const state = (raw | exit) & report;
+  const idx = state === 0n ? 0 : state.toString(2).length;
+  const c = chars.charAt(idx) || '?';
+  if (c === 'D' && (raw & ~state) === TASK_NOLOAD) return 'I';
+  return c;
+}
+
+const CRASH_LETTERS: Record<string, string> = {
+  R: 'RU',
+  S: 'IN',
+  D: 'UN',
+  T: 'ST',
+  t: 'TR',
+  X: 'DE',
+  Z: 'ZO',
+  P: 'PA',
+  I: 'ID',
+};
+
+/** crash's two-letter state (RU IN UN ST TR DE ZO PA ID; WA for waking, NE for new). */
+export function taskStateLetter(task: Obj): string {
+  const raw = (task.hasMember('__state') ? task.member('__state') : task.member('state')).value();
+  if (raw === 0x200n) return 'WA';
+  if (raw === 0x800n) return 'NE';
+  return CRASH_LETTERS[taskStateChar(task)] ?? '??';
+}
+
+export function isKernelThread(task: Obj): boolean {
+  return task.member('mm').isNull();
+}
+
+export function taskPid(task: Obj): number {
+  return task.member('pid').num();
+}
+
+export function taskComm(task: Obj): string {
+  return task.member('comm').string(64);
+}
+
+export function taskParentPid(task: Obj): number {
+  if (taskPid(task) === 0) return 0; // idle tasks: forked from whatever ran at boot, shown as 0 by crash and ps
+  const p = task.hasMember('real_parent') ? task.member('real_parent') : task.member('parent');
+  return p.isNull() ? 0 : p.member('pid').num();
+}
+
+/** Resident pages of an mm: the mm's counters plus the not yet folded per-thread deltas (SPLIT_RSS_COUNTING). */
+export function mmRssPages(prog: Program, mm: Obj, threads: Obj[] = []): bigint {
+  const names = ['MM_FILEPAGES', 'MM_ANONPAGES', 'MM_SHMEMPAGES'];
+  const idx = names.flatMap((n) => {
+    try {
+      return [Number(prog.constant(n))];
+    } catch (e) {
+      if (e instanceof LookupError) return [];
+      throw e;
+    }
+  });
+  let total = 0n;
+  const rs = mm.member('rss_stat');
+  for (const i of idx) {
+    if (strip(rs.type).kind === 'array') {
+      // Linux 6.2+: struct percpu_counter rss_stat[NR_MM_COUNTERS]
+      const c = rs.index(i);
+      let v = c.member('count').value();
+      const pcpu = c.member('counters');
+      if (!pcpu.isNull()) {
+        for (const cpu of possibleCpus(prog)) v += perCpuPtr(pcpu, cpu).value();
+      }
+      total += v;
+    } else {
+      total += rs.member('count').index(i).member('counter').value();
+    }
+  }
+  for (const t of threads) {
+    if (!t.hasMember('rss_stat')) break;
+    const trs = t.member('rss_stat.count');
+    for (const i of idx) total += trs.index(i).value();
+  }
+  return total < 0n ? 0n : total;
+}
+
+export function totalRamPages(prog: Program): bigint {
+  for (const n of ['_totalram_pages', 'totalram_pages']) {
+    if (!prog.hasVariable(n)) continue;
+    const v = prog.variable(n);
+    return v.hasMember('counter') ? v.member('counter').value() : v.value();
+  }
+  throw new TscrashError('neither _totalram_pages nor totalram_pages is in the debug info');
+}
