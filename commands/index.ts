@@ -3,20 +3,24 @@ import { foreach } from './foreach.js';
 import { help } from './help.js';
 import { log } from './log.js';
 import { mce } from './mce.js';
+import { p } from './p.js';
 import { ps } from './ps.js';
+import { ptype } from './ptype.js';
 import { rd } from './rd.js';
 import { registerCommand } from './registry.js';
 import { runq } from './runq.js';
 import { set } from './set.js';
+import { pointerTo, struct, union } from './struct.js';
 import { sym } from './sym.js';
 import { sys } from './sys.js';
 import { vtop } from './vtop.js';
+import { whatis } from './whatis.js';
 
 let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach]) registerCommand(c);
+  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach, struct, union, pointerTo, whatis, ptype, p]) registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';

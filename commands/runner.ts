@@ -41,14 +41,21 @@ interface Parsed {
   file?: { path: string; append: boolean };
 }
 
-/** Find an unquoted `|` or `>` and split the line there. */
+/**
+ * Find an unquoted `|` or `>` and split the line there. A `->` (member access) and anything inside
+ * parentheses or brackets belong to the command's expression, as in crash.
+ */
 export function parseLine(line: string): Parsed {
   let quote: string | undefined;
+  let depth = 0;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (quote) {
       if (ch === quote) quote = undefined;
     } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '(' || ch === '[') depth++;
+    else if ((ch === ')' || ch === ']') && depth > 0) depth--;
+    else if (depth > 0 || (ch === '>' && line[i - 1] === '-')) continue;
     else if (ch === '|') return { command: line.slice(0, i).trim(), pipe: line.slice(i + 1).trim() };
     else if (ch === '>') {
       const append = line[i + 1] === '>';
@@ -90,8 +97,19 @@ export async function runLine(program: Program, line: string, write: (s: string)
     write(`${(e as Error).message}\n`);
     return { ok: false };
   }
-  const [name, ...args] = words;
+  let [name, ...args] = words;
   if (!name) return { ok: true };
+  // gdb-style format suffixes: `p/x expr`.
+  const fmt = /^(\w+)(\/\w+)$/.exec(name);
+  if (fmt && getCommand(fmt[1]!)) {
+    name = fmt[1]!;
+    args = [fmt[2]!, ...args];
+  }
+  // crash's pointer-to command: `*list_head ADDR` (or `* list_head ADDR`).
+  if (name.startsWith('*') && name.length > 1) {
+    args = [name.slice(1), ...args];
+    name = '*';
+  }
   if (name === 'q' || name === 'quit' || name === 'exit') return { ok: true, quit: true };
   const cmd = getCommand(name);
   if (!cmd) {

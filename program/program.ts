@@ -13,6 +13,7 @@ import { elfIdentity } from '../symbols/build-id.js';
 import { DebugInfo } from '../symbols/dwarf/debug-info.js';
 import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
+import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
@@ -155,7 +156,25 @@ export class Program {
     if (!v) throw new LookupError(`no variable named ${name} in the debug info`);
     const a = this.symbolAddress(name);
     if (a === undefined) throw new LookupError(`${name} has a type in the debug info but no symbol`);
-    return Obj.at(this, v.type, a, name);
+    return Obj.at(this, this.completeArray(name, v.type), a, name);
+  }
+
+  /** `extern char x[];` declarations: the array's length from the ELF symbol's size, as gdb does. */
+  private completeArray(name: string, t: CType): CType {
+    const quals: CType[] = [];
+    let cur = t;
+    while (cur.kind === 'qualified') {
+      quals.push(cur);
+      cur = cur.target;
+    }
+    if (cur.kind !== 'array' || cur.counts[0] !== undefined) return t;
+    const size = this.vmlinux ? this.symbols.lookup(name)?.size : undefined;
+    const elem = cur.counts.length > 1 ? { ...cur, counts: cur.counts.slice(1) } : cur.element;
+    const es = Obj.at(this, elem, 0n).size;
+    if (!size || !es) return t;
+    let out: CType = { ...cur, counts: [Math.floor(Number(size) / es), ...cur.counts.slice(1)] };
+    for (const q of quals.reverse()) out = { ...(q as Extract<CType, { kind: 'qualified' }>), target: out };
+    return out;
   }
 
   object(type: CType | string, address: bigint, expr?: string): Obj {
@@ -216,6 +235,17 @@ export class Program {
       this.symtab = SymbolTable.fromElf(this.elf, this._memory?.kaslrOffset ?? 0n);
     }
     return this.symtab;
+  }
+
+  private lines: LineTable | undefined;
+
+  /** Source file and line of a kernel text address (KASLR-relocated, as in the dump), from .debug_line. */
+  lineFor(address: bigint): LineInfo | undefined {
+    if (!this.vmlinux) return undefined;
+    this.elf ??= ElfFile.open(this.vmlinux);
+    this.lines ??= new LineTable(this.elf);
+    const kaslr = this._memory?.kaslrOffset ?? 0n;
+    return this.lines.lookup(address - kaslr);
   }
 
   /** A symbol's address: from the vmlinux when loaded, else from VMCOREINFO. */

@@ -1,0 +1,191 @@
+import { perCpuAddress } from '../helpers/percpu.js';
+import { CommandError, LookupError } from '../program/index.js';
+import { Obj, offsetOf, strip } from '../program/object.js';
+import type { Program } from '../program/program.js';
+import type { CType } from '../symbols/dwarf/types.js';
+import { decl, typeDefinition, valueText } from './lib/c-format.js';
+import { evaluate } from './lib/expr.js';
+import type { Command, CommandContext } from './registry.js';
+
+/** The struct or union type a crash-style name designates (`task_struct`, `struct task_struct`). */
+export function aggregateType(prog: Program, kind: 'struct' | 'union', name: string): CType {
+  const bare = name.replace(/^(struct|union)\s+/, '');
+  const t = prog.debug.findType(`${kind} ${bare}`);
+  if (t) return t;
+  // crash also accepts a typedef of a struct (e.g. spinlock_t).
+  const td = prog.debug.findType(bare);
+  if (td && strip(td).kind === kind) return strip(td);
+  throw new CommandError(`invalid data structure reference: ${bare}`);
+}
+
+/** An address argument: hex number, symbol, or expression; `:cpu` adds that CPU's per-cpu offset. */
+function parseAddress(prog: Program, arg: string): bigint {
+  const m = /^(.*):(\d+)$/.exec(arg);
+  const base = m ? m[1]! : arg;
+  let a: bigint;
+  if (/^(0x)?[0-9a-fA-F]+$/.test(base) && !prog.symbols.lookup(base))
+    a = BigInt(base.startsWith('0x') ? base : `0x${base}`);
+  else {
+    const sym = prog.symbolAddress(base);
+    if (sym !== undefined) a = sym;
+    else {
+      const o = evaluate(prog, base);
+      a = strip(o.type).kind === 'pointer' || o.address === undefined ? o.value() : o.address;
+    }
+  }
+  return m ? perCpuAddress(prog, a, Number(m[2])) : a;
+}
+
+function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): void {
+  const prog = ctx.program;
+  let offsets = false;
+  let radix: 10 | 16 = 10;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-o') offsets = true;
+    else if (a === '-x') radix = 16;
+    else if (a === '-d') radix = 10;
+    else if (a === '-c') rest.push(args[++i] ?? '');
+    else if (/^-\d+$/.test(a) && rest.length >= 2) rest.push(a);
+    else if (a.startsWith('-') && !/^-\d+$/.test(a)) throw new CommandError(`${kind}: unsupported option ${a}`);
+    else rest.push(a);
+  }
+  const spec = rest[0];
+  if (!spec)
+    throw new CommandError(`usage: ${kind} ${kind}_name[.member[,member]] [-o] [-x|-d] [address|symbol][:cpu] [count]`);
+  const dot = spec.indexOf('.');
+  const name = dot < 0 ? spec : spec.slice(0, dot);
+  const members =
+    dot < 0
+      ? []
+      : spec
+          .slice(dot + 1)
+          .split(',')
+          .filter(Boolean);
+  const t = aggregateType(prog, kind, name);
+  const s = strip(t) as Extract<CType, { kind: 'struct' | 'union' }>;
+  if (members.length > 1 && offsets) throw new CommandError('-o option not valid with multiple member format');
+  const addrArg = rest[1];
+  if (addrArg === undefined) {
+    if (members.length === 0) {
+      ctx.out(typeDefinition(t, { offsets }));
+      return;
+    }
+    let text = `${kind} ${s.name ?? ''} {\n`;
+    for (const m of members) {
+      const r = resolveMember(t, m);
+      text += `  [${r.offset}] ${decl(r.type, m.split('.').pop()!)}${r.bits};\n`;
+    }
+    ctx.out(`${text}}\n`);
+    return;
+  }
+  const count = rest[2] !== undefined ? Number(rest[2]) : 1;
+  if (!Number.isInteger(count) || count === 0) throw new CommandError(`invalid count: ${rest[2]}`);
+  let addr = parseAddress(prog, addrArg);
+  const step = BigInt(s.size) * (count < 0 ? -1n : 1n);
+  const blocks: string[] = [];
+  for (let n = 0; n < Math.abs(count); n++, addr += step) {
+    const o = Obj.at(prog, t, addr, `${kind} ${s.name}`);
+    if (members.length === 0) {
+      blocks.push(`${kind} ${s.name ?? ''} ${valueText(o, { radix })}\n`);
+      continue;
+    }
+    let text = '';
+    for (const m of members) {
+      resolveMember(t, m);
+      // crash indents a member by how deep it sits in anonymous structs and unions.
+      const depth = 1 + anonDepth(t, m.split(/[.[]/)[0]!);
+      text += `${'  '.repeat(depth)}${m} = ${valueText(o.member(m), { radix }, depth)},\n`;
+    }
+    blocks.push(text);
+  }
+  ctx.out(blocks.join(members.length ? '' : '\n'));
+}
+
+/** How many anonymous struct/union levels a top-level member name is nested in. */
+function anonDepth(t: CType, name: string): number {
+  const s = strip(t);
+  if (s.kind !== 'struct' && s.kind !== 'union') return 0;
+  if (s.members.some((m) => m.name === name)) return 0;
+  for (const m of s.members) {
+    if (m.name) continue;
+    const inner = strip(m.type);
+    if ((inner.kind === 'struct' || inner.kind === 'union') && findIn(inner, name)) return 1 + anonDepth(inner, name);
+  }
+  return 0;
+}
+
+function findIn(t: CType, name: string): boolean {
+  const s = strip(t);
+  if (s.kind !== 'struct' && s.kind !== 'union') return false;
+  return s.members.some((m) => m.name === name || (!m.name && findIn(m.type, name)));
+}
+
+function resolveMember(t: CType, path: string): { offset: number; type: CType; bits: string } {
+  try {
+    const r = offsetOf(t, path);
+    return { offset: r.offset, type: r.type, bits: r.member?.bitSize !== undefined ? ` : ${r.member.bitSize}` : '' };
+  } catch (e) {
+    if (e instanceof LookupError) throw new CommandError(`invalid data structure member reference: ${path}`);
+    throw e;
+  }
+}
+
+const HELP = (kind: string): string => `NAME
+  ${kind} - ${kind} contents
+
+SYNOPSIS
+  ${kind} ${kind}_name[.member[,member]] [-o] [-x|-d] [address | symbol][:cpu] [count]
+
+DESCRIPTION
+  Without an address, shows the ${kind}'s definition from the vmlinux's debug
+  info (with -o, each member's offset), as crash does; with .member, just that
+  member and its offset. With an address (or a symbol; :cpu adds a CPU's
+  per-cpu offset), shows the ${kind}'s contents there as gdb prints them.
+
+    -o     show member offsets
+    -x     integers in hexadecimal
+    -d     integers in decimal (the default)
+    count  show this many consecutive ${kind}s (negative: backwards)
+
+EXAMPLES
+  ${kind} -o ${kind === 'struct' ? 'task_struct' : 'thread_union'}
+  ${kind === 'struct' ? 'struct task_struct.pid,comm ffff8f52011fe000\n  struct rq runqueues:1' : 'union rcu_special ffff8f52011fe7f8'}
+`;
+
+export const struct: Command = {
+  name: 'struct',
+  summary: 'structure contents',
+  help: HELP('struct'),
+  run: (ctx, args) => runAggregate('struct', ctx, args),
+};
+
+export const union: Command = {
+  name: 'union',
+  summary: 'union contents',
+  help: HELP('union'),
+  run: (ctx, args) => runAggregate('union', ctx, args),
+};
+
+/** crash's `*` command: `*list_head ADDR` is `struct list_head ADDR` (or union). */
+export const pointerTo: Command = {
+  name: '*',
+  summary: 'pointer-to: struct or union contents (*NAME ADDR)',
+  help: `NAME
+  * - pointer-to
+
+SYNOPSIS
+  *name[.member[,member]] [-o] [-x|-d] [address | symbol][:cpu] [count]
+
+DESCRIPTION
+  Shorthand for struct or union: whichever of the two the name is.
+`,
+  run(ctx, args) {
+    const [first, ...rest] = args;
+    if (!first) throw new CommandError('usage: *name [address]');
+    const bare = first.split('.')[0]!;
+    const kind = ctx.program.debug.findType(`struct ${bare}`) ? 'struct' : 'union';
+    return runAggregate(kind, ctx, [first, ...rest]);
+  },
+};
