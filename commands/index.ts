@@ -3,6 +3,7 @@ import { foreach } from './foreach.js';
 import { help } from './help.js';
 import { log } from './log.js';
 import { mce } from './mce.js';
+import { mod } from './mod.js';
 import { p } from './p.js';
 import { ps } from './ps.js';
 import { ptype } from './ptype.js';
@@ -20,7 +21,7 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach, struct, union, pointerTo, whatis, ptype, p]) registerCommand(c);
+  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach, struct, union, pointerTo, whatis, ptype, p, mod]) registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';

@@ -83,11 +83,8 @@ for (const name of SAMPLE_NAMES) {
         spawnSync(BIN, [m.vmlinux, m.files.elf!.path, ...cmds.flatMap((c) => ['-c', c])], { encoding: 'latin1' })
           .stdout;
       assert.equal(run('sym jiffies'), oracleText(m, 'crash-sym-jiffies'));
-      for (const fn of ['panic', 'schedule']) {
-        // crash adds the function's file:line from .debug_line.
-        const want = oracleText(m, `crash-sym-${fn}`).split(' ').slice(0, 3).join(' ');
-        assert.equal(run(`sym ${fn}`).trim(), want);
-      }
+      // Text symbols with the function's file:line from .debug_line, as crash shows them.
+      for (const fn of ['panic', 'schedule']) assert.equal(run(`sym ${fn}`), oracleText(m, `crash-sym-${fn}`));
       assert.equal(run('rd -64 jiffies 4'), oracleText(m, 'crash-rd-jiffies'));
       assert.equal(run('rd -a linux_banner'), oracleText(m, 'crash-rd-linux_banner'));
     });
