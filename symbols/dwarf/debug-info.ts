@@ -6,7 +6,8 @@
  */
 import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
-import type { Die } from './reader.js';
+import { cacheDir, loadNameIndex, saveNameIndex } from './name-cache.js';
+import { buildNameIndex } from './name-index.js';
 import { type CType, DwarfTypes } from './types.js';
 
 const AT_location = 0x02;
@@ -55,62 +56,26 @@ export class DebugInfo {
     this.types = new DwarfTypes(elf);
   }
 
-  static async open(vmlinuxPath: string, _opts: { cacheDir?: string } = {}): Promise<DebugInfo> {
+  static async open(vmlinuxPath: string, opts: { cacheDir?: string } = {}): Promise<DebugInfo> {
     const d = new DebugInfo(ElfFile.open(vmlinuxPath));
-    d.scan();
+    d.scan(opts.cacheDir);
     return d;
   }
 
-  private scan(): void {
-    this.typeIndex = this.types.buildIndex();
-    const r = this.types.reader;
-    for (const unit of r.units) {
-      const cu = r.readDie(unit.dieOffset, unit);
-      if (!cu) continue;
-      for (const d of r.childrenOf(cu)) {
-        if (d.tag === DW_TAG.variable) this.addVariable(d);
-        else if (d.tag === DW_TAG.subprogram) {
-          const name = this.nameOf(d);
-          if (name && !this.functions.has(name) && d.attrs.get(DW_AT.declaration) !== true)
-            this.functions.set(name, d.offset);
-        } else if (d.tag === DW_TAG.enumeration_type) {
-          for (const c of r.childrenOf(d)) {
-            if (c.tag !== DW_TAG.enumerator) continue;
-            const n = c.attrs.get(DW_AT.name);
-            if (typeof n === 'string' && !this.enumerators.has(n))
-              this.enumerators.set(n, { die: c.offset, enumDie: d.offset });
-          }
-        }
-      }
+  private scan(cacheDirOverride?: string): void {
+    const buildId = this.elf.buildId;
+    const size = this.elf.section('.debug_info')?.size ?? 0;
+    const dir = cacheDir(cacheDirOverride);
+    let idx = buildId ? loadNameIndex(dir, buildId, size) : undefined;
+    if (!idx) {
+      idx = buildNameIndex(this.types.reader);
+      if (buildId) saveNameIndex(dir, buildId, size, idx);
     }
-  }
-
-  private nameOf(d: Die): string | undefined {
-    const n = d.attrs.get(DW_AT.name);
-    if (typeof n === 'string') return n;
-    const spec = d.attrs.get(AT_specification);
-    if (typeof spec === 'number') {
-      const s = this.types.reader.readDie(spec);
-      const sn = s?.attrs.get(DW_AT.name);
-      if (typeof sn === 'string') return sn;
-    }
-    return undefined;
-  }
-
-  private addVariable(d: Die): void {
-    const name = this.nameOf(d);
-    if (!name) return;
-    const hasLocation = d.attrs.has(AT_location);
-    const prev = this.variables.get(name);
-    if (prev === undefined) {
-      this.variables.set(name, d.offset);
-      return;
-    }
-    // Prefer a definition (with a location) over a declaration.
-    if (hasLocation) {
-      const p = this.types.reader.readDie(prev);
-      if (p && !p.attrs.has(AT_location)) this.variables.set(name, d.offset);
-    }
+    this.typeIndex = idx.types;
+    this.types.setIndex(idx.types);
+    for (const [k, v] of idx.variables) this.variables.set(k, v);
+    for (const [k, v] of idx.functions) this.functions.set(k, v);
+    for (const [k, [die, enumDie]] of idx.enumerators) this.enumerators.set(k, { die, enumDie });
   }
 
   private typeOfDie(offset: number): CType {

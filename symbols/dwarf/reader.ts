@@ -50,9 +50,9 @@ export class DwarfReader {
   readonly info: Uint8Array;
   readonly units: Unit[] = [];
   private readonly abbrev: Uint8Array;
-  private readonly str: Uint8Array;
-  private readonly lineStr: Uint8Array;
-  private readonly strOffsets: Uint8Array;
+  readonly str: Uint8Array;
+  readonly lineStr: Uint8Array;
+  readonly strOffsets: Uint8Array;
   private readonly dv: DataView;
   private readonly abbrevCache = new Map<string, Map<number, Abbrev>>();
 

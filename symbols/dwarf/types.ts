@@ -49,6 +49,11 @@ export class DwarfTypes {
     return new DwarfTypes(ElfFile.open(path));
   }
 
+  /** Use a name index built elsewhere (symbols/dwarf/name-index.ts) instead of building one. */
+  setIndex(index: Map<string, number>): void {
+    this.index = index;
+  }
+
   /** Name → DIE offset of the first complete definition, for every unit-level named type. */
   buildIndex(): Map<string, number> {
     if (this.index) return this.index;

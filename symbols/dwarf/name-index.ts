@@ -1,0 +1,424 @@
+/**
+ * The name index of a vmlinux's DWARF: every unit-level named type, variable,
+ * function and enumerator → the offset of its DIE. Built by one pass over
+ * .debug_info that decodes only the attributes it needs (name, declaration,
+ * specification, location, sibling) from per-abbreviation plans, jumps over
+ * children with DW_AT_sibling, and reads no DIE twice. Persisted on disk keyed
+ * by build-id (see name-cache.ts).
+ */
+import { BadDataError } from '../../core/errors.js';
+import { DW_AT, DW_FORM, DW_TAG, fixedFormSize } from './forms.js';
+import type { Abbrev, DwarfReader, Unit } from './reader.js';
+
+const AT_location = 0x02;
+const AT_specification = 0x47;
+
+/** What the scan does with one attribute. */
+enum Role {
+  Skip = 0,
+  Name = 1,
+  Declaration = 2,
+  Specification = 3,
+  Location = 4,
+  Sibling = 5,
+  StrOffsetsBase = 6,
+}
+
+interface Plan {
+  tag: number;
+  children: boolean;
+  roles: Uint8Array;
+  forms: Uint32Array;
+  /** Fixed byte size per attribute, or -1 when it must be decoded to be skipped. */
+  sizes: Int32Array;
+  /** When no attribute has a role and all sizes are fixed: the total to jump. */
+  fixed: number;
+}
+
+export interface NameIndex {
+  /** 'struct x', 'union x', 'enum x', and typedef and base type names. */
+  types: Map<string, number>;
+  variables: Map<string, number>;
+  functions: Map<string, number>;
+  /** Enumerator name → [enumerator DIE, its enumeration_type DIE]. */
+  enumerators: Map<string, [number, number]>;
+}
+
+const TYPE_PREFIX: Record<number, string> = {
+  [DW_TAG.structure_type]: 'struct ',
+  [DW_TAG.union_type]: 'union ',
+  [DW_TAG.enumeration_type]: 'enum ',
+  [DW_TAG.typedef]: '',
+  [DW_TAG.base_type]: '',
+};
+
+const MAX_DEPTH = 4096;
+
+export function buildNameIndex(r: DwarfReader): NameIndex {
+  const info = r.info;
+  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const str = r.str;
+  const lineStr = r.lineStr;
+  const strOffsets = r.strOffsets;
+  const soDv = new DataView(strOffsets.buffer, strOffsets.byteOffset, strOffsets.byteLength);
+  const plans = new Map<Abbrev, Plan>();
+  const strCache = new Map<number, string>();
+  const lineStrCache = new Map<number, string>();
+  const idx: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
+  /** Variables whose name is on the DIE their DW_AT_specification names: [DIE, spec, has location]. */
+  const pendingSpecs: number[] = [];
+  /** Variables seen without a location (declarations), replaced by a definition when one comes. */
+  const declaredOnly = new Set<string>();
+
+  const fail = (msg: string, off: number): never => {
+    throw new BadDataError(`.debug_info: ${msg}`, r.elf.path, off);
+  };
+
+  const planFor = (ab: Abbrev, u: Unit): Plan => {
+    let p = plans.get(ab);
+    if (p) return p;
+    const n = ab.attrs.length;
+    const roles = new Uint8Array(n);
+    const sizes = new Int32Array(n);
+    let fixed = 0;
+    for (let i = 0; i < n; i++) {
+      const at = ab.attrs[i]!;
+      roles[i] =
+        at === DW_AT.name
+          ? Role.Name
+          : at === DW_AT.declaration
+            ? Role.Declaration
+            : at === AT_specification
+              ? Role.Specification
+              : at === AT_location
+                ? Role.Location
+                : at === DW_AT.sibling
+                  ? Role.Sibling
+                  : at === DW_AT.str_offsets_base
+                    ? Role.StrOffsetsBase
+                    : Role.Skip;
+      sizes[i] = fixedFormSize(ab.forms[i]!, u.offsetSize, u.addrSize, u.version);
+      if (fixed >= 0) fixed = sizes[i]! < 0 || roles[i] !== Role.Skip ? -1 : fixed + sizes[i]!;
+    }
+    p = { tag: ab.tag, children: ab.children, roles, forms: ab.forms, sizes, fixed };
+    plans.set(ab, p);
+    return p;
+  };
+
+  let pos = 0;
+  const uleb = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= info.length) fail('LEB128 runs past the section', pos);
+      const b = info[pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+      if (shift > 63) fail('LEB128 too long', pos);
+    }
+  };
+  const skipLeb = (): void => {
+    while (pos < info.length && info[pos++]! >= 0x80);
+  };
+
+  const cstr = (sec: Uint8Array, off: number, cache: Map<number, string>, what: string): string => {
+    const hit = cache.get(off);
+    if (hit !== undefined) return hit;
+    if (off >= sec.length) fail(`string offset 0x${off.toString(16)} outside ${what}`, pos);
+    let end = off;
+    while (end < sec.length && sec[end] !== 0) end++;
+    let s = '';
+    for (let i = off; i < end; i++) s += String.fromCharCode(sec[i]!);
+    cache.set(off, s);
+    return s;
+  };
+
+  // Per-DIE results of decodeAttrs.
+  let name: string | undefined;
+  let declaration = false;
+  let spec = -1;
+  let hasLocation = false;
+  let sibling = -1;
+  let unit: Unit;
+  let strBase = 8;
+
+  const strx = (i: number): string => {
+    const at = strBase + i * unit.offsetSize;
+    if (at + unit.offsetSize > strOffsets.length) fail(`string index ${i} outside .debug_str_offsets`, pos);
+    const off = unit.offsetSize === 8 ? Number(soDv.getBigUint64(at, true)) : soDv.getUint32(at, true);
+    return cstr(str, off, strCache, '.debug_str');
+  };
+
+  const readOffset = (): number => {
+    const v = unit.offsetSize === 8 ? Number(dv.getBigUint64(pos, true)) : dv.getUint32(pos, true);
+    pos += unit.offsetSize;
+    return v;
+  };
+
+  /** Skip one attribute value of a variable-size form. */
+  const skipForm = (form: number): void => {
+    switch (form) {
+      case DW_FORM.udata:
+      case DW_FORM.sdata:
+      case DW_FORM.ref_udata:
+      case DW_FORM.strx:
+      case DW_FORM.addrx:
+      case DW_FORM.loclistx:
+      case DW_FORM.rnglistx:
+      case DW_FORM.GNU_addr_index:
+      case DW_FORM.GNU_str_index:
+        skipLeb();
+        return;
+      case DW_FORM.string:
+        while (pos < info.length && info[pos] !== 0) pos++;
+        pos++;
+        return;
+      case DW_FORM.exprloc:
+      case DW_FORM.block: {
+        const n = uleb();
+        pos += n;
+        return;
+      }
+      case DW_FORM.block1:
+        pos += 1 + info[pos]!;
+        return;
+      case DW_FORM.block2:
+        pos += 2 + dv.getUint16(pos, true);
+        return;
+      case DW_FORM.block4:
+        pos += 4 + dv.getUint32(pos, true);
+        return;
+      case DW_FORM.indirect: {
+        const f = uleb();
+        if (f === DW_FORM.indirect) fail('DW_FORM_indirect pointing to itself', pos);
+        const s = fixedFormSize(f, unit.offsetSize, unit.addrSize, unit.version);
+        if (s >= 0) pos += s;
+        else skipForm(f);
+        return;
+      }
+      default:
+        fail(`unknown attribute form 0x${form.toString(16)}`, pos);
+    }
+  };
+
+  const readName = (form: number): string | undefined => {
+    switch (form) {
+      case DW_FORM.strp:
+        return cstr(str, readOffset(), strCache, '.debug_str');
+      case DW_FORM.line_strp:
+        return cstr(lineStr, readOffset(), lineStrCache, '.debug_line_str');
+      case DW_FORM.string: {
+        let s = '';
+        while (pos < info.length && info[pos] !== 0) s += String.fromCharCode(info[pos++]!);
+        pos++;
+        return s;
+      }
+      case DW_FORM.strx1:
+        return strx(info[pos++]!);
+      case DW_FORM.strx2: {
+        const i = dv.getUint16(pos, true);
+        pos += 2;
+        return strx(i);
+      }
+      case DW_FORM.strx3: {
+        const i = dv.getUint16(pos, true) | (info[pos + 2]! << 16);
+        pos += 3;
+        return strx(i);
+      }
+      case DW_FORM.strx4: {
+        const i = dv.getUint32(pos, true);
+        pos += 4;
+        return strx(i);
+      }
+      case DW_FORM.strx:
+      case DW_FORM.GNU_str_index:
+        return strx(uleb());
+      default: {
+        const s = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
+        if (s >= 0) pos += s;
+        else skipForm(form);
+        return undefined;
+      }
+    }
+  };
+
+  const readRef = (form: number): number => {
+    switch (form) {
+      case DW_FORM.ref1:
+        return unit.offset + info[pos++]!;
+      case DW_FORM.ref2: {
+        const v = dv.getUint16(pos, true);
+        pos += 2;
+        return unit.offset + v;
+      }
+      case DW_FORM.ref4: {
+        const v = dv.getUint32(pos, true);
+        pos += 4;
+        return unit.offset + v;
+      }
+      case DW_FORM.ref8: {
+        const v = Number(dv.getBigUint64(pos, true));
+        pos += 8;
+        return unit.offset + v;
+      }
+      case DW_FORM.ref_udata:
+        return unit.offset + uleb();
+      case DW_FORM.ref_addr:
+        return readOffset();
+      default: {
+        const s = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
+        if (s >= 0) pos += s;
+        else skipForm(form);
+        return -1;
+      }
+    }
+  };
+
+  /** Decode a DIE's attributes at `pos` by its plan, leaving pos after them. */
+  const decodeAttrs = (pl: Plan): void => {
+    name = undefined;
+    declaration = false;
+    spec = -1;
+    hasLocation = false;
+    sibling = -1;
+    if (pl.fixed >= 0) {
+      pos += pl.fixed;
+      return;
+    }
+    const n = pl.roles.length;
+    for (let i = 0; i < n; i++) {
+      const role = pl.roles[i]!;
+      const form = pl.forms[i]!;
+      switch (role) {
+        case Role.Skip: {
+          const s = pl.sizes[i]!;
+          if (s >= 0) pos += s;
+          else skipForm(form);
+          break;
+        }
+        case Role.Name:
+          name = readName(form);
+          break;
+        case Role.Declaration:
+          if (form === DW_FORM.flag_present) declaration = true;
+          else if (form === DW_FORM.flag) declaration = info[pos++] !== 0;
+          else readRef(form);
+          break;
+        case Role.Specification:
+          spec = readRef(form);
+          break;
+        case Role.Location:
+          hasLocation = true;
+          if (pl.sizes[i]! >= 0) pos += pl.sizes[i]!;
+          else skipForm(form);
+          break;
+        case Role.Sibling:
+          sibling = readRef(form);
+          break;
+        case Role.StrOffsetsBase:
+          if (form === DW_FORM.sec_offset) strBase = readOffset();
+          else if (pl.sizes[i]! >= 0) pos += pl.sizes[i]!;
+          else skipForm(form);
+          break;
+      }
+    }
+  };
+
+  const abbrevAt = (code: number, at: number): Plan => {
+    const ab = unit.abbrevs.get(code);
+    if (!ab) return fail(`abbreviation code ${code} not in the unit's table`, at);
+    return planFor(ab, unit);
+  };
+
+  /** Skip the children of the DIE whose attributes end at `pos`. */
+  const skipChildren = (): void => {
+    let depth = 1;
+    while (depth > 0) {
+      if (pos >= unit.end) fail('DIE tree runs past its unit', pos);
+      const at = pos;
+      const code = uleb();
+      if (code === 0) {
+        depth--;
+        continue;
+      }
+      const pl = abbrevAt(code, at);
+      decodeAttrs(pl);
+      if (pl.children) {
+        if (sibling > at && sibling <= unit.end) pos = sibling;
+        else if (++depth > MAX_DEPTH) fail('DIE tree nested too deeply', at);
+      }
+    }
+  };
+
+  const addVariable = (n: string, off: number, located: boolean): void => {
+    const prev = idx.variables.get(n);
+    if (prev === undefined) {
+      idx.variables.set(n, off);
+      if (!located) declaredOnly.add(n);
+    } else if (located && declaredOnly.has(n)) {
+      idx.variables.set(n, off);
+      declaredOnly.delete(n);
+    }
+  };
+
+  for (const u of r.units) {
+    unit = u;
+    strBase = 8;
+    pos = u.dieOffset;
+    if (pos >= u.end) continue;
+    const cuAt = pos;
+    const cuCode = uleb();
+    if (cuCode === 0) continue;
+    const cu = abbrevAt(cuCode, cuAt);
+    decodeAttrs(cu);
+    if (!cu.children) continue;
+    while (pos < u.end) {
+      const at = pos;
+      const code = uleb();
+      if (code === 0) break;
+      const pl = abbrevAt(code, at);
+      decodeAttrs(pl);
+      const tag = pl.tag;
+      const prefix = TYPE_PREFIX[tag];
+      if (prefix !== undefined) {
+        if (name !== undefined && !declaration) {
+          const key = prefix + name;
+          if (!idx.types.has(key)) idx.types.set(key, at);
+        }
+      } else if (tag === DW_TAG.variable) {
+        if (name !== undefined) addVariable(name, at, hasLocation);
+        else if (spec >= 0) pendingSpecs.push(at, spec, hasLocation ? 1 : 0);
+      } else if (tag === DW_TAG.subprogram) {
+        if (name !== undefined && !declaration && !idx.functions.has(name)) idx.functions.set(name, at);
+      }
+      if (!pl.children) continue;
+      if (tag === DW_TAG.enumeration_type) {
+        // Enumerators, of named and anonymous enums alike.
+        const enumAt = at;
+        while (pos < u.end) {
+          const cAt = pos;
+          const c = uleb();
+          if (c === 0) break;
+          const cpl = abbrevAt(c, cAt);
+          decodeAttrs(cpl);
+          if (cpl.tag === DW_TAG.enumerator && name !== undefined && !idx.enumerators.has(name)) {
+            idx.enumerators.set(name, [cAt, enumAt]);
+          }
+          if (cpl.children) skipChildren();
+        }
+        continue;
+      }
+      if (sibling > at && sibling <= u.end) pos = sibling;
+      else skipChildren();
+    }
+  }
+
+  // Definitions named through DW_AT_specification: the name is on the declaration they point to.
+  for (let i = 0; i < pendingSpecs.length; i += 3) {
+    const d = r.readDie(pendingSpecs[i + 1]!);
+    const n = d?.attrs.get(DW_AT.name);
+    if (typeof n === 'string') addVariable(n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
+  }
+  return idx;
+}
