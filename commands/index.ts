@@ -1,6 +1,7 @@
 /** The built-in commands, registered in one explicit list. */
 import { foreach } from './foreach.js';
 import { help } from './help.js';
+import { kmem } from './kmem.js';
 import { log } from './log.js';
 import { mce } from './mce.js';
 import { mod } from './mod.js';
@@ -21,7 +22,28 @@ let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [help, log, mce, rd, sym, sys, vtop, ps, runq, set, foreach, struct, union, pointerTo, whatis, ptype, p, mod]) registerCommand(c);
+  for (const c of [
+    help,
+    log,
+    mce,
+    rd,
+    sym,
+    sys,
+    vtop,
+    kmem,
+    ps,
+    runq,
+    set,
+    foreach,
+    struct,
+    union,
+    pointerTo,
+    whatis,
+    ptype,
+    p,
+    mod,
+  ])
+    registerCommand(c);
 }
 
 export { getCommand, listCommands, registerCommand } from './registry.js';

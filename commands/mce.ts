@@ -1,7 +1,9 @@
 import { decodeMce, formatDecoded, type Vendor } from '../helpers/mce.js';
-import { parseMceLog } from '../helpers/mce-log.js';
+import { type LoggedMce, parseMceLog } from '../helpers/mce-log.js';
+import { type MceMemory, type MemoryMce, mceRecordsInMemory, mceVendor } from '../helpers/mce-records.js';
 import { formatLog, kernelLog } from '../helpers/printk.js';
-import { CommandError } from '../program/index.js';
+import { CommandError, TscrashError } from '../program/index.js';
+import type { Program } from '../program/program.js';
 import type { Command } from './registry.js';
 
 function num(v: string | undefined, what: string): bigint {
@@ -36,6 +38,13 @@ DESCRIPTION
   MCA error-code class (Intel SDM vol. 3B ch. 16), MCG_STATUS, and the kernel's
   severity grading that explains the panic. The vendor comes from the logged
   PROCESSOR line.
+
+  With the vmlinux, also the records the kernel kept in memory: the legacy
+  mcelog buffer ("MACHINECHECK"), the per-CPU mces_seen, the genpool of
+  struct mce_evt_llist (queued records, and earlier ones left in freed
+  entries), and the handler's own record on the stack the #MC handler ran on
+  (a fatal machine check panics before logging it anywhere else). Each is
+  decoded, and matched against the log.
 
   mce decode decodes raw register values; it needs no dump contents.
 `,
@@ -76,17 +85,29 @@ DESCRIPTION
     if (rest.length) throw new CommandError(`unknown argument ${rest[0]} (mce [--json] | mce decode STATUS ...)`);
     const log = Buffer.from(formatLog(kernelLog(ctx.program))).toString('latin1');
     const found = parseMceLog(log);
+    const memory = inMemory(ctx.program);
     if (json) {
       const records = found.records.map((r) => ({
         logged: r,
         decoded: decodeMce({ ...r, vendor: r.vendor ?? 'intel' }, r.rip ? r.rip.cs % 4 === 0 : undefined),
       }));
-      ctx.out(`${jsonify({ source: 'kernel log', records, messages: found.messages, panic: found.panic })}\n`);
+      const mem = memory?.records.map((m) => ({
+        source: m.source,
+        where: m.where,
+        address: m.address,
+        record: m.record,
+        matchesLog: matchLog(m, found.records),
+        decoded: decodeMemory(m),
+      }));
+      ctx.out(
+        `${jsonify({ source: 'kernel log', records, messages: found.messages, panic: found.panic, memory: mem ?? null, memoryNotes: memory?.notes ?? null })}\n`,
+      );
       return;
     }
     if (found.records.length === 0) {
-      ctx.out(`no machine check in the kernel log${found.panic ? ` (the panic was: "${found.panic}")` : ''}\n`);
-      return;
+      ctx.out(
+        `no machine check in the kernel log${found.panic && !memory?.records.length ? ` (the panic was: "${found.panic}")` : ''}\n`,
+      );
     }
     found.records.forEach((r, i) => {
       ctx.out(
@@ -110,7 +131,90 @@ DESCRIPTION
       if (extra.length) ctx.out(`  ${extra.join('  ')}\n`);
       ctx.out('\n');
     });
+    if (memory) showMemory(ctx.out, memory, found.records);
+    if (!found.records.length && !memory?.records.length) return;
     for (const m of found.messages) ctx.out(`KERNEL: "Machine check: ${m}"\n`);
     if (found.panic) ctx.out(` PANIC: "${found.panic}"\n`);
   },
 };
+
+/** The in-memory records, when the vmlinux's types are loaded (undefined without them). */
+function inMemory(prog: Program): MceMemory | undefined {
+  if (!prog.hasDebugInfo) return undefined;
+  try {
+    return mceRecordsInMemory(prog);
+  } catch (e) {
+    if (e instanceof TscrashError) return { records: [], notes: [`in-memory records not read: ${e.message}`] };
+    throw e;
+  }
+}
+
+function decodeMemory(m: MemoryMce) {
+  const r = m.record;
+  return decodeMce(
+    {
+      status: r.status,
+      mcgStatus: r.mcgstatus,
+      addr: r.addr,
+      misc: r.misc,
+      bank: r.bank,
+      cpu: r.extcpu,
+      vendor: mceVendor(r.cpuvendor) ?? 'intel',
+    },
+    r.cs ? r.cs % 4 === 0 : undefined,
+  );
+}
+
+/** The 1-based number of the log record with the same CPU, bank and status (and address, misc when logged). */
+function matchLog(m: MemoryMce, logged: LoggedMce[]): number | undefined {
+  const r = m.record;
+  const i = logged.findIndex(
+    (l) =>
+      l.cpu === r.extcpu &&
+      l.bank === r.bank &&
+      l.status === r.status &&
+      l.mcgStatus === r.mcgstatus &&
+      (l.addr === undefined || l.addr === r.addr) &&
+      (l.misc === undefined || l.misc === r.misc),
+  );
+  return i < 0 ? undefined : i + 1;
+}
+
+const SOURCE: Record<MemoryMce['source'], string> = {
+  mcelog: 'mcelog buffer',
+  mces_seen: 'mces_seen',
+  genpool: 'mce genpool, queued',
+  'genpool-freed': 'mce genpool',
+  stack: 'handler stack',
+};
+
+function showMemory(out: (s: string) => void, mem: MceMemory, logged: LoggedMce[]): void {
+  mem.records.forEach((m, i) => {
+    const r = m.record;
+    const n = matchLog(m, logged);
+    out(
+      `MACHINE CHECK IN MEMORY ${i + 1} of ${mem.records.length} (${SOURCE[m.source]})${n ? `: the same record as MACHINE CHECK ${n} of the log` : ''}\n`,
+    );
+    out(`  at 0x${m.address.toString(16)}: ${m.where}\n`);
+    out(formatDecoded(decodeMemory(m)));
+    const inKernel = r.cs % 4 === 0;
+    if (r.ip || r.cs)
+      out(
+        `  RIP ${r.cs.toString(16).padStart(2, '0')}:0x${r.ip.toString(16)} in ${inKernel ? 'kernel' : 'user'} mode\n`,
+      );
+    const extra = [
+      `TSC 0x${r.tsc.toString(16)}`,
+      r.time ? `TIME ${r.time} (${new Date(Number(r.time) * 1000).toISOString()})` : '',
+      `SOCKET ${r.socketid}`,
+      `APIC ${r.apicid}`,
+      r.cpuid ? `CPUID 0x${r.cpuid.toString(16)}` : '',
+      r.microcode ? `microcode 0x${r.microcode.toString(16)}` : '',
+      r.synd ? `SYND 0x${r.synd.toString(16)}` : '',
+      r.ipid ? `IPID 0x${r.ipid.toString(16)}` : '',
+    ].filter(Boolean);
+    out(`  ${extra.join('  ')}\n\n`);
+  });
+  out('In memory:\n');
+  for (const note of mem.notes) out(`  ${note}\n`);
+  out('\n');
+}
