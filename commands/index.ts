@@ -1,4 +1,5 @@
 /** The built-in commands, registered in one explicit list. */
+import { bt } from './bt.js';
 import { foreach } from './foreach.js';
 import { help } from './help.js';
 import { kmem } from './kmem.js';
@@ -42,6 +43,7 @@ export function registerBuiltins(): void {
     ptype,
     p,
     mod,
+    bt,
   ])
     registerCommand(c);
 }

@@ -1,0 +1,154 @@
+import { loadModuleSymbols } from '../helpers/modules.js';
+import { stackOf } from '../helpers/stacks.js';
+import { activeTasks, cpuCurr, panicCpu, taskCpu } from '../helpers/tasks.js';
+import { type Frame, type Registers, readPtRegs, unwindTaskForBt } from '../helpers/unwind.js';
+import { CommandError, FaultError } from '../program/index.js';
+import type { Obj } from '../program/object.js';
+import type { Program } from '../program/program.js';
+import { currentTask, resolveTasks, taskHeader } from './lib/context.js';
+import type { Command } from './registry.js';
+
+const hx = (v: bigint, w = 16): string => v.toString(16).padStart(w, '0');
+
+function symbolText(prog: Program, ip: bigint, withOffset: boolean): string {
+  const r = prog.symbols.symbolize(ip);
+  if (!r) return hx(ip);
+  const mod = r.symbol.module ? ` [${r.symbol.module}]` : '';
+  return `${r.symbol.name}${withOffset && r.offset ? `+${r.offset}` : ''}${mod}`;
+}
+
+/** crash's register block of an exception frame (kernel: headed by `[exception RIP: fn+off]`). */
+function regsBlock(prog: Program, r: Registers, kernel: boolean): string {
+  const g = (n: string): bigint => r[n] ?? 0n;
+  let s = kernel ? `    [exception RIP: ${symbolText(prog, r.ip, true)}]\n` : '';
+  s += `    RIP: ${hx(g('ip'))}  RSP: ${hx(g('sp'))}  RFLAGS: ${hx(g('flags'), 8)}\n`;
+  s += `    RAX: ${hx(g('ax'))}  RBX: ${hx(g('bx'))}  RCX: ${hx(g('cx'))}\n`;
+  s += `    RDX: ${hx(g('dx'))}  RSI: ${hx(g('si'))}  RDI: ${hx(g('di'))}\n`;
+  s += `    RBP: ${hx(g('bp'))}   R8: ${hx(g('r8'))}   R9: ${hx(g('r9'))}\n`;
+  s += `    R10: ${hx(g('r10'))}  R11: ${hx(g('r11'))}  R12: ${hx(g('r12'))}\n`;
+  s += `    R13: ${hx(g('r13'))}  R14: ${hx(g('r14'))}  R15: ${hx(g('r15'))}\n`;
+  s += `    ORIG_RAX: ${hx(g('orig_ax'))}  CS: ${hx(g('cs'), 4)}  SS: ${hx(g('ss'), 4)}\n`;
+  return s;
+}
+
+interface BtOptions {
+  lines: boolean;
+  frames: boolean;
+}
+
+function frameLine(prog: Program, i: number, f: Frame, opts: BtOptions): string {
+  let s = `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${symbolText(prog, f.ip, false)} at ${hx(f.ip)}\n`;
+  if (opts.lines) {
+    const l = prog.lineFor(f.isReturn ? f.ip - 1n : f.ip);
+    if (l) s += `    ${l.file}: ${l.line}\n`;
+  }
+  return s;
+}
+
+/** The frame's stack contents (bt -f): the words between this frame's slot and the next one's. */
+function frameWords(prog: Program, from: bigint, to: bigint): string {
+  if (to <= from || to - from > 8192n) return '';
+  let s = '';
+  const words: bigint[] = [];
+  for (let a = from; a < to; a += 8n) {
+    try {
+      words.push(prog.memory.readU64(a, 'stack'));
+    } catch (e) {
+      if (e instanceof FaultError) break;
+      throw e;
+    }
+  }
+  for (let i = 0; i < words.length; i += 2) {
+    s += `    ${hx(from + BigInt(i * 8))}: ${words
+      .slice(i, i + 2)
+      .map((w) => hx(w))
+      .join(' ')} \n`;
+  }
+  return s;
+}
+
+export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
+  let out = `${taskHeader(task)}\n`;
+  const u = unwindTaskForBt(prog, task, panicCpu(prog));
+  const cpu = u.cpu ?? taskCpu(task);
+  const frames = u.frames;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (i > 0 && f.regs !== undefined) {
+      const r = readPtRegs(prog, f.regs);
+      if (r) out += regsBlock(prog, r, true);
+      const from = stackOf(prog, cpu, frames[i - 1]!.sp);
+      const to = stackOf(prog, cpu, f.sp);
+      if (from && from !== to) out += `--- <${from.name}> ---\n`;
+    } else if (i > 0) {
+      const from = stackOf(prog, cpu, frames[i - 1]!.sp);
+      const to = stackOf(prog, cpu, f.sp);
+      if (from && from !== to) out += `--- <${from.name}> ---\n`;
+    }
+    out += frameLine(prog, i, f, opts);
+    if (opts.frames && i + 1 < frames.length) out += frameWords(prog, f.sp + 8n, frames[i + 1]!.sp);
+  }
+  if (u.userRegs !== undefined) {
+    const r = readPtRegs(prog, u.userRegs);
+    if (r) out += regsBlock(prog, r, false);
+  } else if (frames.length === 0 && u.cpuRegs) {
+    out += regsBlock(prog, u.cpuRegs, false);
+  }
+  if (u.error) out += `bt: ${u.error}\n`;
+  return out;
+}
+
+export const bt: Command = {
+  name: 'bt',
+  summary: 'backtrace',
+  help: `NAME
+  bt - backtrace
+
+SYNOPSIS
+  bt [-a] [-l] [-f] [pid | taskp]...
+
+DESCRIPTION
+  The kernel stack of a task, as crash shows it, unwound with the kernel's own
+  ORC tables: the task that panicked from its CPU's saved registers, the other
+  CPUs' active tasks from their NMI stacks, sleeping tasks from their switch
+  frame. Exception frames show their registers; a change of stack (NMI, #MC,
+  IRQ ...) is marked. Module functions are named "function [module]".
+  With no argument, the current context (set): at start-up the panic task.
+
+    -a   the active task of every CPU
+    -l   each frame's source file and line
+    -f   each frame's stack contents
+    pid | taskp   these tasks
+
+EXAMPLES
+  bt
+  bt -a
+  bt -l 1234
+  foreach UN bt
+`,
+  async run(ctx, args) {
+    const prog = ctx.program;
+    loadModuleSymbols(prog);
+    const opts: BtOptions = { lines: false, frames: false };
+    let all = false;
+    const sel: string[] = [];
+    for (const a of args) {
+      if (/^-[alf]+$/.test(a)) {
+        for (const ch of a.slice(1)) {
+          if (ch === 'a') all = true;
+          else if (ch === 'l') opts.lines = true;
+          else if (ch === 'f') opts.frames = true;
+        }
+      } else if (a.startsWith('-')) throw new CommandError(`bt: unsupported option ${a}`);
+      else sel.push(a);
+    }
+    let tasks: Obj[];
+    if (all) {
+      const active = activeTasks(prog);
+      tasks = [...active.entries()].sort((a, b) => a[1] - b[1]).map(([, c]) => cpuCurr(prog, c));
+    } else if (sel.length) tasks = sel.flatMap((s) => resolveTasks(prog, s));
+    else tasks = [currentTask(prog)];
+    if (tasks.length === 0) throw new CommandError('bt: no task');
+    ctx.out(tasks.map((t) => backtrace(prog, t, opts)).join('\n'));
+  },
+};
