@@ -16,6 +16,7 @@ import { set } from './set.js';
 import { pointerTo, struct, union } from './struct.js';
 import { sym } from './sym.js';
 import { sys } from './sys.js';
+import { task } from './task.js';
 import { vtop } from './vtop.js';
 import { whatis } from './whatis.js';
 
@@ -44,6 +45,7 @@ export function registerBuiltins(): void {
     p,
     mod,
     bt,
+    task,
   ])
     registerCommand(c);
 }

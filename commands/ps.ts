@@ -1,3 +1,4 @@
+import { formatUptime, monotonicNs } from '../helpers/system.js';
 import {
   activeTasks,
   allTasks,
@@ -117,7 +118,7 @@ export const ps: Command = {
   ps - display process status information
 
 SYNOPSIS
-  ps [-k|-u|-G] [-s] [-p|-c] [pid | task | command] ...
+  ps [-k|-u|-G] [-s] [-p|-c|-t] [pid | task | command] ...
 
 DESCRIPTION
   Shows every task (thread) of the dump, as crash does, one line each:
@@ -135,6 +136,7 @@ DESCRIPTION
     -s  the saved kernel stack pointer instead of the task address
     -p  the parental hierarchy of each selected task, up to PID 0
     -c  the children of each selected task
+    -t  run time, start time, user and system time of each selected task
     pid | task | command   select tasks by PID, task_struct address, or name
 
 EXAMPLES
@@ -151,10 +153,12 @@ EXAMPLES
     let kstack = false;
     let parents = false;
     let children = false;
+    let times = false;
     const sel: string[] = [];
     for (const a of args) {
-      if (/^-[kuGspc]+$/.test(a)) {
+      if (/^-[kuGspct]+$/.test(a)) {
         for (const f of a.slice(1)) {
+          if (f === 't') times = true;
           if (f === 'k') kernel = true;
           else if (f === 'u') user = true;
           else if (f === 'G') leaders = true;
@@ -194,6 +198,22 @@ EXAMPLES
         blocks.push(chain.map((c, i) => `${' '.repeat(i)}${taskHeader(c)}\n`).join(''));
       }
       ctx.out(blocks.join('\n'));
+      return;
+    }
+    if (times) {
+      const now = monotonicNs(prog);
+      const blocks = chosen.map((r) => {
+        const start = r.task.member('start_time').value();
+        const run = now !== undefined && now > start ? Number((now - start) / 1_000_000_000n) : 0;
+        return (
+          `${taskHeader(r.task)}\n` +
+          `    RUN TIME: ${formatUptime(run)}\n` +
+          `  START TIME: ${start}\n` +
+          `       UTIME: ${r.task.member('utime').value()}\n` +
+          `       STIME: ${r.task.member('stime').value()}\n\n`
+        );
+      });
+      ctx.out(blocks.join(''));
       return;
     }
     if (children) {

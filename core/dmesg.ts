@@ -260,6 +260,10 @@ export interface FormatOptions {
   callerId?: boolean;
   /** Leave out the timestamps (crash's log -t). */
   noTimestamp?: boolean;
+  /** Another timestamp text for a record (crash's log -T: the wall-clock time), in the brackets. */
+  timestamp?: (r: LogRecord) => string;
+  /** Show each record's level as `<N>` after the timestamp (crash's log -m). */
+  level?: boolean;
 }
 
 /** Render records as makedumpfile --dump-dmesg does, as bytes. */
@@ -269,14 +273,19 @@ export function formatDmesg(result: DmesgResult, opts: FormatOptions = {}): Uint
   for (const r of result.records) {
     const sec = r.tsNsec / 1_000_000_000n;
     const usec = (r.tsNsec % 1_000_000_000n) / 1000n;
-    let prefix = opts.noTimestamp ? '' : `[${sec.toString().padStart(5)}.${usec.toString().padStart(6, '0')}] `;
+    let prefix = opts.noTimestamp
+      ? ''
+      : opts.timestamp
+        ? `[${opts.timestamp(r)}] `
+        : `[${sec.toString().padStart(5)}.${usec.toString().padStart(6, '0')}] `;
     if (opts.callerId && r.callerId !== undefined) {
       const cid = r.callerId >>> 0;
       const s = `${cid & 0x80000000 ? 'C' : 'T'}${(cid & 0x7fffffff) >>> 0}`;
       prefix += `[${s.padStart(6)}] `;
     }
-    let line = prefix;
+    if (opts.level && r.level !== undefined) prefix += `<${r.level}>`;
     const indent = ' '.repeat(prefix.length);
+    let line = prefix;
     for (let i = 0; i < r.text.length; i++) {
       const c = r.text[i]!;
       if (c === 0x0a) line += `\n${indent}`;

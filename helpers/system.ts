@@ -4,6 +4,18 @@
  */
 import type { Program } from '../program/program.js';
 
+/** The monotonic clock at the crash, in ns (xtime + wall_to_monotonic + suspended time). */
+export function monotonicNs(prog: Program): bigint | undefined {
+  if (!prog.hasVariable('tk_core')) return undefined;
+  const tk = prog.variable('tk_core').member('timekeeper');
+  const NS = 1_000_000_000n;
+  const shift = tk.member('tkr_mono.shift').value();
+  let ns = tk.member('xtime_sec').value() * NS + (tk.member('tkr_mono.xtime_nsec').value() >> shift);
+  ns += tk.member('wall_to_monotonic.tv_sec').value() * NS + tk.member('wall_to_monotonic.tv_nsec').value();
+  if (tk.hasMember('offs_boot')) ns += tk.member('offs_boot').value();
+  return ns;
+}
+
 /** Seconds since boot: monotonic clock (xtime + wall_to_monotonic) plus time spent suspended (offs_boot). */
 export function uptimeSeconds(prog: Program): number | undefined {
   if (prog.hasVariable('tk_core')) {
@@ -66,4 +78,15 @@ export function presentPages(prog: Program): bigint | undefined {
   if (prog.hasVariable('contig_page_data'))
     return prog.variable('contig_page_data').member('node_present_pages').value();
   return undefined;
+}
+
+/**
+ * The boot time in whole seconds as crash's log -T computes it: the timekeeper's wall-clock seconds minus the
+ * whole seconds of uptime. A record's date is this plus its timestamp's whole seconds.
+ */
+export function bootEpochSeconds(prog: Program): bigint | undefined {
+  if (!prog.hasVariable('tk_core')) return undefined;
+  const up = uptimeSeconds(prog);
+  if (up === undefined) return undefined;
+  return prog.variable('tk_core').member('timekeeper.xtime_sec').value() - BigInt(up);
 }

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { panicTask, taskPid } from '../../helpers/tasks.js';
+import { crashLive } from '../lib/crash-live.js';
+import { oracleText, SAMPLE_NAMES } from '../lib/samples.js';
+import { runOk, sampleProgram } from '../lib/session.js';
+
+for (const name of SAMPLE_NAMES) {
+  describe(`task, ps -t and log options on the ${name} sample`, () => {
+    test("log -T and log -m equal crash's", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      assert.equal(await runOk(s.prog, 'log -T'), oracleText(s.m, 'crash-log-T'));
+      assert.equal(await runOk(s.prog, 'log -m'), oracleText(s.m, 'crash-log-m'));
+      const tm = await runOk(s.prog, 'log -t -m');
+      assert.match(tm.split('\n')[0]!, /^<\d>Linux version /);
+    });
+
+    test("task, task -R and ps -t equal crash's for the panic task", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const pid = taskPid(panicTask(s.prog)!);
+      const cmds = ['task', `task -R pid,comm,prio,se.load ${pid}`, `ps -t ${pid}`, `task -x -R prio,stack ${pid}`];
+      const want = crashLive(s.m.vmlinux, s.m.files['kdump-c-d31']!.path, cmds);
+      for (let i = 0; i < cmds.length; i++) assert.equal(await runOk(s.prog, cmds[i]!), want[i], cmds[i]);
+    });
+  });
+}
