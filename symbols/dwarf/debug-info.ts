@@ -7,7 +7,8 @@
 import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, loadNameIndex, saveNameIndex } from './name-cache.js';
-import { buildNameIndex } from './name-index.js';
+import { buildNameIndex, type NameIndex } from './name-index.js';
+import { DwarfReader } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
 
 const AT_location = 0x02;
@@ -52,25 +53,45 @@ export class DebugInfo {
   private readonly enumerators = new Map<string, { die: number; enumDie: number }>();
   private typeIndex: Map<string, number> = new Map();
 
-  private constructor(readonly elf: ElfFile) {
-    this.types = new DwarfTypes(elf);
+  private constructor(
+    readonly elf: ElfFile,
+    reader: DwarfReader,
+  ) {
+    this.types = new DwarfTypes(elf, reader);
   }
 
+  /**
+   * Open a vmlinux's debug info: the name index comes from the on-disk cache (keyed by build-id), and then
+   * .debug_info is read a unit at a time as lookups need it; without a cache entry the whole section is
+   * scanned once and the index saved.
+   */
   static async open(vmlinuxPath: string, opts: { cacheDir?: string } = {}): Promise<DebugInfo> {
-    const d = new DebugInfo(ElfFile.open(vmlinuxPath));
-    d.scan(opts.cacheDir);
-    return d;
+    const elf = ElfFile.open(vmlinuxPath);
+    try {
+      const buildId = elf.buildId;
+      const size = elf.section('.debug_info')?.size ?? 0;
+      const dir = cacheDir(opts.cacheDir);
+      const cached = buildId ? loadNameIndex(dir, buildId, size) : undefined;
+      let d: DebugInfo;
+      let idx: NameIndex;
+      if (cached) {
+        d = new DebugInfo(elf, new DwarfReader(elf, { units: cached.units }));
+        idx = cached.index;
+      } else {
+        const reader = new DwarfReader(elf);
+        d = new DebugInfo(elf, reader);
+        idx = buildNameIndex(reader);
+        if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units: reader.unitRecords() });
+      }
+      d.useIndex(idx);
+      return d;
+    } catch (e) {
+      elf.close();
+      throw e;
+    }
   }
 
-  private scan(cacheDirOverride?: string): void {
-    const buildId = this.elf.buildId;
-    const size = this.elf.section('.debug_info')?.size ?? 0;
-    const dir = cacheDir(cacheDirOverride);
-    let idx = buildId ? loadNameIndex(dir, buildId, size) : undefined;
-    if (!idx) {
-      idx = buildNameIndex(this.types.reader);
-      if (buildId) saveNameIndex(dir, buildId, size, idx);
-    }
+  private useIndex(idx: NameIndex): void {
     this.typeIndex = idx.types;
     this.types.setIndex(idx.types);
     for (const [k, v] of idx.variables) this.variables.set(k, v);

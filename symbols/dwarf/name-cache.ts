@@ -10,10 +10,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { NameIndex } from './name-index.js';
+import type { UnitRecord } from './reader.js';
+
+export interface CachedIndex {
+  index: NameIndex;
+  units: UnitRecord[];
+}
 
 const MAGIC = Buffer.from('TSCRASH-NAMEIDX\0');
 /** Bump when the index's content or layout changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 export function cacheDir(override?: string): string {
   return override || process.env.TSCRASH_CACHE || join(homedir(), '.cache', 'tscrash', 'index');
@@ -23,7 +29,7 @@ function cachePath(dir: string, buildId: string, size: number): string {
   return join(dir, `${buildId}-${size}.idx`);
 }
 
-export function loadNameIndex(dir: string, buildId: string, size: number): NameIndex | undefined {
+export function loadNameIndex(dir: string, buildId: string, size: number): CachedIndex | undefined {
   let buf: Buffer;
   try {
     buf = readFileSync(cachePath(dir, buildId, size));
@@ -37,17 +43,17 @@ export function loadNameIndex(dir: string, buildId: string, size: number): NameI
   const payload = buf.subarray(head);
   if (!createHash('sha256').update(payload).digest().equals(sum)) return undefined;
   try {
-    const v = deserialize(payload) as { buildId: string; index: NameIndex };
-    if (v.buildId !== buildId || !(v.index?.types instanceof Map)) return undefined;
-    return v.index;
+    const v = deserialize(payload) as { buildId: string; index: NameIndex; units: UnitRecord[] };
+    if (v.buildId !== buildId || !(v.index?.types instanceof Map) || !Array.isArray(v.units)) return undefined;
+    return { index: v.index, units: v.units };
   } catch {
     return undefined;
   }
 }
 
 /** Save the index; a failure to write (read-only home, full disk) only costs the next start a rescan. */
-export function saveNameIndex(dir: string, buildId: string, size: number, index: NameIndex): void {
-  const payload = serialize({ buildId, index });
+export function saveNameIndex(dir: string, buildId: string, size: number, cached: CachedIndex): void {
+  const payload = serialize({ buildId, index: cached.index, units: cached.units });
   const ver = Buffer.alloc(4);
   ver.writeUInt32LE(FORMAT);
   const sum = createHash('sha256').update(payload).digest();

@@ -21,6 +21,8 @@ export interface Abbrev {
 
 export interface Unit {
   offset: number;
+  /** Offset of the unit's abbreviation table in .debug_abbrev. */
+  abbrevOffset: number;
   /** Offset of the first DIE. */
   dieOffset: number;
   end: number;
@@ -30,6 +32,18 @@ export interface Unit {
   addrSize: number;
   abbrevs: Map<number, Abbrev>;
   strOffsetsBase?: number;
+}
+
+/** A unit header, as saved with the name index (lazy mode needs no pass over .debug_info). */
+export interface UnitRecord {
+  offset: number;
+  dieOffset: number;
+  end: number;
+  version: number;
+  unitType: number;
+  offsetSize: number;
+  addrSize: number;
+  abbrevOffset: number;
 }
 
 export type AttrValue = number | bigint | string | Uint8Array | boolean;
@@ -56,7 +70,18 @@ export class DwarfReader {
   private readonly dv: DataView;
   private readonly abbrevCache = new Map<string, Map<number, Abbrev>>();
 
-  constructor(readonly elf: ElfFile) {
+  /** Lazy mode: which units' bytes have been read into `info`. */
+  private readonly loaded: Set<Unit> | undefined;
+
+  /**
+   * With `units` (the unit table saved with the name index), nothing of .debug_info is read up front: `info`
+   * is a zero-filled buffer of the section's size (pages the OS only backs when written) and each unit's bytes
+   * are read, with its abbreviation table, the first time one of its DIEs is.
+   */
+  constructor(
+    readonly elf: ElfFile,
+    opts: { units?: UnitRecord[] } = {},
+  ) {
     const need = (name: string): Uint8Array => {
       const s = elf.section(name);
       if (!s) throw new BadDataError(`no ${name} section: the file has no DWARF debug info`, elf.path, 0);
@@ -66,13 +91,66 @@ export class DwarfReader {
       const s = elf.section(name);
       return s ? elf.sectionData(s) : new Uint8Array(0);
     };
-    this.info = need('.debug_info');
     this.abbrev = need('.debug_abbrev');
     this.str = opt('.debug_str');
     this.lineStr = opt('.debug_line_str');
     this.strOffsets = opt('.debug_str_offsets');
+    if (opts.units) {
+      const sec = elf.section('.debug_info');
+      if (!sec) throw new BadDataError('no .debug_info section: the file has no DWARF debug info', elf.path, 0);
+      this.info = new Uint8Array(sec.size);
+      this.dv = new DataView(this.info.buffer, this.info.byteOffset, this.info.byteLength);
+      this.loaded = new Set();
+      for (const r of opts.units) {
+        if (r.end > sec.size || r.offset >= r.end || r.dieOffset < r.offset || r.dieOffset > r.end) {
+          throw new BadDataError(
+            `cached unit table does not fit .debug_info (unit at 0x${r.offset.toString(16)})`,
+            elf.path,
+            0,
+          );
+        }
+        this.units.push(this.lazyUnit(r));
+      }
+      return;
+    }
+    this.info = need('.debug_info');
     this.dv = new DataView(this.info.buffer, this.info.byteOffset, this.info.byteLength);
     this.readUnits();
+  }
+
+  /** The unit table, for saving with the name index. */
+  unitRecords(): UnitRecord[] {
+    return this.units.map((u) => ({
+      offset: u.offset,
+      dieOffset: u.dieOffset,
+      end: u.end,
+      version: u.version,
+      unitType: u.unitType,
+      offsetSize: u.offsetSize,
+      addrSize: u.addrSize,
+      abbrevOffset: u.abbrevOffset,
+    }));
+  }
+
+  private lazyUnit(r: UnitRecord): Unit {
+    const reader = this;
+    const unit = {
+      ...r,
+      get abbrevs(): Map<number, Abbrev> {
+        const t = reader.abbrevTable(r.abbrevOffset, r.offsetSize, r.addrSize, r.version);
+        Object.defineProperty(unit, 'abbrevs', { value: t });
+        return t;
+      },
+    } as Unit;
+    return unit;
+  }
+
+  /** In lazy mode, read the unit's bytes the first time. */
+  private ensure(unit: Unit): void {
+    if (!this.loaded || this.loaded.has(unit)) return;
+    const bytes = this.elf.readSectionRange('.debug_info', unit.offset, unit.end - unit.offset);
+    this.info.set(bytes, unit.offset);
+    this.loaded.add(unit);
   }
 
   private fail(msg: string, off: number, section = '.debug_info'): never {
@@ -118,6 +196,7 @@ export class DwarfReader {
       if (p > end) this.fail('unit header runs past the unit', off);
       const unit: Unit = {
         offset: off,
+        abbrevOffset: abbrevOff,
         dieOffset: p,
         end,
         version,
@@ -233,6 +312,7 @@ export class DwarfReader {
 
   /** Read one DIE (null entries return undefined with `next` via readNull). */
   readDie(offset: number, unit = this.unitAt(offset)): Die | undefined {
+    this.ensure(unit);
     const [code, after] = this.ulebAt(offset);
     if (code === 0) return undefined;
     const ab = unit.abbrevs.get(code);

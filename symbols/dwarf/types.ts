@@ -41,8 +41,8 @@ export class DwarfTypes {
   private index: Map<string, number> | undefined;
   private readonly cache = new Map<number, CType>();
 
-  constructor(elf: ElfFile) {
-    this.reader = new DwarfReader(elf);
+  constructor(elf: ElfFile, reader?: DwarfReader) {
+    this.reader = reader ?? new DwarfReader(elf);
   }
 
   static open(path: string): DwarfTypes {

@@ -1,0 +1,97 @@
+/**
+ * The crash-style session against crash 8.0.2 and drgn 0.0.22, in one run, on a real sample:
+ *  - `whatis struct task_struct` with the vmlinux and the dump: tscrash cold (empty index cache) and warm,
+ *    drgn (prog.type), crash (whatis task_struct)   [issue 4]
+ *  - `bt -a`, `ps`, `log`: tscrash -c ... vs crash doing the same vs drgn (stack traces of the active tasks,
+ *    the task list, the kernel log)                 [issue 5]
+ *   node dist/bench/session.js [--case sysrq] [--runs 3]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSampleManifest, measure, row } from './measure.js';
+
+const argv = process.argv.slice(2);
+const opt = (n: string, d: string): string => {
+  const i = argv.indexOf(n);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
+};
+const caseName = opt('--case', 'sysrq');
+const runs = Number(opt('--runs', '3'));
+const m = loadSampleManifest(caseName);
+const core = m.files['kdump-c-d31']!.path;
+const bin = fileURLToPath(new URL('../../bin/tscrash', import.meta.url));
+const scratch = mkdtempSync(join('/dev/shm', 'tscrash-bench-'));
+const python = '/usr/bin/python3';
+
+const drgnWhatis = join(scratch, 'whatis.py');
+writeFileSync(
+  drgnWhatis,
+  `import sys, drgn
+prog = drgn.Program()
+prog.set_core_dump(sys.argv[2])
+prog.load_debug_info([sys.argv[1]])
+print(prog.type('struct task_struct').size)
+`,
+);
+const drgnSession = join(scratch, 'session.py');
+writeFileSync(
+  drgnSession,
+  `import sys, drgn
+from drgn.helpers.linux.pid import for_each_task
+from drgn.helpers.linux.printk import get_printk_records
+from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.percpu import per_cpu
+prog = drgn.Program()
+prog.set_core_dump(sys.argv[2])
+prog.load_debug_info([sys.argv[1]])
+out = []
+for cpu in for_each_online_cpu(prog):
+    out.append(str(prog.stack_trace(per_cpu(prog['runqueues'], cpu).curr)))
+for t in for_each_task(prog):
+    out.append(f"{int(t.pid)} {int(t.real_parent.pid)} {t.comm.string_().decode()} {hex(t.value_())}")
+for r in get_printk_records(prog):
+    out.append(r.text.decode(errors='replace'))
+sys.stdout.write('\\n'.join(out))
+`,
+);
+const crashCmds = (cmds: string[]): string[] => {
+  const f = join(scratch, `crash-${cmds.length}.txt`);
+  writeFileSync(f, `${cmds.join('\n')}\nq\n`);
+  return ['-s', m.vmlinux, core, '-i', f];
+};
+
+const lines: string[] = [`bench session on sample ${caseName} (${runs} runs each, median wall, peak RSS)`];
+try {
+  const cold = join(scratch, 'cache-cold');
+  const coldRuns: ReturnType<typeof measure>[] = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(cold, { recursive: true, force: true });
+    coldRuns.push(
+      measure(bin, [m.vmlinux, core, '-c', 'whatis struct task_struct'], 1, { ...process.env, TSCRASH_CACHE: cold }),
+    );
+  }
+  coldRuns.sort((a, b) => a.seconds - b.seconds);
+  const ourCold = { ...coldRuns[Math.floor(coldRuns.length / 2)]!, rssMiB: Math.max(...coldRuns.map((r) => r.rssMiB)) };
+  const ourWarm = measure(bin, [m.vmlinux, core, '-c', 'whatis struct task_struct'], runs, {
+    ...process.env,
+    TSCRASH_CACHE: cold,
+  });
+  const drgn = measure(python, [drgnWhatis, m.vmlinux, core], runs);
+  const crash = measure('crash', crashCmds(['whatis task_struct']), runs);
+  lines.push(row('whatis task_struct, cold index', ourCold, drgn, 'drgn'));
+  lines.push(row('whatis task_struct, warm index', ourWarm, drgn, 'drgn'));
+  lines.push(row('whatis task_struct, warm index', ourWarm, crash, 'crash'));
+
+  const ours = measure(bin, [m.vmlinux, core, '-c', 'bt -a', '-c', 'ps', '-c', 'log'], runs, {
+    ...process.env,
+    TSCRASH_CACHE: cold,
+  });
+  const crashS = measure('crash', crashCmds(['bt -a', 'ps', 'log']), runs);
+  const drgnS = measure(python, [drgnSession, m.vmlinux, core], runs);
+  lines.push(row('bt -a, ps, log (warm index)', ours, crashS, 'crash'));
+  lines.push(row('bt -a, ps, log (warm index)', ours, drgnS, 'drgn'));
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+process.stdout.write(`${lines.join('\n')}\n`);
