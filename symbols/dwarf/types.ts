@@ -212,7 +212,9 @@ export class DwarfTypes {
   }
 }
 
-export function sizeOf(t: CType): number {
+export function sizeOf(t: CType, depth = 0): number {
+  // Corrupt DWARF can make a typedef or qualifier chain loop: give up on it instead of recursing forever.
+  if (depth > 64) return 0;
   switch (t.kind) {
     case 'base':
     case 'pointer':
@@ -222,9 +224,9 @@ export function sizeOf(t: CType): number {
       return t.size;
     case 'typedef':
     case 'qualified':
-      return sizeOf(t.target);
+      return sizeOf(t.target, depth + 1);
     case 'array':
-      return t.counts.reduce<number>((n, c) => n * (c ?? 0), sizeOf(t.element));
+      return t.counts.reduce<number>((n, c) => n * (c ?? 0), sizeOf(t.element, depth + 1));
     default:
       return 0;
   }
