@@ -1,5 +1,6 @@
 /** The built-in commands, registered in one explicit list. */
 import { bt } from './bt.js';
+import { dis } from './dis.js';
 import { foreach } from './foreach.js';
 import { help } from './help.js';
 import { kmem } from './kmem.js';
@@ -46,6 +47,7 @@ export function registerBuiltins(): void {
     mod,
     bt,
     task,
+    dis,
   ])
     registerCommand(c);
 }

@@ -610,8 +610,12 @@ export class SymbolTable {
           while (first > 0 && mods[first - 1]!.address === at) first--;
           m = mods[first]!;
         }
-        // A module symbol with a size must cover the address; an address past it is not in that module.
-        if (m.size === 0 || address < m.address + BigInt(m.size)) consider({ ...m });
+        // A module symbol with a size must cover the address, unless the address lies before the module's next
+        // symbol (padding between functions: crash names it by the function before it); past the module's last
+        // symbol it is not in that module.
+        const following = mods[lo];
+        if (m.size === 0 || address < m.address + BigInt(m.size) || (following && following.module === m.module))
+          consider({ ...m });
       }
     }
     const b = best as SymbolEntry | undefined;
