@@ -4,11 +4,14 @@
  * (Coordinator's first, single-threaded version: a scan of the unit-level DIEs.
  * The "dwarf" helper replaces the index with the fast, cached one; the API stays.)
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BadDataError } from '../../core/errors.js';
 import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, loadNameIndex, saveNameIndex } from './name-cache.js';
-import { buildNameIndex, type NameIndex } from './name-index.js';
-import { DwarfReader } from './reader.js';
+import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
+import { DwarfReader, type UnitRecord } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
 
 const AT_location = 0x02;
@@ -46,6 +49,65 @@ const BASE_SYNONYMS: Record<string, string> = {
   bool: '_Bool',
 };
 
+/**
+ * Build the name index with worker threads, each scanning a contiguous share of the units (balanced by
+ * bytes) and reading only those; merged in unit order. One share is scanned here when there is one CPU.
+ */
+async function scanInParallel(path: string, units: UnitRecord[]): Promise<PartialIndex[]> {
+  const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
+  const n = Math.max(1, Math.min(availableParallelism(), 8, Math.ceil(total / (8 << 20))));
+  const shares: UnitRecord[][] = [];
+  let cur: UnitRecord[] = [];
+  let bytes = 0;
+  for (const u of units) {
+    cur.push(u);
+    bytes += u.end - u.offset;
+    if (bytes >= (total * (shares.length + 1)) / n && shares.length < n - 1) {
+      shares.push(cur);
+      cur = [];
+    }
+  }
+  shares.push(cur);
+  if (shares.length === 1) {
+    const elf = ElfFile.open(path);
+    try {
+      return [buildNameIndex(new DwarfReader(elf, { units }), { deferSpecifications: true })];
+    } finally {
+      elf.close();
+    }
+  }
+  const here = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const script = new URL(`./name-worker${here}`, import.meta.url);
+  const parts = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<PartialIndex>((resolve, reject) => {
+          // From TypeScript sources (tests under tsx), the worker registers tsx itself before loading the script.
+          const w =
+            here === '.ts'
+              ? new Worker(
+                  `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); })`,
+                  { eval: true, workerData: { path, units: share } },
+                )
+              : new Worker(script, { workerData: { path, units: share } });
+          w.once(
+            'message',
+            (m: { ok: boolean; idx?: PartialIndex; message?: string; file?: string; offset?: number }) => {
+              if (m.ok && m.idx) resolve(m.idx);
+              else reject(new BadDataError(m.message ?? 'DWARF index worker failed', m.file ?? path, m.offset ?? 0));
+              void w.terminate();
+            },
+          );
+          w.once('error', reject);
+          w.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`DWARF index worker exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+  return parts;
+}
+
 export class DebugInfo {
   readonly types: DwarfTypes;
   private readonly variables = new Map<string, number>();
@@ -78,10 +140,15 @@ export class DebugInfo {
         d = new DebugInfo(elf, new DwarfReader(elf, { units: cached.units }));
         idx = cached.index;
       } else {
-        const reader = new DwarfReader(elf);
+        const units = DwarfReader.unitRecords(elf);
+        const parts = await scanInParallel(vmlinuxPath, units);
+        const reader = new DwarfReader(elf, { units });
+        idx = mergeNameIndexes(parts, (die) => {
+          const n = reader.readDie(die)?.attrs.get(DW_AT.name);
+          return typeof n === 'string' ? n : undefined;
+        });
         d = new DebugInfo(elf, reader);
-        idx = buildNameIndex(reader);
-        if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units: reader.unitRecords() });
+        if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units });
       }
       d.useIndex(idx);
       return d;

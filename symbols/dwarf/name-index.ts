@@ -54,7 +54,14 @@ const TYPE_PREFIX: Record<number, string> = {
 
 const MAX_DEPTH = 4096;
 
-export function buildNameIndex(r: DwarfReader): NameIndex {
+/** A scan's index plus the variables it saw only declared (a later chunk's definition replaces them). */
+export interface PartialIndex extends NameIndex {
+  declaredOnly: Set<string>;
+  /** [DIE, specification, located] of definitions whose declaration is in a unit this scan did not hold. */
+  unresolved: number[];
+}
+
+export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boolean } = {}): PartialIndex {
   const info = r.info;
   const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
   const str = r.str;
@@ -363,6 +370,7 @@ export function buildNameIndex(r: DwarfReader): NameIndex {
   };
 
   for (const u of r.units) {
+    r.ensureUnit(u);
     unit = u;
     strBase = 8;
     pos = u.dieOffset;
@@ -415,10 +423,57 @@ export function buildNameIndex(r: DwarfReader): NameIndex {
   }
 
   // Definitions named through DW_AT_specification: the name is on the declaration they point to.
+  // Deferred (for a merge of shares, which resolves them all after every share's direct names, in order).
+  if (opts.deferSpecifications) return { ...idx, declaredOnly, unresolved: pendingSpecs };
+  const unresolved: number[] = [];
   for (let i = 0; i < pendingSpecs.length; i += 3) {
-    const d = r.readDie(pendingSpecs[i + 1]!);
-    const n = d?.attrs.get(DW_AT.name);
+    let n: unknown;
+    try {
+      n = r.readDie(pendingSpecs[i + 1]!)?.attrs.get(DW_AT.name);
+    } catch (e) {
+      // A specification in a unit this scan does not hold (a worker's share): resolved by the merge.
+      if (!(e instanceof BadDataError)) throw e;
+      unresolved.push(pendingSpecs[i]!, pendingSpecs[i + 1]!, pendingSpecs[i + 2]!);
+      continue;
+    }
     if (typeof n === 'string') addVariable(n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
   }
-  return idx;
+  return { ...idx, declaredOnly, unresolved };
+}
+
+/** Merge the indexes of consecutive chunks of units, in unit order, as one scan would have built it. */
+export function mergeNameIndexes(parts: PartialIndex[], nameAt?: (die: number) => string | undefined): NameIndex {
+  const out: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
+  const declared = new Set<string>();
+  for (const p of parts) {
+    for (const [k, v] of p.types) if (!out.types.has(k)) out.types.set(k, v);
+    for (const [k, v] of p.functions) if (!out.functions.has(k)) out.functions.set(k, v);
+    for (const [k, v] of p.enumerators) if (!out.enumerators.has(k)) out.enumerators.set(k, v);
+    for (const [k, v] of p.variables) {
+      const located = !p.declaredOnly.has(k);
+      if (!out.variables.has(k)) {
+        out.variables.set(k, v);
+        if (!located) declared.add(k);
+      } else if (located && declared.has(k)) {
+        out.variables.set(k, v);
+        declared.delete(k);
+      }
+    }
+  }
+  // Definitions named by a declaration in another share of units.
+  for (const p of parts) {
+    for (let i = 0; nameAt && i < p.unresolved.length; i += 3) {
+      const k = nameAt(p.unresolved[i + 1]!);
+      if (k === undefined) continue;
+      const located = p.unresolved[i + 2] === 1;
+      if (!out.variables.has(k)) {
+        out.variables.set(k, p.unresolved[i]!);
+        if (!located) declared.add(k);
+      } else if (located && declared.has(k)) {
+        out.variables.set(k, p.unresolved[i]!);
+        declared.delete(k);
+      }
+    }
+  }
+  return out;
 }

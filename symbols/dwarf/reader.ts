@@ -118,6 +118,59 @@ export class DwarfReader {
     this.readUnits();
   }
 
+  /**
+   * The unit headers of an ELF's .debug_info, read with small positioned reads (no pass over the section),
+   * for splitting the index scan across workers.
+   */
+  static unitRecords(elf: ElfFile): UnitRecord[] {
+    const sec = elf.section('.debug_info');
+    if (!sec) throw new BadDataError('no .debug_info section: the file has no DWARF debug info', elf.path, 0);
+    const size = sec.size;
+    const out: UnitRecord[] = [];
+    let off = 0;
+    while (off + 11 <= size) {
+      const h = elf.readSectionRange(sec, off, Math.min(40, size - off));
+      const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+      let len = dv.getUint32(0, true);
+      let p = 4;
+      let offsetSize = 4;
+      if (len === 0xffffffff) {
+        len = Number(dv.getBigUint64(4, true));
+        p = 12;
+        offsetSize = 8;
+      } else if (len >= 0xfffffff0)
+        throw new BadDataError(`.debug_info: reserved unit length 0x${len.toString(16)}`, elf.path, off);
+      const end = off + p + len;
+      if (end > size || len < 7)
+        throw new BadDataError(`.debug_info: unit length ${len} runs past the section`, elf.path, off);
+      const version = dv.getUint16(p, true);
+      p += 2;
+      if (version < 2 || version > 5)
+        throw new BadDataError(`.debug_info: DWARF version ${version} is not supported`, elf.path, off + 4);
+      let unitType = 1;
+      let addrSize: number;
+      let abbrevOffset: number;
+      const readOff = (): number => {
+        const v = offsetSize === 8 ? Number(dv.getBigUint64(p, true)) : dv.getUint32(p, true);
+        p += offsetSize;
+        return v;
+      };
+      if (version >= 5) {
+        unitType = dv.getUint8(p++);
+        addrSize = dv.getUint8(p++);
+        abbrevOffset = readOff();
+        if (unitType === 2 || unitType === 6) p += 8 + offsetSize;
+        else if (unitType === 4 || unitType === 5) p += 8;
+      } else {
+        abbrevOffset = readOff();
+        addrSize = dv.getUint8(p++);
+      }
+      out.push({ offset: off, dieOffset: off + p, end, version, unitType, offsetSize, addrSize, abbrevOffset });
+      off = end;
+    }
+    return out;
+  }
+
   /** The unit table, for saving with the name index. */
   unitRecords(): UnitRecord[] {
     return this.units.map((u) => ({
@@ -145,7 +198,11 @@ export class DwarfReader {
     return unit;
   }
 
-  /** In lazy mode, read the unit's bytes the first time. */
+  /** In lazy mode, read the unit's bytes the first time (a no-op when the whole section is loaded). */
+  ensureUnit(unit: Unit): void {
+    this.ensure(unit);
+  }
+
   private ensure(unit: Unit): void {
     if (!this.loaded || this.loaded.has(unit)) return;
     const bytes = this.elf.readSectionRange('.debug_info', unit.offset, unit.end - unit.offset);
