@@ -61,8 +61,16 @@ export async function interactive(program: Program): Promise<void> {
       const words = line.split(/\s+/);
       const word = words.pop() ?? '';
       if (words.length === 0) return [names.filter((n) => n.startsWith(word)), word];
-      // Arguments: kernel symbols, when the vmlinux is loaded.
+      // Arguments: struct/union names after the type commands (from the DWARF index, once loaded), else kernel
+      // symbols, when the vmlinux is given.
       if (!program.vmlinux || word.length < 2) return [[], word];
+      const cmd = words[0]!.replace(/^\*/, '');
+      if (program.hasDebugInfo && ['struct', 'union', 'whatis', 'ptype', '*', ''].includes(cmd)) {
+        const kinds =
+          cmd === 'union' ? ['union '] : cmd === 'struct' || cmd === '' ? ['struct '] : ['struct ', 'union ', ''];
+        const types = kinds.flatMap((k) => program.debug.typeNames(`${k}${word}`).map((n) => n.slice(k.length)));
+        if (types.length) return [[...new Set(types)].slice(0, 200), word];
+      }
       return [program.symbols.complete(word, 200), word];
     },
   });
