@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ORACLE_STRUCTS } from '../../samples/oracles.js';
-import { DwarfTypes } from '../../symbols/dwarf/types.js';
+import { DebugInfo } from '../../symbols/dwarf/debug-info.js';
 import { loadSample, SAMPLE_NAMES } from '../lib/samples.js';
 
 // Every struct the samples' pahole oracle covers (mce has no definition in some kernels: skipped when absent).
@@ -29,10 +29,10 @@ function parsePahole(text: string): { size: number; members: PaholeMember[] } {
 
 for (const name of SAMPLE_NAMES) {
   describe(`DWARF types of the ${name} sample's vmlinux`, () => {
-    test("struct layouts equal pahole's (size, every top-level member's offset, bitfield positions)", (t) => {
+    test("struct layouts equal pahole's (size, every top-level member's offset, bitfield positions)", async (t) => {
       const m = loadSample(name, t);
       if (!m) return;
-      const dt = DwarfTypes.open(m.vmlinux);
+      const dt = (await DebugInfo.open(m.vmlinux)).types;
       let compared = 0;
       for (const s of STRUCTS) {
         const file = m.oracle[`pahole-${s}`];
