@@ -12,7 +12,7 @@ export const rd: Command = {
   rd - read memory
 
 SYNOPSIS
-  rd [-p] [-8|-16|-32|-64] [-a] address|symbol [count]
+  rd [-p] [-8|-16|-32|-64] [-a] [-s] address|symbol [count]
 
 DESCRIPTION
   Displays memory in hexadecimal with an ASCII column, as crash does.
@@ -22,6 +22,7 @@ DESCRIPTION
     -p   the address is physical
     -8 -16 -32 -64   unit size (default -64)
     -a   show the memory as an ASCII string, up to its NUL
+    -s   64-bit words, those pointing into the kernel image as symbol+offset
     count  number of units (default 1; with -a, bytes at most)
 
 EXAMPLES
@@ -32,12 +33,13 @@ EXAMPLES
     let physical = false;
     let size = 8;
     let ascii = false;
+    let symbolic = false;
     const rest: string[] = [];
     for (const a of args) {
       if (a === '-p') physical = true;
       else if (a === '-8' || a === '-16' || a === '-32' || a === '-64') size = Number(a.slice(1)) / 8;
       else if (a === '-a') ascii = true;
-      else if (a === '-s' || a === '-S') ctx.program.requireDebugInfo(`rd ${a}`);
+      else if (a === '-s' || a === '-S') symbolic = true;
       else if (a === '-u')
         throw new CommandError('rd -u: user virtual addresses need a task context, which is not supported yet');
       else if (a.startsWith('-') && !/^-\d/.test(a)) throw new CommandError(`unknown option ${a}`);
@@ -64,6 +66,28 @@ EXAMPLES
       if (s.length === 0) text = label(addr);
       // crash ends the display with the string's own newline, or adds one.
       ctx.out(text.endsWith('\n') ? text.slice(0, -1) : `${text}\n`);
+      return;
+    }
+    if (symbolic) {
+      // crash's rd -s: 64-bit words, those that point into the kernel image shown as symbol+offset.
+      const bytes = read(addr, count * 8);
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const st = ctx.program.symbols;
+      const lo = st.lookup('_text')?.address ?? 0n;
+      const hi = st.lookup('_end')?.address ?? 0n;
+      let text = '';
+      for (let i = 0; i < count; i += 2) {
+        const words: string[] = [];
+        for (let j = i; j < Math.min(count, i + 2); j++) {
+          const v = dv.getBigUint64(j * 8, true);
+          const r = v >= lo && v < hi ? st.symbolize(v) : undefined;
+          words.push(
+            (r ? `${r.symbol.name}${r.offset ? `+${r.offset}` : ''}` : v.toString(16).padStart(16, '0')).padEnd(16),
+          );
+        }
+        text += `${label(addr + BigInt(i * 8))}${words.join(' ')} \n`;
+      }
+      ctx.out(text);
       return;
     }
     const perLine = 16 / size;

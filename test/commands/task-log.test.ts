@@ -16,11 +16,19 @@ for (const name of SAMPLE_NAMES) {
       assert.match(tm.split('\n')[0]!, /^<\d>Linux version /);
     });
 
-    test("task, task -R and ps -t equal crash's for the panic task", async (t) => {
+    test("task, task -R, ps -t and rd -s equal crash's for the panic task", async (t) => {
       const s = await sampleProgram(name, t);
       if (!s) return;
       const pid = taskPid(panicTask(s.prog)!);
-      const cmds = ['task', `task -R pid,comm,prio,se.load ${pid}`, `ps -t ${pid}`, `task -x -R prio,stack ${pid}`];
+      const slot = /#0 \[([0-9a-f]+)\]/.exec(await runOk(s.prog, 'bt'))![1]!;
+      const cmds = [
+        'task',
+        `task -R pid,comm,prio,se.load ${pid}`,
+        `ps -t ${pid}`,
+        `task -x -R prio,stack ${pid}`,
+        `rd -s ${slot} 64`,
+        'rd -s init_task 12',
+      ];
       const want = crashLive(s.m.vmlinux, s.m.files['kdump-c-d31']!.path, cmds);
       for (let i = 0; i < cmds.length; i++) assert.equal(await runOk(s.prog, cmds[i]!), want[i], cmds[i]);
     });
