@@ -302,6 +302,26 @@ export class ElfFile {
     return done === len ? b : b.subarray(0, done);
   }
 
+  /**
+   * Read `into.length` bytes at `offset` of a plainly stored section (not compressed, no relocation to apply)
+   * straight into `into`; false when the section is not stored plainly (use readSectionRange).
+   */
+  readSectionInto(ref: SectionRef, offset: number, into: Uint8Array): boolean {
+    const sec = this.resolve(ref);
+    if (this.isCompressed(sec) || this.needsRelocation(sec) || sec.type === SHT_NOBITS) return false;
+    if (!Number.isInteger(offset) || offset < 0 || offset + into.length > sec.size) {
+      throw new BadDataError(
+        `range ${offset}+${into.length} is outside section ${sec.name} (${sec.size} bytes)`,
+        this.path,
+        sec.offset,
+      );
+    }
+    const got = this.pread(sec.offset + offset, into.length, into);
+    if (got.length < into.length)
+      throw new BadDataError(`section ${sec.name} runs past the end of the file`, this.path, sec.offset + offset);
+    return true;
+  }
+
   /** The section of that name; `.debug_X` also finds a legacy `.zdebug_X`. */
   section(name: string): ElfSection | undefined {
     return this.byName.get(name) ?? (name.startsWith('.debug_') ? this.byName.get(`.z${name.slice(1)}`) : undefined);

@@ -129,20 +129,23 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
     while (pos < info.length && info[pos++]! >= 0x80);
   };
 
+  const strBuf = Buffer.from(str.buffer, str.byteOffset, str.byteLength);
+  const lineStrBuf = Buffer.from(lineStr.buffer, lineStr.byteOffset, lineStr.byteLength);
   const cstr = (sec: Uint8Array, off: number, cache: Map<number, string>, what: string): string => {
     const hit = cache.get(off);
     if (hit !== undefined) return hit;
     if (off >= sec.length) fail(`string offset 0x${off.toString(16)} outside ${what}`, pos);
-    let end = off;
-    while (end < sec.length && sec[end] !== 0) end++;
-    let s = '';
-    for (let i = off; i < end; i++) s += String.fromCharCode(sec[i]!);
+    const end = sec.indexOf(0, off);
+    const s = (sec === str ? strBuf : lineStrBuf).toString('latin1', off, end < 0 ? sec.length : end);
     cache.set(off, s);
     return s;
   };
 
-  // Per-DIE results of decodeAttrs.
-  let name: string | undefined;
+  // Per-DIE results of decodeAttrs. The name is kept as where it is (a .debug_str offset >= 0, a .debug_line_str
+  // offset as -(off + 2)) and only turned into a string when it is new: most names repeat in every unit.
+  const NO_NAME = -1;
+  let nameId = NO_NAME;
+  let inlineName: string | undefined;
   let declaration = false;
   let spec = -1;
   let hasLocation = false;
@@ -150,12 +153,19 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
   let unit: Unit;
   let strBase = 8;
 
-  const strx = (i: number): string => {
+  const strx = (i: number): number => {
     const at = strBase + i * unit.offsetSize;
     if (at + unit.offsetSize > strOffsets.length) fail(`string index ${i} outside .debug_str_offsets`, pos);
-    const off = unit.offsetSize === 8 ? Number(soDv.getBigUint64(at, true)) : soDv.getUint32(at, true);
-    return cstr(str, off, strCache, '.debug_str');
+    return unit.offsetSize === 8 ? Number(soDv.getBigUint64(at, true)) : soDv.getUint32(at, true);
   };
+
+  /** The current DIE's name as a string. */
+  const nameText = (): string =>
+    inlineName ??
+    (nameId >= 0
+      ? cstr(str, nameId, strCache, '.debug_str')
+      : cstr(lineStr, -nameId - 2, lineStrCache, '.debug_line_str'));
+  const hasName = (): boolean => nameId !== NO_NAME || inlineName !== undefined;
 
   const readOffset = (): number => {
     const v = unit.offsetSize === 8 ? Number(dv.getBigUint64(pos, true)) : dv.getUint32(pos, true);
@@ -209,43 +219,51 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
     }
   };
 
-  const readName = (form: number): string | undefined => {
+  /** Read a name attribute into nameId / inlineName. */
+  const readName = (form: number): void => {
     switch (form) {
       case DW_FORM.strp:
-        return cstr(str, readOffset(), strCache, '.debug_str');
+        nameId = readOffset();
+        return;
       case DW_FORM.line_strp:
-        return cstr(lineStr, readOffset(), lineStrCache, '.debug_line_str');
+        nameId = -readOffset() - 2;
+        return;
       case DW_FORM.string: {
-        let s = '';
-        while (pos < info.length && info[pos] !== 0) s += String.fromCharCode(info[pos++]!);
+        const start = pos;
+        while (pos < info.length && info[pos] !== 0) pos++;
+        inlineName = Buffer.from(info.buffer, info.byteOffset + start, pos - start).toString('latin1');
         pos++;
-        return s;
+        return;
       }
       case DW_FORM.strx1:
-        return strx(info[pos++]!);
+        nameId = strx(info[pos++]!);
+        return;
       case DW_FORM.strx2: {
         const i = dv.getUint16(pos, true);
         pos += 2;
-        return strx(i);
+        nameId = strx(i);
+        return;
       }
       case DW_FORM.strx3: {
         const i = dv.getUint16(pos, true) | (info[pos + 2]! << 16);
         pos += 3;
-        return strx(i);
+        nameId = strx(i);
+        return;
       }
       case DW_FORM.strx4: {
         const i = dv.getUint32(pos, true);
         pos += 4;
-        return strx(i);
+        nameId = strx(i);
+        return;
       }
       case DW_FORM.strx:
       case DW_FORM.GNU_str_index:
-        return strx(uleb());
+        nameId = strx(uleb());
+        return;
       default: {
-        const s = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
-        if (s >= 0) pos += s;
+        const sz = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
+        if (sz >= 0) pos += sz;
         else skipForm(form);
-        return undefined;
       }
     }
   };
@@ -284,7 +302,8 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
 
   /** Decode a DIE's attributes at `pos` by its plan, leaving pos after them. */
   const decodeAttrs = (pl: Plan): void => {
-    name = undefined;
+    nameId = NO_NAME;
+    inlineName = undefined;
     declaration = false;
     spec = -1;
     hasLocation = false;
@@ -305,7 +324,7 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
           break;
         }
         case Role.Name:
-          name = readName(form);
+          readName(form);
           break;
         case Role.Declaration:
           if (form === DW_FORM.flag_present) declaration = true;
@@ -358,6 +377,17 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
     }
   };
 
+  // Names already taken, by where their text is: later DIEs with them are skipped without building strings.
+  const typeSeen: Record<string, Set<number>> = {
+    'struct ': new Set(),
+    'union ': new Set(),
+    'enum ': new Set(),
+    '': new Set(),
+  };
+  const varLocated = new Set<number>();
+  const funcSeen = new Set<number>();
+  const enumSeen = new Set<number>();
+
   const addVariable = (n: string, off: number, located: boolean): void => {
     const prev = idx.variables.get(n);
     if (prev === undefined) {
@@ -369,6 +399,7 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
     }
   };
 
+  r.ensureAllUnits();
   for (const u of r.units) {
     r.ensureUnit(u);
     unit = u;
@@ -390,15 +421,27 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
       const tag = pl.tag;
       const prefix = TYPE_PREFIX[tag];
       if (prefix !== undefined) {
-        if (name !== undefined && !declaration) {
-          const key = prefix + name;
-          if (!idx.types.has(key)) idx.types.set(key, at);
+        if (hasName() && !declaration) {
+          const seen = typeSeen[prefix]!;
+          if (inlineName !== undefined || !seen.has(nameId)) {
+            if (inlineName === undefined) seen.add(nameId);
+            const key = prefix + nameText();
+            if (!idx.types.has(key)) idx.types.set(key, at);
+          }
         }
       } else if (tag === DW_TAG.variable) {
-        if (name !== undefined) addVariable(name, at, hasLocation);
-        else if (spec >= 0) pendingSpecs.push(at, spec, hasLocation ? 1 : 0);
+        if (hasName()) {
+          if (inlineName !== undefined || varLocated.has(nameId) !== true) {
+            if (hasLocation && inlineName === undefined) varLocated.add(nameId);
+            addVariable(nameText(), at, hasLocation);
+          }
+        } else if (spec >= 0) pendingSpecs.push(at, spec, hasLocation ? 1 : 0);
       } else if (tag === DW_TAG.subprogram) {
-        if (name !== undefined && !declaration && !idx.functions.has(name)) idx.functions.set(name, at);
+        if (hasName() && !declaration && (inlineName !== undefined || !funcSeen.has(nameId))) {
+          if (inlineName === undefined) funcSeen.add(nameId);
+          const n = nameText();
+          if (!idx.functions.has(n)) idx.functions.set(n, at);
+        }
       }
       if (!pl.children) continue;
       if (tag === DW_TAG.enumeration_type) {
@@ -410,8 +453,10 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
           if (c === 0) break;
           const cpl = abbrevAt(c, cAt);
           decodeAttrs(cpl);
-          if (cpl.tag === DW_TAG.enumerator && name !== undefined && !idx.enumerators.has(name)) {
-            idx.enumerators.set(name, [cAt, enumAt]);
+          if (cpl.tag === DW_TAG.enumerator && hasName() && (inlineName !== undefined || !enumSeen.has(nameId))) {
+            if (inlineName === undefined) enumSeen.add(nameId);
+            const n = nameText();
+            if (!idx.enumerators.has(n)) idx.enumerators.set(n, [cAt, enumAt]);
           }
           if (cpl.children) skipChildren();
         }

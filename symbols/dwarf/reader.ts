@@ -205,9 +205,21 @@ export class DwarfReader {
 
   private ensure(unit: Unit): void {
     if (!this.loaded || this.loaded.has(unit)) return;
-    const bytes = this.elf.readSectionRange('.debug_info', unit.offset, unit.end - unit.offset);
-    this.info.set(bytes, unit.offset);
+    const target = this.info.subarray(unit.offset, unit.end);
+    if (!this.elf.readSectionInto('.debug_info', unit.offset, target)) {
+      target.set(this.elf.readSectionRange('.debug_info', unit.offset, unit.end - unit.offset));
+    }
     this.loaded.add(unit);
+  }
+
+  /** Lazy mode: read every unit's bytes now, in one read per contiguous run (a scan of all of them follows). */
+  ensureAllUnits(): void {
+    if (!this.loaded || this.units.length === 0) return;
+    const first = this.units[0]!.offset;
+    const last = this.units[this.units.length - 1]!.end;
+    const target = this.info.subarray(first, last);
+    if (!this.elf.readSectionInto('.debug_info', first, target)) return;
+    for (const u of this.units) this.loaded.add(u);
   }
 
   private fail(msg: string, off: number, section = '.debug_info'): never {

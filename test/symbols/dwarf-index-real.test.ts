@@ -25,7 +25,10 @@ for (const name of SAMPLE_NAMES) {
       const m = loadSample(name, t);
       if (!m) return;
       const cache = join(dir, name);
+      // Built by two worker threads (whatever the machine's CPU count), each reading and scanning a share.
+      process.env.TSCRASH_INDEX_WORKERS = '2';
       const cold = (await DebugInfo.open(m.vmlinux, { cacheDir: cache })) as unknown as Maps;
+      delete process.env.TSCRASH_INDEX_WORKERS;
       const elf = ElfFile.open(m.vmlinux);
       const one = buildNameIndex(new DwarfReader(elf));
       elf.close();
