@@ -16,18 +16,10 @@ export function monotonicNs(prog: Program): bigint | undefined {
   return ns;
 }
 
-/** Seconds since boot: monotonic clock (xtime + wall_to_monotonic) plus time spent suspended (offs_boot). */
+/** Seconds since boot: the monotonic clock plus time spent suspended, whole seconds. */
 export function uptimeSeconds(prog: Program): number | undefined {
-  if (prog.hasVariable('tk_core')) {
-    const tk = prog.variable('tk_core').member('timekeeper');
-    const NS = 1_000_000_000n;
-    const shift = tk.member('tkr_mono.shift').value();
-    let ns = tk.member('xtime_sec').value() * NS + (tk.member('tkr_mono.xtime_nsec').value() >> shift);
-    ns += tk.member('wall_to_monotonic.tv_sec').value() * NS + tk.member('wall_to_monotonic.tv_nsec').value();
-    if (tk.hasMember('offs_boot')) ns += tk.member('offs_boot').value();
-    return Number(ns / NS);
-  }
-  return undefined;
+  const ns = monotonicNs(prog);
+  return ns === undefined ? undefined : Number(ns / 1_000_000_000n);
 }
 
 /** crash's time format: `00:00:07`, or `3 days, 01:02:03`. */

@@ -34,6 +34,52 @@ export interface Unit {
   strOffsetsBase?: number;
 }
 
+/**
+ * Parse a unit header (DWARF 2-5, 32- or 64-bit) that starts at `at` in `dv` and at `off` in .debug_info.
+ */
+function parseUnitHeader(
+  dv: DataView,
+  at: number,
+  off: number,
+  sectionSize: number,
+  fail: (msg: string, off: number) => never,
+): UnitRecord {
+  let len = dv.getUint32(at, true);
+  let p = 4;
+  let offsetSize = 4;
+  if (len === 0xffffffff) {
+    len = Number(dv.getBigUint64(at + 4, true));
+    p = 12;
+    offsetSize = 8;
+  } else if (len >= 0xfffffff0) fail(`reserved unit length 0x${len.toString(16)}`, off);
+  const end = off + p + len;
+  if (end > sectionSize || len < 7) fail(`unit length ${len} runs past the section`, off);
+  const version = dv.getUint16(at + p, true);
+  p += 2;
+  if (version < 2 || version > 5) fail(`DWARF version ${version} is not supported`, off + 4);
+  let unitType = 1; // DW_UT_compile
+  let addrSize: number;
+  let abbrevOffset: number;
+  const readOff = (): number => {
+    const v = offsetSize === 8 ? Number(dv.getBigUint64(at + p, true)) : dv.getUint32(at + p, true);
+    p += offsetSize;
+    return v;
+  };
+  if (version >= 5) {
+    unitType = dv.getUint8(at + p++);
+    addrSize = dv.getUint8(at + p++);
+    abbrevOffset = readOff();
+    if (unitType === 2 || unitType === 6)
+      p += 8 + offsetSize; // type units: signature + type offset
+    else if (unitType === 4 || unitType === 5) p += 8; // skeleton / split: dwo_id
+  } else {
+    abbrevOffset = readOff();
+    addrSize = dv.getUint8(at + p++);
+  }
+  if (off + p > end) fail('unit header runs past the unit', off);
+  return { offset: off, dieOffset: off + p, end, version, unitType, offsetSize, addrSize, abbrevOffset };
+}
+
 /** A unit header, as saved with the name index (lazy mode needs no pass over .debug_info). */
 export interface UnitRecord {
   offset: number;
@@ -130,43 +176,11 @@ export class DwarfReader {
     let off = 0;
     while (off + 11 <= size) {
       const h = elf.readSectionRange(sec, off, Math.min(40, size - off));
-      const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
-      let len = dv.getUint32(0, true);
-      let p = 4;
-      let offsetSize = 4;
-      if (len === 0xffffffff) {
-        len = Number(dv.getBigUint64(4, true));
-        p = 12;
-        offsetSize = 8;
-      } else if (len >= 0xfffffff0)
-        throw new BadDataError(`.debug_info: reserved unit length 0x${len.toString(16)}`, elf.path, off);
-      const end = off + p + len;
-      if (end > size || len < 7)
-        throw new BadDataError(`.debug_info: unit length ${len} runs past the section`, elf.path, off);
-      const version = dv.getUint16(p, true);
-      p += 2;
-      if (version < 2 || version > 5)
-        throw new BadDataError(`.debug_info: DWARF version ${version} is not supported`, elf.path, off + 4);
-      let unitType = 1;
-      let addrSize: number;
-      let abbrevOffset: number;
-      const readOff = (): number => {
-        const v = offsetSize === 8 ? Number(dv.getBigUint64(p, true)) : dv.getUint32(p, true);
-        p += offsetSize;
-        return v;
-      };
-      if (version >= 5) {
-        unitType = dv.getUint8(p++);
-        addrSize = dv.getUint8(p++);
-        abbrevOffset = readOff();
-        if (unitType === 2 || unitType === 6) p += 8 + offsetSize;
-        else if (unitType === 4 || unitType === 5) p += 8;
-      } else {
-        abbrevOffset = readOff();
-        addrSize = dv.getUint8(p++);
-      }
-      out.push({ offset: off, dieOffset: off + p, end, version, unitType, offsetSize, addrSize, abbrevOffset });
-      off = end;
+      const r = parseUnitHeader(new DataView(h.buffer, h.byteOffset, h.byteLength), 0, off, size, (m, o) => {
+        throw new BadDataError(`.debug_info: ${m}`, elf.path, o);
+      });
+      out.push(r);
+      off = r.end;
     }
     return out;
   }
@@ -227,55 +241,11 @@ export class DwarfReader {
   }
 
   private readUnits(): void {
-    const dv = this.dv;
     let off = 0;
     while (off + 11 <= this.info.length) {
-      let len = dv.getUint32(off, true);
-      let p = off + 4;
-      let offsetSize = 4;
-      if (len === 0xffffffff) {
-        len = Number(dv.getBigUint64(p, true));
-        p += 8;
-        offsetSize = 8;
-      } else if (len >= 0xfffffff0) this.fail(`reserved unit length 0x${len.toString(16)}`, off);
-      const end = p + len;
-      if (end > this.info.length || len < 7) this.fail(`unit length ${len} runs past the section`, off);
-      const version = dv.getUint16(p, true);
-      p += 2;
-      if (version < 2 || version > 5) this.fail(`DWARF version ${version} is not supported`, off + 4);
-      let unitType = 1; // DW_UT_compile
-      let addrSize: number;
-      let abbrevOff: number;
-      const readOff = (): number => {
-        const v = offsetSize === 8 ? Number(dv.getBigUint64(p, true)) : dv.getUint32(p, true);
-        p += offsetSize;
-        return v;
-      };
-      if (version >= 5) {
-        unitType = dv.getUint8(p++);
-        addrSize = dv.getUint8(p++);
-        abbrevOff = readOff();
-        if (unitType === 2 || unitType === 6)
-          p += 8 + offsetSize; // type units: signature + type offset
-        else if (unitType === 4 || unitType === 5) p += 8; // skeleton / split: dwo_id
-      } else {
-        abbrevOff = readOff();
-        addrSize = dv.getUint8(p++);
-      }
-      if (p > end) this.fail('unit header runs past the unit', off);
-      const unit: Unit = {
-        offset: off,
-        abbrevOffset: abbrevOff,
-        dieOffset: p,
-        end,
-        version,
-        unitType,
-        offsetSize,
-        addrSize,
-        abbrevs: this.abbrevTable(abbrevOff, offsetSize, addrSize, version),
-      };
-      this.units.push(unit);
-      off = end;
+      const r = parseUnitHeader(this.dv, off, off, this.info.length, (m, o) => this.fail(m, o));
+      this.units.push({ ...r, abbrevs: this.abbrevTable(r.abbrevOffset, r.offsetSize, r.addrSize, r.version) });
+      off = r.end;
     }
   }
 
