@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureHostTools, ensureKernel, type KernelFiles, pruneDebs, resolveRelease } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
@@ -47,6 +48,8 @@ interface CaseDef {
   mce?: McePlan;
   /** Also save the live guest with QEMU's own kdump-zlib writer (dump-guest-memory -z). */
   qemuDump?: boolean;
+  /** The capture kernel also runs this repository's tsmakedumpfile as the core collector (a larger guest). */
+  tsmakedumpfile?: boolean;
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -68,6 +71,7 @@ const CASES: CaseDef[] = [
     mce: INJECTED_MCE,
     qemuDump: true,
   },
+  { name: 'capture', meta: 'linux-image-cloud-amd64', trigger: 'echo c > /proc/sysrq-trigger', tsmakedumpfile: true },
 ];
 
 function buildIdOf(vmlinux: string): string {
@@ -110,9 +114,11 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     trigger: def.trigger,
     mce: def.mce,
     qemuDump: def.qemuDump ? join(dir, 'qemu-kdump-zlib') : undefined,
-    memory: '512M',
+    // node and the tool make the capture image ~140 MB unpacked: a larger reservation, and a guest to hold it.
+    memory: def.tsmakedumpfile ? '1536M' : '512M',
     cpus: 2,
-    crashkernel: '192M',
+    crashkernel: def.tsmakedumpfile ? '512M' : '192M',
+    tsmakedumpfile: def.tsmakedumpfile ? fileURLToPath(new URL('../..', import.meta.url)) : undefined,
   };
   const t0 = Date.now();
   const { main } = buildInitramfs(work, plan);
@@ -120,7 +126,12 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   unpackDisk(work, dir);
   writeFileSync(join(dir, 'serial.log'), serial);
   const guestSeconds = (Date.now() - t0) / 1000;
-  for (const k of ['vmcore.elf', 'kdump-c-d31', 'flat-c-d31']) {
+  for (const k of [
+    'vmcore.elf',
+    'kdump-c-d31',
+    'flat-c-d31',
+    ...(def.tsmakedumpfile ? ['ts-kdump-l-d31', 'ts-flat-c-d31'] : []),
+  ]) {
     if (!existsSync(join(dir, k)))
       throw new StepError(`capture produced no ${k}\n${serial.split('\n').slice(-30).join('\n')}`);
   }
@@ -149,6 +160,10 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   place(runPahole(kernel.vmlinux, oracleDir));
   const files: Record<string, ManifestFile> = {};
   const names: Record<string, string> = { ...FILE_KEYS };
+  if (def.tsmakedumpfile) {
+    names['ts-kdump-l-d31'] = 'ts-kdump-l-d31';
+    names['ts-flat-c-d31'] = 'ts-flat-c-d31';
+  }
   if (def.qemuDump) {
     // makedumpfile --dump-dmesg reads only ELF input: crash's log is the oracle for QEMU's own format.
     names['qemu-kdump-zlib'] = 'qemu-kdump-zlib';

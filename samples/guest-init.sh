@@ -16,8 +16,18 @@ if [ -e /proc/vmcore ]; then
   echo "TSCRASH: makedumpfile -c rc=$?"
   makedumpfile -F -c -d 31 /proc/vmcore > flat-c-d31 2> capture-f.log
   echo "TSCRASH: makedumpfile -F rc=$?"
+  extra=""
+  if [ -d /tsmd ]; then
+    # tsmakedumpfile itself as the core collector, as kdump.conf would run it.
+    node /tsmd/bin/tsmakedumpfile -l -d 31 /proc/vmcore ts-kdump-l-d31 > ts-l.log 2>&1
+    echo "TSCRASH: tsmakedumpfile -l rc=$?"
+    node /tsmd/bin/tsmakedumpfile -F -c -d 31 /proc/vmcore > ts-flat-c-d31 2> ts-f.log
+    echo "TSCRASH: tsmakedumpfile -F rc=$?"
+    tail -3 ts-l.log ts-f.log
+    extra="ts-kdump-l-d31 ts-flat-c-d31 ts-l.log ts-f.log"
+  fi
   i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
-  tar -c -h -f /dev/nvme0n1 vmcore.elf kdump-c-d31 flat-c-d31 capture-c.log capture-f.log
+  tar -c -h -f /dev/nvme0n1 vmcore.elf kdump-c-d31 flat-c-d31 capture-c.log capture-f.log $extra
   echo "TSCRASH: tar rc=$?"
   sync
   echo "TSCRASH: capture done"

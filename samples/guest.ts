@@ -30,6 +30,29 @@ export interface GuestPlan {
   memory: string;
   cpus: number;
   crashkernel: string;
+  /** Put node and this repository's built tsmakedumpfile (dist/ and its runtime modules) in the capture image. */
+  tsmakedumpfile?: string;
+}
+
+/** Node, the built tool and the npm modules it loads at run time, under root/tsmd (capture image only). */
+function addTsmakedumpfile(root: string, repo: string): void {
+  addBinary(root, process.execPath);
+  if (basename(process.execPath) !== 'node')
+    sh(`ln -sf ${shq(basename(process.execPath))} ${shq(join(root, 'bin', 'node'))}`);
+  const t = join(root, 'tsmd');
+  mkdirSync(join(t, 'bin'), { recursive: true });
+  copyFileSync(join(repo, 'bin', 'tsmakedumpfile'), join(t, 'bin', 'tsmakedumpfile'));
+  copyFileSync(join(repo, 'package.json'), join(t, 'package.json'));
+  sh(`cp -r ${shq(join(repo, 'dist'))} ${shq(t)}/`);
+  const z = join(t, 'node_modules', 'zstd-napi');
+  mkdirSync(join(z, 'build', 'Release'), { recursive: true });
+  for (const f of ['package.json', 'binding.js']) copyFileSync(join(repo, 'node_modules', 'zstd-napi', f), join(z, f));
+  sh(`cp -r ${shq(join(repo, 'node_modules', 'zstd-napi', 'dist'))} ${shq(z)}/`);
+  copyFileSync(
+    join(repo, 'node_modules', 'zstd-napi', 'build', 'Release', 'binding.node'),
+    join(z, 'build', 'Release', 'binding.node'),
+  );
+  sh(`cp -r ${shq(join(repo, 'node_modules', 'snappyjs'))} ${shq(join(t, 'node_modules'))}/`);
 }
 
 /** Copy a binary and its shared libraries into root. */
@@ -79,8 +102,11 @@ export function buildInitramfs(work: string, plan: GuestPlan): { main: string } 
   writeFileSync(join(root, 'modules', 'order'), `${order.join('\n')}\n`);
   const template = readFileSync(new URL('../../samples/guest-init.sh', import.meta.url), 'utf8');
   writeFileSync(join(root, 'init'), template.replace('@TRIGGER@', plan.trigger), { mode: 0o755 });
+  if (plan.tsmakedumpfile) addTsmakedumpfile(root, plan.tsmakedumpfile);
   const capture = join(work, 'capture.img');
   cpio(root, capture);
+  // The main image carries the capture image; node itself is only needed in the capture kernel.
+  rmSync(join(root, 'tsmd'), { recursive: true, force: true });
   copyFileSync(capture, join(root, 'boot', 'capture.img'));
   copyFileSync(plan.kernel.vmlinuz, join(root, 'boot', 'vmlinuz'));
   const main = join(work, 'main.img');

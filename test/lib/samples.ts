@@ -36,7 +36,7 @@ export const DUMP_KEYS = [
   'reassembled-c-d31',
 ];
 
-export type SampleName = 'sysrq' | 'mce';
+export type SampleName = 'sysrq' | 'mce' | 'capture';
 export const SAMPLE_NAMES: SampleName[] = ['sysrq', 'mce'];
 
 export function samplesDir(): string {
