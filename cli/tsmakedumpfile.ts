@@ -11,8 +11,9 @@
  * not match the dump's release.
  */
 import { runMakedumpfile } from '../core/writer/main.js';
+import { vmcoreinfoFromVmlinux } from '../program/vmcoreinfo-from-vmlinux.js';
 
-runMakedumpfile(process.argv.slice(2)).then(
+runMakedumpfile(process.argv.slice(2), { vmcoreinfoFromVmlinux }).then(
   (code) => {
     process.exitCode = code;
   },

@@ -33,7 +33,13 @@ function invalid(m: Messages, why?: string): number {
   return FAILED;
 }
 
-export async function runMakedumpfile(argv: readonly string[]): Promise<number> {
+/** What the command line layer supplies that core/ cannot compute itself (it knows no DWARF). */
+export interface WriterDeps {
+  /** -x VMLINUX: VMCOREINFO entries from the vmlinux's DWARF and symbols, symbols moved by `kaslrOffset`. */
+  vmcoreinfoFromVmlinux?: (path: string, kaslrOffset: bigint) => Promise<{ text: string; buildId?: string }>;
+}
+
+export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps = {}): Promise<number> {
   let o: Options;
   const early = new Messages(DEFAULT_MSG_LEVEL, false, true);
   try {
@@ -57,7 +63,7 @@ export async function runMakedumpfile(argv: readonly string[]): Promise<number> 
   }
   let code: number;
   try {
-    code = await dispatch(o, m);
+    code = await dispatch(o, m, deps);
   } catch (e) {
     m.error(`${(e as Error).message}\n`);
     code = FAILED;
@@ -67,7 +73,7 @@ export async function runMakedumpfile(argv: readonly string[]): Promise<number> 
   return code;
 }
 
-async function dispatch(o: Options, m: Messages): Promise<number> {
+async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<number> {
   const a = o.args;
   if (o.rearrange) {
     if (a.length !== 1 || o.compression !== 'none' || o.dumpLevels.length || o.elf || o.flatten || o.split) {
@@ -144,10 +150,28 @@ async function dispatch(o: Options, m: Messages): Promise<number> {
   const dumpLevel = o.dumpLevels.length ? o.dumpLevels[0]! : 0;
   let vmcoreinfoText: string | undefined;
   if (o.vmcoreinfo) vmcoreinfoText = readFileSync(o.vmcoreinfo, 'latin1');
-  if (o.vmlinux) m.debug('note: -x VMLINUX is accepted; page filtering uses VMCOREINFO from the dump\n');
 
   const src = await openSource(vmcorePath);
   try {
+    if (o.vmlinux) {
+      // -x: the vmlinux fills in what the dump's VMCOREINFO lacks (the dump's own entries come first and win).
+      if (!deps.vmcoreinfoFromVmlinux) {
+        m.error('-x VMLINUX needs the tsmakedumpfile command (debug info is read by the command line layer).\n');
+        return FAILED;
+      }
+      const dumpInfo = src.vmcoreinfo !== undefined ? new VmcoreinfoTable(src.vmcoreinfo) : undefined;
+      const kaslr = dumpInfo?.hex('KERNELOFFSET') ?? 0n;
+      const fromVmlinux = await deps.vmcoreinfoFromVmlinux(o.vmlinux, kaslr);
+      const want = dumpInfo?.raw('BUILD-ID');
+      if (want && fromVmlinux.buildId && !fromVmlinux.buildId.startsWith(want.toLowerCase())) {
+        m.error(
+          `${o.vmlinux} and ${vmcorePath} don't match (build-id ${fromVmlinux.buildId}, the dump's is ${want}).\n`,
+        );
+        return WRONG_RELEASE;
+      }
+      vmcoreinfoText = `${src.vmcoreinfo ?? ''}\n${fromVmlinux.text}`;
+      m.debug(`VMCOREINFO from ${o.vmlinux}:\n${fromVmlinux.text}`);
+    }
     if (vmcoreinfoText !== undefined && src.vmcoreinfo !== undefined) {
       const mine = new VmcoreinfoTable(vmcoreinfoText).raw('OSRELEASE');
       const theirs = new VmcoreinfoTable(src.vmcoreinfo).raw('OSRELEASE');
