@@ -50,6 +50,11 @@ interface CaseDef {
   qemuDump?: boolean;
   /** The capture kernel also runs this repository's tsmakedumpfile as the core collector (a larger guest). */
   tsmakedumpfile?: boolean;
+  /** Guest memory and crashkernel reservation, when not the default 512M / 192M. */
+  memory?: string;
+  crashkernel?: string;
+  /** Built only when asked for by name (npm run bench builds it): not a test sample. */
+  benchOnly?: boolean;
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -71,7 +76,17 @@ const CASES: CaseDef[] = [
     mce: INJECTED_MCE,
     qemuDump: true,
   },
-  { name: 'capture', meta: 'linux-image-cloud-amd64', trigger: 'echo c > /proc/sysrq-trigger', tsmakedumpfile: true },
+  {
+    name: 'capture',
+    meta: 'linux-image-cloud-amd64',
+    trigger: 'echo c > /proc/sysrq-trigger',
+    tsmakedumpfile: true,
+    // node and the tool make the capture image ~140 MB unpacked: a larger reservation, and a guest to hold it.
+    memory: '1536M',
+    crashkernel: '512M',
+  },
+  // A 4 GB guest for the tsmakedumpfile benchmark on a larger core (bench/makedumpfile.ts --case big).
+  { name: 'big', meta: 'linux-image-cloud-amd64', trigger: 'echo c > /proc/sysrq-trigger', memory: '4096M', crashkernel: '256M', benchOnly: true },
 ];
 
 function buildIdOf(vmlinux: string): string {
@@ -114,15 +129,15 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     trigger: def.trigger,
     mce: def.mce,
     qemuDump: def.qemuDump ? join(dir, 'qemu-kdump-zlib') : undefined,
-    // node and the tool make the capture image ~140 MB unpacked: a larger reservation, and a guest to hold it.
-    memory: def.tsmakedumpfile ? '1536M' : '512M',
+    memory: def.memory ?? '512M',
     cpus: 2,
-    crashkernel: def.tsmakedumpfile ? '512M' : '192M',
+    crashkernel: def.crashkernel ?? '192M',
     tsmakedumpfile: def.tsmakedumpfile ? fileURLToPath(new URL('../..', import.meta.url)) : undefined,
   };
   const t0 = Date.now();
   const { main } = buildInitramfs(work, plan);
-  const serial = await runGuest(work, plan, main);
+  const memMiB = Number.parseInt(plan.memory, 10);
+  const serial = await runGuest(work, plan, main, Math.max(420_000, memMiB * 600));
   unpackDisk(work, dir);
   writeFileSync(join(dir, 'serial.log'), serial);
   const guestSeconds = (Date.now() - t0) / 1000;
@@ -240,7 +255,7 @@ async function main(): Promise<void> {
     process.stdout.write(`export TSCRASH_VMLINUX=${shq(m.vmlinux)} TSCRASH_VMCORE=${shq(m.files.elf!.path)}\n`);
     return;
   }
-  const wanted = values.case ?? CASES.map((c) => c.name);
+  const wanted = values.case ?? CASES.filter((c) => !c.benchOnly).map((c) => c.name);
   const todo: CaseDef[] = [];
   for (const name of wanted) {
     const def = CASES.find((c) => c.name === name);

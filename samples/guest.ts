@@ -128,7 +128,9 @@ function hexArg(v: bigint | number): string {
 export async function runGuest(work: string, plan: GuestPlan, initrd: string, timeoutMs = 420_000): Promise<string> {
   const disk = join(work, 'out.img');
   rmSync(disk, { force: true });
-  sh(`truncate -s 2G ${shq(disk)}`);
+  // The tar of the captured files goes raw onto this disk: room for the whole memory plus the compressed dumps.
+  const memMiB = Number.parseInt(plan.memory, 10) * (/G$/i.test(plan.memory) ? 1024 : 1);
+  sh(`truncate -s ${Math.max(2048, memMiB + 1024)}M ${shq(disk)}`);
   const serial = join(work, 'serial.log');
   rmSync(serial, { force: true });
   const monitor = join(work, 'monitor.sock');
