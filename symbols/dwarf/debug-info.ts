@@ -114,10 +114,20 @@ async function scanInParallel(path: string, units: UnitRecord[]): Promise<Partia
 
 export class DebugInfo {
   readonly types: DwarfTypes;
-  private readonly variables = new Map<string, number>();
-  private readonly functions = new Map<string, number>();
-  private readonly enumerators = new Map<string, { die: number; enumDie: number }>();
-  private typeIndex: Map<string, number> = new Map();
+  private index: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
+  // The index's maps, read through the index (a cached index builds each map on first use).
+  private get typeIndex(): Map<string, number> {
+    return this.index.types;
+  }
+  private get variables(): Map<string, number> {
+    return this.index.variables;
+  }
+  private get functions(): Map<string, number> {
+    return this.index.functions;
+  }
+  private get enumerators(): Map<string, [number, number]> {
+    return this.index.enumerators;
+  }
 
   private constructor(
     readonly elf: ElfFile,
@@ -163,11 +173,8 @@ export class DebugInfo {
   }
 
   private useIndex(idx: NameIndex): void {
-    this.typeIndex = idx.types;
+    this.index = idx;
     this.types.setIndex(idx.types);
-    for (const [k, v] of idx.variables) this.variables.set(k, v);
-    for (const [k, v] of idx.functions) this.functions.set(k, v);
-    for (const [k, [die, enumDie]] of idx.enumerators) this.enumerators.set(k, { die, enumDie });
   }
 
   private typeOfDie(offset: number): CType {
@@ -244,8 +251,9 @@ export class DebugInfo {
   }
 
   findEnumerator(name: string): EnumeratorInfo | undefined {
-    const e = this.enumerators.get(name);
-    if (!e) return undefined;
+    const hit = this.enumerators.get(name);
+    if (!hit) return undefined;
+    const e = { die: hit[0], enumDie: hit[1] };
     const d = this.types.reader.readDie(e.die);
     const v = d?.attrs.get(DW_AT.const_value);
     const value = typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n;

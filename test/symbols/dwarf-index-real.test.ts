@@ -16,7 +16,7 @@ interface Maps {
   typeIndex: Map<string, number>;
   variables: Map<string, number>;
   functions: Map<string, number>;
-  enumerators: Map<string, { die: number; enumDie: number }>;
+  enumerators: Map<string, [number, number]>;
 }
 
 for (const name of SAMPLE_NAMES) {
@@ -36,11 +36,14 @@ for (const name of SAMPLE_NAMES) {
       assert.deepEqual(cold.variables, one.variables);
       assert.deepEqual(cold.functions, one.functions);
       assert.equal(cold.enumerators.size, one.enumerators.size);
-      for (const [k, [die]] of one.enumerators) assert.equal(cold.enumerators.get(k)?.die, die, k);
+      for (const [k, [die]] of one.enumerators) assert.equal(cold.enumerators.get(k)?.[0], die, k);
       assert.ok(one.types.size > 5000 && one.variables.size > 10000 && one.functions.size > 30000);
 
       const warm = await DebugInfo.open(m.vmlinux, { cacheDir: cache });
       assert.deepEqual((warm as unknown as Maps).variables, cold.variables);
+      assert.deepEqual((warm as unknown as Maps).functions, cold.functions);
+      assert.deepEqual((warm as unknown as Maps).typeIndex, cold.typeIndex);
+      assert.deepEqual((warm as unknown as Maps).enumerators, cold.enumerators);
       assert.equal(warm.findEnumerator('PIDTYPE_PID')!.value, 0n);
       assert.equal(warm.findType('struct task_struct')!.kind, 'struct');
       assert.equal(warm.findVariable('runqueues')!.type.kind, 'struct');
