@@ -3,6 +3,7 @@ import { CommandError, LookupError } from '../program/index.js';
 import { Obj, offsetOf, strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import type { CType } from '../symbols/dwarf/types.js';
+import { parseAddress } from './address.js';
 import { decl, typeDefinition, valueText } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
 import type { Command, CommandContext } from './registry.js';
@@ -18,20 +19,15 @@ export function aggregateType(prog: Program, kind: 'struct' | 'union', name: str
   throw new CommandError(`invalid data structure reference: ${bare}`);
 }
 
-/** An address argument: hex number, symbol, or expression; `:cpu` adds that CPU's per-cpu offset. */
-function parseAddress(prog: Program, arg: string): bigint {
+/** An address argument: as rd and dis take it (hex or symbol), or an expression; `:cpu` adds that CPU's per-cpu offset. */
+function structAddress(prog: Program, arg: string): bigint {
   const m = /^(.*):(\d+)$/.exec(arg);
   const base = m ? m[1]! : arg;
   let a: bigint;
-  if (/^(0x)?[0-9a-fA-F]+$/.test(base) && !prog.symbols.lookup(base))
-    a = BigInt(base.startsWith('0x') ? base : `0x${base}`);
+  if (/^(0x)?[0-9a-f]+$/i.test(base) || prog.symbolAddress(base) !== undefined) a = parseAddress(prog, base);
   else {
-    const sym = prog.symbolAddress(base);
-    if (sym !== undefined) a = sym;
-    else {
-      const o = evaluate(prog, base);
-      a = strip(o.type).kind === 'pointer' || o.address === undefined ? o.value() : o.address;
-    }
+    const o = evaluate(prog, base);
+    a = strip(o.type).kind === 'pointer' || o.address === undefined ? o.value() : o.address;
   }
   return m ? perCpuAddress(prog, a, Number(m[2])) : a;
 }
@@ -82,7 +78,7 @@ function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: strin
   }
   const count = rest[2] !== undefined ? Number(rest[2]) : 1;
   if (!Number.isInteger(count) || count === 0) throw new CommandError(`invalid count: ${rest[2]}`);
-  let addr = parseAddress(prog, addrArg);
+  let addr = structAddress(prog, addrArg);
   const step = BigInt(s.size) * (count < 0 ? -1n : 1n);
   const blocks: string[] = [];
   for (let n = 0; n < Math.abs(count); n++, addr += step) {

@@ -1,8 +1,7 @@
 /**
  * DebugInfo: the vmlinux's DWARF as the program model uses it: types by their
- * C spelling, global variables, functions and enumerators by name.
- * (Coordinator's first, single-threaded version: a scan of the unit-level DIEs.
- * The "dwarf" helper replaces the index with the fast, cached one; the API stays.)
+ * C spelling, global variables, functions and enumerators by name, through
+ * the name index (name-index.ts, cached on disk by name-cache.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -14,7 +13,6 @@ import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } f
 import { DwarfReader, type UnitRecord } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
 
-const AT_location = 0x02;
 const AT_specification = 0x47;
 
 export interface VariableInfo {
@@ -133,7 +131,7 @@ export class DebugInfo {
     readonly elf: ElfFile,
     reader: DwarfReader,
   ) {
-    this.types = new DwarfTypes(elf, reader);
+    this.types = new DwarfTypes(reader);
   }
 
   /**

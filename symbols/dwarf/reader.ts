@@ -19,17 +19,8 @@ export interface Abbrev {
   siblingIndex: number;
 }
 
-export interface Unit {
-  offset: number;
-  /** Offset of the unit's abbreviation table in .debug_abbrev. */
-  abbrevOffset: number;
-  /** Offset of the first DIE. */
-  dieOffset: number;
-  end: number;
-  version: number;
-  unitType: number;
-  offsetSize: number;
-  addrSize: number;
+/** A unit: its header (UnitRecord) and its abbreviation table. */
+export interface Unit extends UnitRecord {
   abbrevs: Map<number, Abbrev>;
   strOffsetsBase?: number;
 }
@@ -83,12 +74,14 @@ function parseUnitHeader(
 /** A unit header, as saved with the name index (lazy mode needs no pass over .debug_info). */
 export interface UnitRecord {
   offset: number;
+  /** Offset of the first DIE. */
   dieOffset: number;
   end: number;
   version: number;
   unitType: number;
   offsetSize: number;
   addrSize: number;
+  /** Offset of the unit's abbreviation table in .debug_abbrev. */
   abbrevOffset: number;
 }
 

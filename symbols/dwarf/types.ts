@@ -1,12 +1,10 @@
 /**
- * C types from DWARF, built lazily from DIE offsets and cached, and a name
- * index of the types defined directly under each unit (struct, union, enum,
- * typedef, base). First step of issue 4: one thread, no on-disk cache yet.
+ * C types from DWARF, built lazily from DIE offsets and cached; named types
+ * are found through the name index (name-index.ts) that DebugInfo gives it.
  */
 import { LookupError } from '../../core/errors.js';
-import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
-import { type Die, DwarfReader } from './reader.js';
+import type { Die, DwarfReader } from './reader.js';
 
 export interface Member {
   name?: string;
@@ -28,56 +26,23 @@ export type CType =
   | { kind: 'function'; ret: CType; params: CType[]; variadic: boolean }
   | { kind: 'qualified'; qualifier: 'const' | 'volatile' | 'restrict' | '_Atomic'; target: CType };
 
-const KEY: Record<number, string> = {
-  [DW_TAG.structure_type]: 'struct ',
-  [DW_TAG.union_type]: 'union ',
-  [DW_TAG.enumeration_type]: 'enum ',
-  [DW_TAG.typedef]: '',
-  [DW_TAG.base_type]: '',
-};
-
 export class DwarfTypes {
   readonly reader: DwarfReader;
-  private index: Map<string, number> | undefined;
+  private index: Map<string, number> = new Map();
   private readonly cache = new Map<number, CType>();
 
-  constructor(elf: ElfFile, reader?: DwarfReader) {
-    this.reader = reader ?? new DwarfReader(elf);
+  constructor(reader: DwarfReader) {
+    this.reader = reader;
   }
 
-  static open(path: string): DwarfTypes {
-    return new DwarfTypes(ElfFile.open(path));
-  }
-
-  /** Use a name index built elsewhere (symbols/dwarf/name-index.ts) instead of building one. */
+  /** The type names to look up: the name index's (symbols/dwarf/name-index.ts). */
   setIndex(index: Map<string, number>): void {
     this.index = index;
   }
 
-  /** Name → DIE offset of the first complete definition, for every unit-level named type. */
-  buildIndex(): Map<string, number> {
-    if (this.index) return this.index;
-    const idx = new Map<string, number>();
-    const r = this.reader;
-    for (const unit of r.units) {
-      const cu = r.readDie(unit.dieOffset, unit);
-      if (!cu) continue;
-      for (const d of r.childrenOf(cu)) {
-        const prefix = KEY[d.tag];
-        if (prefix === undefined) continue;
-        const name = d.attrs.get(DW_AT.name);
-        if (typeof name !== 'string' || d.attrs.get(DW_AT.declaration) === true) continue;
-        const key = prefix + name;
-        if (!idx.has(key)) idx.set(key, d.offset);
-      }
-    }
-    this.index = idx;
-    return idx;
-  }
-
   /** `struct task_struct`, `union thread_union`, `enum pid_type`, or a typedef/base name. */
   lookup(name: string): CType {
-    const off = this.buildIndex().get(name.trim().replace(/\s+/g, ' '));
+    const off = this.index.get(name.trim().replace(/\s+/g, ' '));
     if (off === undefined) throw new LookupError(`no type named ${name} in the debug info`);
     return this.typeAt(off);
   }
