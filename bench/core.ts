@@ -6,7 +6,6 @@
  *   node dist/bench/core.js [--case sysrq] [--runs 5]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSampleManifest, measure, row } from './measure.js';

@@ -1,6 +1,8 @@
 /**
  * The crash-style session against crash 8.0.2 and drgn 0.0.22, in one run, on a real sample:
- *  - `whatis struct task_struct` with the vmlinux and the dump: tscrash cold (empty index cache) and warm,
+ *  - `whatis struct task_struct` with the vmlinux and the dump: tscrash cold (empty index cache: the targeted
+ *    search), with the full index built at start (TSCRASH_INDEX=full, as a session builds it in the background)
+ *    and warm (the index from the cache),
  *    drgn (prog.type), crash (whatis task_struct)   [issue 4]
  *  - `bt -a`, `ps`, `log`: tscrash -c ... vs crash doing the same vs drgn (stack traces of the active tasks,
  *    the task list, the kernel log)                 [issue 5]
@@ -64,22 +66,27 @@ const crashCmds = (cmds: string[]): string[] => {
 const lines: string[] = [`bench session on sample ${caseName} (${runs} runs each, median wall, peak RSS)`];
 try {
   const cold = join(scratch, 'cache-cold');
-  const coldRuns: ReturnType<typeof measure>[] = [];
-  for (let i = 0; i < runs; i++) {
-    rmSync(cold, { recursive: true, force: true });
-    coldRuns.push(
-      measure(bin, [m.vmlinux, core, '-c', 'whatis struct task_struct'], 1, { ...process.env, TSCRASH_CACHE: cold }),
-    );
-  }
-  coldRuns.sort((a, b) => a.seconds - b.seconds);
-  const ourCold = { ...coldRuns[Math.floor(coldRuns.length / 2)]!, rssMiB: Math.max(...coldRuns.map((r) => r.rssMiB)) };
-  const ourWarm = measure(bin, [m.vmlinux, core, '-c', 'whatis struct task_struct'], runs, {
-    ...process.env,
-    TSCRASH_CACHE: cold,
-  });
+  /** Median wall and highest RSS of `runs` runs, each with an empty index cache. */
+  const fromEmpty = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof measure> => {
+    const rs: ReturnType<typeof measure>[] = [];
+    for (let i = 0; i < runs; i++) {
+      rmSync(cold, { recursive: true, force: true });
+      rs.push(measure(bin, args, 1, { ...process.env, ...env, TSCRASH_CACHE: cold }));
+    }
+    rs.sort((a, b) => a.seconds - b.seconds);
+    return { ...rs[Math.floor(rs.length / 2)]!, rssMiB: Math.max(...rs.map((r) => r.rssMiB)) };
+  };
+  const whatis = [m.vmlinux, core, '-c', 'whatis struct task_struct'];
+  // Cold: no cached index, the lookup answered by the targeted search (name-search.ts).
+  const ourCold = fromEmpty(whatis);
+  const coldSession = fromEmpty([m.vmlinux, core, '-c', 'bt -a', '-c', 'ps', '-c', 'log']);
+  // The full index built at start (what an interactive session builds in the background), saved to the cache.
+  const ourFull = fromEmpty(whatis, { TSCRASH_INDEX: 'full' });
+  const ourWarm = measure(bin, whatis, runs, { ...process.env, TSCRASH_CACHE: cold });
   const drgn = measure(python, [drgnWhatis, m.vmlinux, core], runs);
   const crash = measure('crash', crashCmds(['whatis task_struct']), runs);
-  lines.push(row('whatis task_struct, cold index', ourCold, drgn, 'drgn'));
+  lines.push(row('whatis task_struct, no index cache', ourCold, drgn, 'drgn'));
+  lines.push(row('whatis task_struct, full index built', ourFull, drgn, 'drgn'));
   lines.push(row('whatis task_struct, warm index', ourWarm, drgn, 'drgn'));
   lines.push(row('whatis task_struct, warm index', ourWarm, crash, 'crash'));
 
@@ -91,6 +98,7 @@ try {
   const drgnS = measure(python, [drgnSession, m.vmlinux, core], runs);
   lines.push(row('bt -a, ps, log (warm index)', ours, crashS, 'crash'));
   lines.push(row('bt -a, ps, log (warm index)', ours, drgnS, 'drgn'));
+  lines.push(row('bt -a, ps, log (no index cache)', coldSession, drgnS, 'drgn'));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

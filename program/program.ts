@@ -98,7 +98,15 @@ export class Program {
 
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
-    this.debugInfo ??= await DebugInfo.open(this.vmlinux, { cacheDir });
+    let linked: SymbolTable | undefined;
+    this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
+      cacheDir,
+      // Link-time addresses, as the DWARF has them.
+      addressesOf: (name) => {
+        linked ??= this.symbols.relocate(0n);
+        return linked.lookupAll(name).map((e) => e.address);
+      },
+    });
     return this.debugInfo;
   }
 

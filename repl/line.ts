@@ -65,7 +65,11 @@ export async function interactive(program: Program): Promise<void> {
       // symbols, when the vmlinux is given.
       if (!program.vmlinux || word.length < 2) return [[], word];
       const cmd = words[0]!.replace(/^\*/, '');
-      if (program.hasDebugInfo && ['struct', 'union', 'whatis', 'ptype', '*', ''].includes(cmd)) {
+      if (
+        program.hasDebugInfo &&
+        program.debug.indexed &&
+        ['struct', 'union', 'whatis', 'ptype', '*', ''].includes(cmd)
+      ) {
         const kinds =
           cmd === 'union' ? ['union '] : cmd === 'struct' || cmd === '' ? ['struct '] : ['struct ', 'union ', ''];
         const types = kinds.flatMap((k) => program.debug.typeNames(`${k}${word}`).map((n) => n.slice(k.length)));
@@ -74,6 +78,13 @@ export async function interactive(program: Program): Promise<void> {
       return [program.symbols.complete(word, 200), word];
     },
   });
+  // With no cached name index, build it in a worker while the session goes on (lookups meanwhile search).
+  if (program.vmlinux) {
+    void program
+      .loadDebugInfo()
+      .then((d) => d.buildIndex({ background: true }))
+      .catch(() => undefined);
+  }
   rl.prompt();
   for await (const line of rl) {
     const r = await runLine(program, line, (s) => process.stdout.write(s));

@@ -10,6 +10,7 @@ import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, loadNameIndex, saveNameIndex } from './name-cache.js';
 import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
+import { NameSearch, searchUnsupported } from './name-search.js';
 import { DwarfReader, type UnitRecord } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
 
@@ -51,13 +52,23 @@ const BASE_SYNONYMS: Record<string, string> = {
  * Build the name index with worker threads, each scanning a contiguous share of the units (balanced by
  * bytes) and reading only those; merged in unit order. One share is scanned here when there is one CPU.
  */
-async function scanInParallel(path: string, units: UnitRecord[]): Promise<PartialIndex[]> {
-  const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
+/** How many threads to index with: worker threads from 4 CPUs on (see scanInParallel). */
+function indexThreads(): number {
   // On this project's 2-CPU machine two workers each took as long as one thread doing all the units (2.2 s vs
   // 2.35 s: the CPUs do not scale for this), so workers are used from 4 CPUs on; TSCRASH_INDEX_WORKERS overrides.
   const cpus = availableParallelism();
-  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
-  const n = Math.max(1, Math.min(wanted, 16, Math.ceil(total / (4 << 20))));
+  return Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
+}
+
+async function scanInParallel(
+  path: string,
+  units: UnitRecord[],
+  minWorkers = 0,
+  background = false,
+): Promise<PartialIndex[]> {
+  const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
+  const wanted = indexThreads();
+  const n = Math.max(1, Math.min(Math.max(wanted, minWorkers), 16, Math.ceil(total / (4 << 20))));
   const shares: UnitRecord[][] = [];
   let cur: UnitRecord[] = [];
   let bytes = 0;
@@ -70,7 +81,7 @@ async function scanInParallel(path: string, units: UnitRecord[]): Promise<Partia
     }
   }
   shares.push(cur);
-  if (shares.length === 1) {
+  if (shares.length === 1 && minWorkers === 0) {
     const elf = ElfFile.open(path);
     try {
       return [buildNameIndex(new DwarfReader(elf, { units }), { deferSpecifications: true })];
@@ -92,6 +103,8 @@ async function scanInParallel(path: string, units: UnitRecord[]): Promise<Partia
                   { eval: true, workerData: { path, units: share } },
                 )
               : new Worker(script, { workerData: { path, units: share } });
+          // A background build does not keep a session that has ended alive.
+          if (background) w.unref();
           w.once(
             'message',
             (m: { ok: boolean; idx?: PartialIndex; message?: string; file?: string; offset?: number }) => {
@@ -110,59 +123,67 @@ async function scanInParallel(path: string, units: UnitRecord[]): Promise<Partia
   return parts;
 }
 
+export interface DebugInfoOptions {
+  cacheDir?: string;
+  /**
+   * With no cached index: 'search' (the default) answers lookups by searching .debug_info for them
+   * (name-search.ts) until building the index would have cost less; 'full' builds the index at once.
+   * TSCRASH_INDEX=full|search overrides.
+   */
+  index?: 'search' | 'full';
+  /** The link-time addresses of the ELF symbols with a name (the search finds variables by address). */
+  addressesOf?: (name: string) => bigint[];
+}
+
+const TRACE = process.env.TSCRASH_TRACE_SEARCH === '1';
+
+type Kind = 'types' | 'variables' | 'functions' | 'enumerators';
+
 export class DebugInfo {
   readonly types: DwarfTypes;
-  private index: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
-  // The index's maps, read through the index (a cached index builds each map on first use).
-  private get typeIndex(): Map<string, number> {
-    return this.index.types;
-  }
-  private get variables(): Map<string, number> {
-    return this.index.variables;
-  }
-  private get functions(): Map<string, number> {
-    return this.index.functions;
-  }
-  private get enumerators(): Map<string, [number, number]> {
-    return this.index.enumerators;
-  }
+  /** The full name index, once built or loaded. */
+  private index: NameIndex | undefined;
+  /** Before it: the targeted search. */
+  private search: NameSearch | undefined;
+  private building: Promise<void> | undefined;
 
   private constructor(
     readonly elf: ElfFile,
     reader: DwarfReader,
+    private readonly cache: { dir: string; buildId: string | undefined; size: number },
   ) {
     this.types = new DwarfTypes(reader);
+    this.types.setLookup((name) => this.lookup('types', name) as number | undefined);
   }
 
   /**
-   * Open a vmlinux's debug info: the name index comes from the on-disk cache (keyed by build-id), and then
-   * .debug_info is read a unit at a time as lookups need it; without a cache entry the whole section is
-   * scanned once and the index saved.
+   * Open a vmlinux's debug info. The name index comes from the on-disk cache (keyed by build-id) when it is
+   * there; .debug_info is then read a unit at a time as lookups need it. Without a cache entry, lookups are
+   * answered by a targeted search of .debug_info (name-search.ts) and the full index is built (and saved)
+   * when the searches have cost about what it does, when something needs every name, or by `buildIndex()`.
    */
-  static async open(vmlinuxPath: string, opts: { cacheDir?: string } = {}): Promise<DebugInfo> {
+  static async open(vmlinuxPath: string, opts: DebugInfoOptions = {}): Promise<DebugInfo> {
     const elf = ElfFile.open(vmlinuxPath);
     try {
       const buildId = elf.buildId;
       const size = elf.section('.debug_info')?.size ?? 0;
       const dir = cacheDir(opts.cacheDir);
       const cached = buildId ? loadNameIndex(dir, buildId, size) : undefined;
-      let d: DebugInfo;
-      let idx: NameIndex;
       if (cached) {
-        d = new DebugInfo(elf, new DwarfReader(elf, { units: cached.units }));
-        idx = cached.index;
-      } else {
-        const units = DwarfReader.unitRecords(elf);
-        const parts = await scanInParallel(vmlinuxPath, units);
-        const reader = new DwarfReader(elf, { units });
-        idx = mergeNameIndexes(parts, (die) => {
-          const n = reader.readDie(die)?.attrs.get(DW_AT.name);
-          return typeof n === 'string' ? n : undefined;
-        });
-        d = new DebugInfo(elf, reader);
-        if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units });
+        const d = new DebugInfo(elf, new DwarfReader(elf, { units: cached.units }), { dir, buildId, size });
+        d.index = cached.index;
+        return d;
       }
-      d.useIndex(idx);
+      const units = DwarfReader.unitRecords(elf);
+      const reader = new DwarfReader(elf, { units });
+      const d = new DebugInfo(elf, reader, { dir, buildId, size });
+      const mode =
+        process.env.TSCRASH_INDEX === 'full' || process.env.TSCRASH_INDEX === 'search'
+          ? process.env.TSCRASH_INDEX
+          : opts.index;
+      if (mode !== 'full' && searchUnsupported(elf, reader.units) === undefined) {
+        d.search = new NameSearch(reader, elf, opts.addressesOf);
+      } else await d.buildIndex();
       return d;
     } catch (e) {
       elf.close();
@@ -170,9 +191,67 @@ export class DebugInfo {
     }
   }
 
-  private useIndex(idx: NameIndex): void {
+  /** Whether the full name index is built (or loaded from the cache). */
+  get indexed(): boolean {
+    return this.index !== undefined;
+  }
+
+  /**
+   * Build the full name index (in worker threads; `background` uses one even on a machine where one thread
+   * is as fast, so that a session stays responsive) and save it to the cache.
+   */
+  buildIndex(opts: { background?: boolean } = {}): Promise<void> {
+    if (this.index) return Promise.resolve();
+    if (!opts.background && indexThreads() === 1) {
+      this.buildIndexNow();
+      return Promise.resolve();
+    }
+    this.building ??= (async () => {
+      const reader = this.types.reader;
+      const units = reader.unitRecords();
+      const parts = await scanInParallel(this.elf.path, units, opts.background ? 1 : 0, opts.background);
+      if (!this.index) this.adopt(parts);
+    })();
+    return this.building;
+  }
+
+  /** Build the index here and now (a lookup that needs every name, or searches that cost too much). */
+  private buildIndexNow(): NameIndex {
+    if (this.index) return this.index;
+    const reader = this.types.reader;
+    return this.adopt([buildNameIndex(reader, { deferSpecifications: true })]);
+  }
+
+  private adopt(parts: PartialIndex[]): NameIndex {
+    const reader = this.types.reader;
+    const idx = mergeNameIndexes(parts, (die) => {
+      const n = reader.readDie(die)?.attrs.get(DW_AT.name);
+      return typeof n === 'string' ? n : undefined;
+    });
     this.index = idx;
-    this.types.setIndex(idx.types);
+    this.search = undefined;
+    const { dir, buildId, size } = this.cache;
+    if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units: reader.unitRecords() });
+    return idx;
+  }
+
+  private lookup(kind: Kind, key: string): number | [number, number] | undefined {
+    if (this.index) return this.index[kind].get(key);
+    const s = this.search;
+    if (!s) return this.buildIndexNow()[kind].get(key);
+    const t0 = TRACE ? performance.now() : 0;
+    const b0 = s.bytesSearched;
+    const i0 = s.bytesIndexed;
+    const v = s.lookup(kind, key);
+    if (TRACE) {
+      process.stderr.write(
+        `search ${kind} ${key}: ${(performance.now() - t0).toFixed(1)} ms, searched ${((s.bytesSearched - b0) / 1e6).toFixed(1)} MB, indexed ${((s.bytesIndexed - i0) / 1e6).toFixed(2)} MB\n`,
+      );
+    }
+    // Searching reads about 16 times faster than indexing: once the searches have cost half of what the
+    // index does, the rest of the session is better served by the index.
+    if (s.bytesIndexed + s.bytesSearched / 16 > s.sectionSize / 2) this.buildIndexNow();
+    return v;
   }
 
   private typeOfDie(offset: number): CType {
@@ -213,7 +292,8 @@ export class DebugInfo {
     let t: CType | undefined;
     if (s === 'void') t = { kind: 'void' };
     else {
-      const off = this.typeIndex.get(s) ?? this.typeIndex.get(BASE_SYNONYMS[s] ?? '');
+      const syn = BASE_SYNONYMS[s];
+      const off = (this.lookup('types', s) ?? (syn ? this.lookup('types', syn) : undefined)) as number | undefined;
       if (off === undefined) return undefined;
       t = this.types.typeAt(off);
     }
@@ -224,13 +304,13 @@ export class DebugInfo {
   }
 
   findVariable(name: string): VariableInfo | undefined {
-    const off = this.variables.get(name);
+    const off = this.lookup('variables', name) as number | undefined;
     if (off === undefined) return undefined;
     return { name, type: this.typeOfDie(off), dieOffset: off };
   }
 
   findFunction(name: string): VariableInfo | undefined {
-    const off = this.functions.get(name);
+    const off = this.lookup('functions', name) as number | undefined;
     if (off === undefined) return undefined;
     const r = this.types.reader;
     const d = r.readDie(off);
@@ -249,7 +329,7 @@ export class DebugInfo {
   }
 
   findEnumerator(name: string): EnumeratorInfo | undefined {
-    const hit = this.enumerators.get(name);
+    const hit = this.lookup('enumerators', name) as [number, number] | undefined;
     if (!hit) return undefined;
     const e = { die: hit[0], enumDie: hit[1] };
     const d = this.types.reader.readDie(e.die);
@@ -260,7 +340,7 @@ export class DebugInfo {
 
   typeNames(prefix: string): string[] {
     const out: string[] = [];
-    for (const k of this.typeIndex.keys()) if (k.startsWith(prefix)) out.push(k);
+    for (const k of this.buildIndexNow().types.keys()) if (k.startsWith(prefix)) out.push(k);
     return out.sort();
   }
 

@@ -19,7 +19,7 @@ export interface CachedIndex {
 
 const MAGIC = Buffer.from('TSCRASH-NAMEIDX\0');
 /** Bump when the index's content or layout changes. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 export function cacheDir(override?: string): string {
   return override || process.env.TSCRASH_CACHE || join(homedir(), '.cache', 'tscrash', 'index');

@@ -61,7 +61,10 @@ export interface PartialIndex extends NameIndex {
   unresolved: number[];
 }
 
-export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boolean } = {}): PartialIndex {
+export function buildNameIndex(
+  r: DwarfReader,
+  opts: { deferSpecifications?: boolean /** Only these units (the targeted search's). */; units?: Unit[] } = {},
+): PartialIndex {
   const info = r.info;
   const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
   const str = r.str;
@@ -399,8 +402,8 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
     }
   };
 
-  r.ensureAllUnits();
-  for (const u of r.units) {
+  if (!opts.units) r.ensureAllUnits();
+  for (const u of opts.units ?? r.units) {
     r.ensureUnit(u);
     unit = u;
     strBase = 8;
@@ -481,9 +484,30 @@ export function buildNameIndex(r: DwarfReader, opts: { deferSpecifications?: boo
       unresolved.push(pendingSpecs[i]!, pendingSpecs[i + 1]!, pendingSpecs[i + 2]!);
       continue;
     }
-    if (typeof n === 'string') addVariable(n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
+    if (typeof n === 'string') addResolved(idx.variables, declaredOnly, n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
   }
   return { ...idx, declaredOnly, unresolved };
+}
+
+/**
+ * A variable named through its specification, added after the direct names: the first located definition in
+ * unit order (that is, by DIE offset) wins, and a declaration only stands while there is no definition.
+ */
+function addResolved(
+  vars: Map<string, number>,
+  declared: Set<string>,
+  name: string,
+  off: number,
+  located: boolean,
+): void {
+  const prev = vars.get(name);
+  if (prev === undefined) {
+    vars.set(name, off);
+    if (!located) declared.add(name);
+  } else if (located && (declared.has(name) || off < prev)) {
+    vars.set(name, off);
+    declared.delete(name);
+  }
 }
 
 /** Merge the indexes of consecutive chunks of units, in unit order, as one scan would have built it. */
@@ -509,15 +533,7 @@ export function mergeNameIndexes(parts: PartialIndex[], nameAt?: (die: number) =
   for (const p of parts) {
     for (let i = 0; nameAt && i < p.unresolved.length; i += 3) {
       const k = nameAt(p.unresolved[i + 1]!);
-      if (k === undefined) continue;
-      const located = p.unresolved[i + 2] === 1;
-      if (!out.variables.has(k)) {
-        out.variables.set(k, p.unresolved[i]!);
-        if (!located) declared.add(k);
-      } else if (located && declared.has(k)) {
-        out.variables.set(k, p.unresolved[i]!);
-        declared.delete(k);
-      }
+      if (k !== undefined) addResolved(out.variables, declared, k, p.unresolved[i]!, p.unresolved[i + 2] === 1);
     }
   }
   return out;

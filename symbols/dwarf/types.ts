@@ -28,21 +28,21 @@ export type CType =
 
 export class DwarfTypes {
   readonly reader: DwarfReader;
-  private index: Map<string, number> = new Map();
+  private index: (name: string) => number | undefined = () => undefined;
   private readonly cache = new Map<number, CType>();
 
   constructor(reader: DwarfReader) {
     this.reader = reader;
   }
 
-  /** The type names to look up: the name index's (symbols/dwarf/name-index.ts). */
-  setIndex(index: Map<string, number>): void {
+  /** How type names are looked up: DebugInfo's name index or its search (symbols/dwarf/name-index.ts). */
+  setLookup(index: (name: string) => number | undefined): void {
     this.index = index;
   }
 
   /** `struct task_struct`, `union thread_union`, `enum pid_type`, or a typedef/base name. */
   lookup(name: string): CType {
-    const off = this.index.get(name.trim().replace(/\s+/g, ' '));
+    const off = this.index(name.trim().replace(/\s+/g, ' '));
     if (off === undefined) throw new LookupError(`no type named ${name} in the debug info`);
     return this.typeAt(off);
   }
