@@ -8,7 +8,11 @@ const h = (v: bigint): string => v.toString(16);
 
 /** crash's suffix: ` [module]` for module symbols, ` FILE: LINE` for kernel text. */
 function where(prog: Program, e: SymbolEntry, addr: bigint): string {
-  if (e.module) return ` [${e.module}] `; // crash leaves a space where the file:line would be
+  if (e.module) {
+    // With the module's debug info loaded (mod -s), its file:line; else crash leaves a space for it.
+    const l = /^[TtWw]$/.test(e.letter) && prog.modulesWithDebug.has(e.module) ? prog.lineFor(addr) : undefined;
+    return ` [${e.module}] ${l ? `${l.file}: ${l.line}` : ''}`;
+  }
   if (!/^[TtWw]$/.test(e.letter)) return '';
   const l = prog.lineFor(addr);
   return l ? ` ${l.file}: ${l.line}` : '';

@@ -25,6 +25,38 @@ export interface OpenOptions {
   force?: boolean;
 }
 
+/** What a file is, for choosing module object files: ELF type, build-id, whether it has DWARF. */
+export function objectFileInfo(path: string): { type: number; buildId?: string; dwarf: boolean } | undefined {
+  const id = elfIdentity(path);
+  if (!id) return undefined;
+  let dwarf = false;
+  try {
+    const elf = ElfFile.open(path);
+    try {
+      dwarf = elf.section('.debug_info') !== undefined;
+    } finally {
+      elf.close();
+    }
+  } catch {
+    dwarf = false;
+  }
+  return { type: id.type, buildId: id.buildId, dwarf };
+}
+
+/** A module's debug info loaded by `mod -s`. */
+export interface ModuleDebug {
+  name: string;
+  path: string;
+  debug: DebugInfo;
+  lines: LineTable;
+  /** Where its code is loaded: [start, end) of each executable section. */
+  text: [bigint, bigint][];
+  /** Names the object file defines as global or weak symbols. */
+  globals: Set<string>;
+}
+
+const SHF_EXECINSTR = 4;
+
 export class Program {
   private readonly _memory: KernelMemory | undefined;
   private readonly _cpus: CpuRegisters[] | undefined;
@@ -253,7 +285,53 @@ export class Program {
     this.elf ??= ElfFile.open(this.vmlinux);
     this.lines ??= new LineTable(this.elf);
     const kaslr = this._memory?.kaslrOffset ?? 0n;
-    return this.lines.lookup(address - kaslr);
+    const own = this.lines.lookup(address - kaslr);
+    if (own) return own;
+    // Modules' line tables (mod -s) have the loaded addresses.
+    for (const m of this.moduleDebug.values()) {
+      if (!m.text.some(([a, b]) => address >= a && address < b)) continue;
+      const hit = m.lines.lookup(address);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  private readonly moduleDebug = new Map<string, ModuleDebug>();
+
+  /**
+   * Load a module's debug info (`mod -s`): its object file (a .ko or .ko.debug) with each section at the
+   * address the loaded module has it, so its DWARF types, variables and line numbers join the vmlinux's.
+   */
+  async loadModuleDebug(name: string, path: string, sections: ReadonlyMap<string, bigint>): Promise<ModuleDebug> {
+    const vm = await this.loadDebugInfo();
+    const d = await DebugInfo.open(path, { sectionAddresses: sections, index: 'full' });
+    const text: [bigint, bigint][] = [];
+    for (const [sec, addr] of sections) {
+      const h = d.elf.section(sec);
+      if (h && (Number(h.flags) & SHF_EXECINSTR) !== 0) text.push([addr, addr + BigInt(h.size)]);
+    }
+    // The object's global (and weak) definitions: crash names these with capital letters once it has the file.
+    const globals = new Set<string>();
+    for (const sym of d.elf.symbols('symtab'))
+      if (sym.shndx !== 0 && (sym.bind === 1 || sym.bind === 2)) globals.add(sym.name);
+    const m: ModuleDebug = { name, path, debug: d, lines: new LineTable(d.elf), text, globals };
+    vm.attachModule(name, d);
+    this.moduleDebug.set(name, m);
+    this.typeCache.clear();
+    return m;
+  }
+
+  /** Drop a module's debug info (`mod -d`); false when none was loaded. */
+  unloadModuleDebug(name: string): boolean {
+    const had = this.moduleDebug.delete(name);
+    if (had) this.debugInfo?.detachModule(name);
+    this.typeCache.clear();
+    return had;
+  }
+
+  /** The modules whose debug info is loaded, by name. */
+  get modulesWithDebug(): ReadonlyMap<string, ModuleDebug> {
+    return this.moduleDebug;
   }
 
   /** A symbol's address: from the vmlinux when loaded, else from VMCOREINFO. */

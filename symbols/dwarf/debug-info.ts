@@ -133,6 +133,11 @@ export interface DebugInfoOptions {
   index?: 'search' | 'full';
   /** The link-time addresses of the ELF symbols with a name (the search finds variables by address). */
   addressesOf?: (name: string) => bigint[];
+  /**
+   * A relocatable object's (a module's) section load addresses, by section name: its DWARF's addresses are
+   * then the loaded module's.
+   */
+  sectionAddresses?: ReadonlyMap<string, bigint>;
 }
 
 const TRACE = process.env.TSCRASH_TRACE_SEARCH === '1';
@@ -165,6 +170,7 @@ export class DebugInfo {
   static async open(vmlinuxPath: string, opts: DebugInfoOptions = {}): Promise<DebugInfo> {
     const elf = ElfFile.open(vmlinuxPath);
     try {
+      for (const [name, addr] of opts.sectionAddresses ?? []) if (elf.section(name)) elf.setSectionAddress(name, addr);
       const buildId = elf.buildId;
       const size = elf.section('.debug_info')?.size ?? 0;
       const dir = cacheDir(opts.cacheDir);
@@ -267,7 +273,53 @@ export class DebugInfo {
     return { kind: 'void' };
   }
 
+  /** Modules' debug info, searched after this file's (`mod -s`), by module name. */
+  private readonly modules = new Map<string, DebugInfo>();
+
+  attachModule(name: string, d: DebugInfo): void {
+    this.modules.get(name)?.close();
+    this.modules.set(name, d);
+  }
+
+  detachModule(name: string): boolean {
+    const d = this.modules.get(name);
+    if (!d) return false;
+    d.close();
+    this.modules.delete(name);
+    return true;
+  }
+
+  get attachedModules(): ReadonlyMap<string, DebugInfo> {
+    return this.modules;
+  }
+
+  /** The first answer of this file, then of each attached module in the order they were loaded. */
+  private orModules<T>(own: T | undefined, f: (d: DebugInfo) => T | undefined): T | undefined {
+    if (own !== undefined) return own;
+    for (const d of this.modules.values()) {
+      const v = f(d);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
   findType(spelling: string): CType | undefined {
+    return this.orModules(this.ownType(spelling), (d) => d.findType(spelling));
+  }
+
+  findVariable(name: string): VariableInfo | undefined {
+    return this.orModules(this.ownVariable(name), (d) => d.findVariable(name));
+  }
+
+  findFunction(name: string): VariableInfo | undefined {
+    return this.orModules(this.ownFunction(name), (d) => d.findFunction(name));
+  }
+
+  findEnumerator(name: string): EnumeratorInfo | undefined {
+    return this.orModules(this.ownEnumerator(name), (d) => d.findEnumerator(name));
+  }
+
+  private ownType(spelling: string): CType | undefined {
     let s = spelling.trim().replace(/\s+/g, ' ');
     // Array suffixes: 'char [16]', 'int [2][3]'.
     const dims: number[] = [];
@@ -303,13 +355,13 @@ export class DebugInfo {
     return t;
   }
 
-  findVariable(name: string): VariableInfo | undefined {
+  private ownVariable(name: string): VariableInfo | undefined {
     const off = this.lookup('variables', name) as number | undefined;
     if (off === undefined) return undefined;
     return { name, type: this.typeOfDie(off), dieOffset: off };
   }
 
-  findFunction(name: string): VariableInfo | undefined {
+  private ownFunction(name: string): VariableInfo | undefined {
     const off = this.lookup('functions', name) as number | undefined;
     if (off === undefined) return undefined;
     const r = this.types.reader;
@@ -328,7 +380,7 @@ export class DebugInfo {
     return { name, type: { kind: 'function', ret, params, variadic }, dieOffset: off };
   }
 
-  findEnumerator(name: string): EnumeratorInfo | undefined {
+  private ownEnumerator(name: string): EnumeratorInfo | undefined {
     const hit = this.lookup('enumerators', name) as [number, number] | undefined;
     if (!hit) return undefined;
     const e = { die: hit[0], enumDie: hit[1] };
@@ -341,10 +393,13 @@ export class DebugInfo {
   typeNames(prefix: string): string[] {
     const out: string[] = [];
     for (const k of this.buildIndexNow().types.keys()) if (k.startsWith(prefix)) out.push(k);
-    return out.sort();
+    for (const d of this.modules.values()) out.push(...d.typeNames(prefix));
+    return [...new Set(out)].sort();
   }
 
   close(): void {
+    for (const d of this.modules.values()) d.close();
+    this.modules.clear();
     this.elf.close();
   }
 }

@@ -1,8 +1,11 @@
 /**
  * A DWARF 4/5 .debug_info reader: unit headers, abbreviation tables (decoded
  * once each), DIEs with their attributes, and a scan of the DIEs directly
- * under each unit that jumps over children with DW_AT_sibling. Every bound is
- * checked; a corrupt section gives BadDataError naming the section and offset.
+ * under each unit that jumps over children with DW_AT_sibling. Type units are
+ * read from .debug_info (DWARF 5) and .debug_types (DWARF 4, numbered after
+ * .debug_info), and DW_FORM_ref_sig8 resolves to the DIE of the signed type;
+ * partial units are units like any other. Every bound is checked; a corrupt
+ * section gives BadDataError naming the section and offset.
  */
 import { BadDataError } from '../../core/errors.js';
 import type { ElfFile } from '../elf.js';
@@ -34,7 +37,9 @@ function parseUnitHeader(
   off: number,
   sectionSize: number,
   fail: (msg: string, off: number) => never,
-): UnitRecord {
+  /** A DWARF 4 .debug_types unit (its header carries a type signature and offset). */
+  typesSection = false,
+): UnitRecord & { signature?: bigint; typeOffset?: number } {
   let len = dv.getUint32(at, true);
   let p = 4;
   let offsetSize = 4;
@@ -56,19 +61,62 @@ function parseUnitHeader(
     p += offsetSize;
     return v;
   };
+  let signature: bigint | undefined;
+  let typeOffset: number | undefined;
+  const typeHeader = (): void => {
+    if (at + p + 8 + offsetSize > dv.byteLength) fail('type unit header runs past the section', off);
+    signature = dv.getBigUint64(at + p, true);
+    p += 8;
+    typeOffset = readOff();
+  };
   if (version >= 5) {
     unitType = dv.getUint8(at + p++);
     addrSize = dv.getUint8(at + p++);
     abbrevOffset = readOff();
-    if (unitType === 2 || unitType === 6)
-      p += 8 + offsetSize; // type units: signature + type offset
+    if (unitType === 2 || unitType === 6) typeHeader();
     else if (unitType === 4 || unitType === 5) p += 8; // skeleton / split: dwo_id
   } else {
     abbrevOffset = readOff();
     addrSize = dv.getUint8(at + p++);
+    if (typesSection) {
+      unitType = 2;
+      typeHeader();
+    }
   }
   if (off + p > end) fail('unit header runs past the unit', off);
-  return { offset: off, dieOffset: off + p, end, version, unitType, offsetSize, addrSize, abbrevOffset };
+  if (typeOffset !== undefined && (off + typeOffset < off + p || off + typeOffset >= end))
+    fail(`type offset 0x${typeOffset.toString(16)} is outside its unit`, off);
+  return {
+    offset: off,
+    dieOffset: off + p,
+    end,
+    version,
+    unitType,
+    offsetSize,
+    addrSize,
+    abbrevOffset,
+    signature,
+    typeOffset,
+  };
+}
+
+/**
+ * Where a reader's offsets come from: .debug_info, then (DWARF 4 type units) .debug_types, whose units are
+ * numbered from the end of .debug_info on, so that every DIE has one offset.
+ */
+interface Part {
+  name: '.debug_info' | '.debug_types';
+  base: number;
+  size: number;
+}
+
+function partsOf(elf: ElfFile): Part[] {
+  const info = elf.section('.debug_info');
+  if (!info) throw new BadDataError('no .debug_info section: the file has no DWARF debug info', elf.path, 0);
+  const parts: Part[] = [{ name: '.debug_info', base: 0, size: info.size }];
+  const types = elf.section('.debug_types');
+  if (types && types.size > 0) parts.push({ name: '.debug_types', base: info.size, size: types.size });
+  return parts;
 }
 
 /** A unit header, as saved with the name index (lazy mode needs no pass over .debug_info). */
@@ -109,6 +157,7 @@ export class DwarfReader {
   private readonly dv: DataView;
   private readonly abbrevCache = new Map<string, Map<number, Abbrev>>();
 
+  private readonly parts: Part[];
   /** Lazy mode: which units' bytes have been read into `info`. */
   private readonly loaded: Set<Unit> | undefined;
 
@@ -134,14 +183,14 @@ export class DwarfReader {
     this.str = opt('.debug_str');
     this.lineStr = opt('.debug_line_str');
     this.strOffsets = opt('.debug_str_offsets');
+    this.parts = partsOf(elf);
+    const total = this.parts.reduce((n, p) => n + p.size, 0);
     if (opts.units) {
-      const sec = elf.section('.debug_info');
-      if (!sec) throw new BadDataError('no .debug_info section: the file has no DWARF debug info', elf.path, 0);
-      this.info = new Uint8Array(sec.size);
+      this.info = new Uint8Array(total);
       this.dv = new DataView(this.info.buffer, this.info.byteOffset, this.info.byteLength);
       this.loaded = new Set();
       for (const r of opts.units) {
-        if (r.end > sec.size || r.offset >= r.end || r.dieOffset < r.offset || r.dieOffset > r.end) {
+        if (r.end > total || r.offset >= r.end || r.dieOffset < r.offset || r.dieOffset > r.end) {
           throw new BadDataError(
             `cached unit table does not fit .debug_info (unit at 0x${r.offset.toString(16)})`,
             elf.path,
@@ -152,9 +201,46 @@ export class DwarfReader {
       }
       return;
     }
-    this.info = need('.debug_info');
+    if (this.parts.length === 1) this.info = need('.debug_info');
+    else {
+      this.info = new Uint8Array(total);
+      for (const p of this.parts) this.info.set(need(p.name), p.base);
+    }
     this.dv = new DataView(this.info.buffer, this.info.byteOffset, this.info.byteLength);
     this.readUnits();
+  }
+
+  /** The section (and offset in it) a reader offset is in. */
+  private partAt(off: number): Part {
+    for (let i = this.parts.length - 1; i >= 0; i--) if (off >= this.parts[i]!.base) return this.parts[i]!;
+    return this.parts[0]!;
+  }
+
+  /** Type signature → the offset of the type's DIE in its type unit (built on the first DW_FORM_ref_sig8). */
+  private signatures: Map<bigint, number> | undefined;
+
+  /** The DIE a DW_FORM_ref_sig8 / DW_AT_signature names, when a type unit here has that signature. */
+  typeBySignature(sig: bigint): number | undefined {
+    if (!this.signatures) {
+      const m = new Map<bigint, number>();
+      for (const u of this.units) {
+        if (u.unitType !== 2 && u.unitType !== 6) continue;
+        this.ensure(u);
+        const part = this.partAt(u.offset);
+        const h = parseUnitHeader(
+          this.dv,
+          u.offset,
+          u.offset,
+          u.end,
+          (msg, o) => this.fail(msg, o),
+          part.name === '.debug_types',
+        );
+        if (h.signature !== undefined && h.typeOffset !== undefined && !m.has(h.signature))
+          m.set(h.signature, u.offset + h.typeOffset);
+      }
+      this.signatures = m;
+    }
+    return this.signatures.get(sig);
   }
 
   /**
@@ -162,18 +248,34 @@ export class DwarfReader {
    * for splitting the index scan across workers.
    */
   static unitRecords(elf: ElfFile): UnitRecord[] {
-    const sec = elf.section('.debug_info');
-    if (!sec) throw new BadDataError('no .debug_info section: the file has no DWARF debug info', elf.path, 0);
-    const size = sec.size;
     const out: UnitRecord[] = [];
-    let off = 0;
-    while (off + 11 <= size) {
-      const h = elf.readSectionRange(sec, off, Math.min(40, size - off));
-      const r = parseUnitHeader(new DataView(h.buffer, h.byteOffset, h.byteLength), 0, off, size, (m, o) => {
-        throw new BadDataError(`.debug_info: ${m}`, elf.path, o);
-      });
-      out.push(r);
-      off = r.end;
+    for (const part of partsOf(elf)) {
+      const size = part.size;
+      let off = 0;
+      while (off + 11 <= size) {
+        const h = elf.readSectionRange(part.name, off, Math.min(40, size - off));
+        const r = parseUnitHeader(
+          new DataView(h.buffer, h.byteOffset, h.byteLength),
+          0,
+          off,
+          size,
+          (m, o) => {
+            throw new BadDataError(`${part.name}: ${m}`, elf.path, o);
+          },
+          part.name === '.debug_types',
+        );
+        out.push({
+          offset: part.base + r.offset,
+          dieOffset: part.base + r.dieOffset,
+          end: part.base + r.end,
+          version: r.version,
+          unitType: r.unitType,
+          offsetSize: r.offsetSize,
+          addrSize: r.addrSize,
+          abbrevOffset: r.abbrevOffset,
+        });
+        off = r.end;
+      }
     }
     return out;
   }
@@ -213,8 +315,9 @@ export class DwarfReader {
   private ensure(unit: Unit): void {
     if (!this.loaded || this.loaded.has(unit)) return;
     const target = this.info.subarray(unit.offset, unit.end);
-    if (!this.elf.readSectionInto('.debug_info', unit.offset, target)) {
-      target.set(this.elf.readSectionRange('.debug_info', unit.offset, unit.end - unit.offset));
+    const part = this.partAt(unit.offset);
+    if (!this.elf.readSectionInto(part.name, unit.offset - part.base, target)) {
+      target.set(this.elf.readSectionRange(part.name, unit.offset - part.base, unit.end - unit.offset));
     }
     this.loaded.add(unit);
   }
@@ -222,23 +325,36 @@ export class DwarfReader {
   /** Lazy mode: read every unit's bytes now, in one read per contiguous run (a scan of all of them follows). */
   ensureAllUnits(): void {
     if (!this.loaded || this.units.length === 0) return;
-    const first = this.units[0]!.offset;
-    const last = this.units[this.units.length - 1]!.end;
-    const target = this.info.subarray(first, last);
-    if (!this.elf.readSectionInto('.debug_info', first, target)) return;
-    for (const u of this.units) this.loaded.add(u);
+    for (const part of this.parts) {
+      const us = this.units.filter((u) => u.offset >= part.base && u.end <= part.base + part.size);
+      if (us.length === 0) continue;
+      const first = us[0]!.offset;
+      const last = us[us.length - 1]!.end;
+      const target = this.info.subarray(first, last);
+      if (!this.elf.readSectionInto(part.name, first - part.base, target)) continue;
+      for (const u of us) this.loaded.add(u);
+    }
   }
 
   private fail(msg: string, off: number, section = '.debug_info'): never {
+    if (section === '.debug_info' && this.parts.length > 1) {
+      // Offsets past .debug_info are in .debug_types.
+      const part = this.partAt(off);
+      throw new BadDataError(`${part.name}: ${msg}`, this.elf.path, off - part.base);
+    }
     throw new BadDataError(`${section}: ${msg}`, this.elf.path, off);
   }
 
   private readUnits(): void {
-    let off = 0;
-    while (off + 11 <= this.info.length) {
-      const r = parseUnitHeader(this.dv, off, off, this.info.length, (m, o) => this.fail(m, o));
-      this.units.push({ ...r, abbrevs: this.abbrevTable(r.abbrevOffset, r.offsetSize, r.addrSize, r.version) });
-      off = r.end;
+    for (const part of this.parts) {
+      let off = part.base;
+      const end = part.base + part.size;
+      while (off + 11 <= end) {
+        const r = parseUnitHeader(this.dv, off, off, end, (m, o) => this.fail(m, o), part.name === '.debug_types');
+        const { signature: _s, typeOffset: _t, ...rec } = r;
+        this.units.push({ ...rec, abbrevs: this.abbrevTable(r.abbrevOffset, r.offsetSize, r.addrSize, r.version) });
+        off = r.end;
+      }
     }
   }
 
@@ -384,8 +500,11 @@ export class DwarfReader {
         return [dv.getBigUint64(p, true), p + 8];
       case DW_FORM.ref8:
         return [unit.offset + Number(dv.getBigUint64(p, true)), p + 8];
-      case DW_FORM.ref_sig8:
-        return [dv.getBigUint64(p, true), p + 8];
+      case DW_FORM.ref_sig8: {
+        // A type in a type unit: its DIE's offset when this file has the unit, else the signature.
+        const sig = dv.getBigUint64(p, true);
+        return [this.typeBySignature(sig) ?? sig, p + 8];
+      }
       case DW_FORM.data16:
         return [this.info.subarray(p, p + 16), p + 16];
       case DW_FORM.sdata: {

@@ -65,9 +65,61 @@ export class DwarfTypes {
     return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
   }
 
+  /**
+   * An incomplete struct, union or enum (a declaration): its size, members and values are the definition's,
+   * looked up by name the first time one is read (as gdb and drgn complete opaque types); while there is no
+   * definition it stays a declaration with none.
+   */
+  private declared(d: Die, key: string): CType {
+    const kind = d.tag === DW_TAG.structure_type ? 'struct' : d.tag === DW_TAG.union_type ? 'union' : 'enum';
+    const t = { kind, name: d.attrs.get(DW_AT.name) as string, offset: d.offset } as CType & { offset: number };
+    this.cache.set(d.offset, t);
+    let full: CType | undefined | null = null;
+    const resolve = (): CType | undefined => {
+      if (full === null) {
+        full = undefined;
+        const off = this.index(key);
+        if (off !== undefined && off !== d.offset) {
+          const f = this.typeAt(off);
+          if (f.kind === kind && !(f as { declaration?: boolean }).declaration) full = f;
+        }
+      }
+      return full;
+    };
+    const props: PropertyDescriptorMap = {
+      size: { get: () => (resolve() as { size?: number } | undefined)?.size ?? 0, enumerable: true },
+      declaration: { get: () => (resolve() ? undefined : true), enumerable: true },
+    };
+    if (kind === 'enum')
+      props.values = { get: () => (resolve() as { values?: unknown[] } | undefined)?.values ?? [], enumerable: true };
+    else
+      props.members = {
+        get: () => (resolve() as { members?: unknown[] } | undefined)?.members ?? [],
+        enumerable: true,
+      };
+    Object.defineProperties(t, props);
+    return t;
+  }
+
   private build(d: Die): CType {
     const name = d.attrs.get(DW_AT.name) as string | undefined;
     const size = this.num(d, DW_AT.byte_size) ?? 0;
+    // A declaration standing for a type in a type unit (DWARF 4 skeleton): the type itself.
+    const sig = d.attrs.get(AT_signature);
+    if (typeof sig === 'number' && sig !== d.offset) {
+      const t = this.typeAt(sig);
+      this.cache.set(d.offset, t);
+      return t;
+    }
+    const prefix = d.tag === DW_TAG.structure_type ? 'struct' : d.tag === DW_TAG.union_type ? 'union' : 'enum';
+    if (
+      d.attrs.get(DW_AT.declaration) === true &&
+      name !== undefined &&
+      (d.tag === DW_TAG.structure_type || d.tag === DW_TAG.union_type || d.tag === DW_TAG.enumeration_type)
+    ) {
+      // `struct foo;` in this unit: completed, when first looked into, from the definition the index names.
+      return this.declared(d, `${prefix} ${name}`);
+    }
     switch (d.tag) {
       case DW_TAG.base_type: {
         const t: CType = { kind: 'base', name: name ?? '?', size };
@@ -176,6 +228,8 @@ export class DwarfTypes {
     }
   }
 }
+
+const AT_signature = 0x69;
 
 export function sizeOf(t: CType, depth = 0): number {
   // Corrupt DWARF can make a typedef or qualifier chain loop: give up on it instead of recursing forever.

@@ -21,6 +21,7 @@ export const TAG = {
   subprogram: 0x2e,
   formal_parameter: 0x05,
   const_type: 0x26,
+  imported_unit: 0x3d,
 } as const;
 
 export const AT = {
@@ -42,6 +43,8 @@ export const AT = {
   type: 0x49,
   data_bit_offset: 0x6b,
   str_offsets_base: 0x72,
+  signature: 0x69,
+  import: 0x18,
 } as const;
 
 export const FORM = {
@@ -57,6 +60,7 @@ export const FORM = {
   udata: 0x0f,
   ref_addr: 0x10,
   ref4: 0x13,
+  ref_sig8: 0x20,
   sec_offset: 0x17,
   exprloc: 0x18,
   flag_present: 0x19,
@@ -126,8 +130,30 @@ class Bytes {
   }
 }
 
+/** One unit for buildDwarfUnits. */
+export interface SynthUnit {
+  /** compile (the default), partial (dwz-style, imported by others), or type (a type unit). */
+  kind?: 'compile' | 'partial' | 'type';
+  version?: 4 | 5;
+  dies: SynthDie[];
+  name?: string;
+  /** Type units: the signature, and the label of the DIE the unit describes. */
+  signature?: bigint;
+  typeLabel?: string;
+  /** DWARF 4 type units go in .debug_types (the default for them); DWARF 5 ones in .debug_info. */
+}
+
 /** Build an ELF with one compile unit holding `dies` (DWARF `version` 4 or 5). */
 export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?: string } = {}): SynthDwarf {
+  return buildDwarfUnits([{ dies, version, name: opts.cuName }]);
+}
+
+/**
+ * Build an ELF with several units: compile and partial units in .debug_info, type units in .debug_info (DWARF 5)
+ * or .debug_types (DWARF 4). Labels are global: ref4 values are made unit-relative, ref_addr values section
+ * offsets; ref_sig8 values are signatures (bigint).
+ */
+export function buildDwarfUnits(units: SynthUnit[]): SynthDwarf {
   const str = new Bytes();
   const strOffsets = new Bytes();
   const strIndex = new Map<string, number>();
@@ -145,23 +171,16 @@ export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?
     }
     return i;
   };
-  if (version === 5) {
+  const anyV5 = units.some((u) => (u.version ?? 5) === 5);
+  if (anyV5) {
     // .debug_str_offsets header: unit length, version 5, padding; the base points after it.
     strOffsets.u32(0);
     strOffsets.u16(5);
     strOffsets.u16(0);
   }
-  // Abbreviations: one per distinct (tag, children, attrs/forms) shape.
+  // Abbreviations: one table for all units, one entry per distinct (tag, children, attrs/forms) shape.
   const abbrev = new Bytes();
   const shapes = new Map<string, number>();
-  const cu: SynthDie = {
-    tag: TAG.compile_unit,
-    attrs: [
-      [AT.name, FORM.strp, opts.cuName ?? 'synth.c'],
-      ...(version === 5 ? ([[AT.str_offsets_base, FORM.sec_offset, 8]] as [number, number, Value][]) : []),
-    ],
-    children: dies,
-  };
   const codeOf = (d: SynthDie): number => {
     const key = `${d.tag}:${d.children?.length ? 1 : 0}:${d.attrs.map(([a, f, v]) => `${a}/${f}${f === FORM.implicit_const ? `=${v}` : ''}`).join(',')}`;
     let c = shapes.get(key);
@@ -181,11 +200,25 @@ export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?
     }
     return c;
   };
-  // Two passes: the first lays DIEs out (references are fixed-size ref4/ref_addr), the second writes them.
-  const headerSize = version === 5 ? 12 : 11;
+  const sectionOf = (u: SynthUnit): '.debug_info' | '.debug_types' =>
+    u.kind === 'type' && (u.version ?? 5) === 4 ? '.debug_types' : '.debug_info';
+  const headerSize = (u: SynthUnit): number => {
+    const v = u.version ?? 5;
+    if (u.kind === 'type') return v === 5 ? 12 + 12 : 11 + 12;
+    return v === 5 ? 12 : 11;
+  };
+  const topOf = (u: SynthUnit): SynthDie => {
+    const v = u.version ?? 5;
+    const tag = u.kind === 'type' ? 0x41 : u.kind === 'partial' ? 0x3c : TAG.compile_unit;
+    const attrs: [number, number, Value][] = [];
+    if (u.kind !== 'type') attrs.push([AT.name, FORM.strp, u.name ?? 'synth.c']);
+    if (v === 5) attrs.push([AT.str_offsets_base, FORM.sec_offset, 8]);
+    return { tag, attrs, children: u.dies };
+  };
+  // Two passes: the first lays DIEs out (references are fixed-size), the second writes them.
   const offsets = new Map<string, number>();
-  const emit = (out: Bytes, d: SynthDie, resolve: boolean): void => {
-    if (d.label) offsets.set(d.label, out.length);
+  const emit = (out: Bytes, d: SynthDie, resolve: boolean, base: number): void => {
+    if (d.label && !resolve) offsets.set(d.label, base + out.length);
     out.uleb(codeOf(d));
     for (const [, f, v] of d.attrs) {
       switch (f) {
@@ -200,6 +233,7 @@ export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?
           break;
         case FORM.data8:
         case FORM.addr:
+        case FORM.ref_sig8:
           out.u64(BigInt(v as number | bigint));
           break;
         case FORM.data16:
@@ -223,16 +257,11 @@ export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?
         case FORM.sec_offset:
           out.u32(Number(v));
           break;
-        case FORM.ref4: {
-          const o = resolve ? offsets.get((v as { ref: string }).ref) : 0;
-          if (o === undefined) throw new Error(`no DIE labelled ${(v as { ref: string }).ref}`);
-          out.u32(o);
-          break;
-        }
+        case FORM.ref4:
         case FORM.ref_addr: {
           const o = resolve ? offsets.get((v as { ref: string }).ref) : 0;
           if (o === undefined) throw new Error(`no DIE labelled ${(v as { ref: string }).ref}`);
-          out.u32(o);
+          out.u32(resolve && f === FORM.ref4 ? o - base : o);
           break;
         }
         case FORM.flag:
@@ -252,43 +281,69 @@ export function buildDwarf(dies: SynthDie[], version: 4 | 5 = 5, opts: { cuName?
       }
     }
     if (d.children?.length) {
-      for (const c of d.children) emit(out, c, resolve);
+      for (const c of d.children) emit(out, c, resolve, base);
       out.u8(0);
     }
   };
-  const layout = new Bytes();
-  for (let i = 0; i < headerSize; i++) layout.u8(0);
-  emit(layout, cu, false);
-  abbrev.uleb(0);
-  const body = new Bytes();
-  for (let i = 0; i < headerSize; i++) body.u8(0);
-  emit(body, cu, true);
-  const info = new Bytes();
-  info.u32(body.length - 4);
-  info.u16(version);
-  if (version === 5) {
-    info.u8(1); // DW_UT_compile
-    info.u8(8);
-    info.u32(0);
-  } else {
-    info.u32(0);
-    info.u8(8);
+  const sections = { '.debug_info': new Bytes(), '.debug_types': new Bytes() };
+  const bases: number[] = [];
+  // Layout: each unit's DIE offsets, per section.
+  const layoutAt = { '.debug_info': 0, '.debug_types': 0 };
+  for (const u of units) {
+    const sec = sectionOf(u);
+    const base = layoutAt[sec];
+    bases.push(base);
+    const body = new Bytes();
+    for (let i = 0; i < headerSize(u); i++) body.u8(0);
+    emit(body, topOf(u), false, base);
+    layoutAt[sec] = base + body.length;
   }
-  const bytes = Uint8Array.from([...info.b, ...body.b.slice(headerSize)]);
-  if (version === 5) {
+  abbrev.uleb(0);
+  units.forEach((u, i) => {
+    const v = u.version ?? 5;
+    const base = bases[i]!;
+    const body = new Bytes();
+    const hs = headerSize(u);
+    for (let k = 0; k < hs; k++) body.u8(0);
+    emit(body, topOf(u), true, base);
+    const out = sections[sectionOf(u)];
+    const h = new Bytes();
+    h.u32(body.length - 4);
+    h.u16(v);
+    if (v === 5) {
+      h.u8(u.kind === 'type' ? 2 : u.kind === 'partial' ? 3 : 1);
+      h.u8(8);
+      h.u32(0);
+    } else {
+      h.u32(0);
+      h.u8(8);
+    }
+    if (u.kind === 'type') {
+      h.u64(u.signature ?? 0n);
+      const t = u.typeLabel ? offsets.get(u.typeLabel) : undefined;
+      if (t === undefined) throw new Error('a type unit needs the label of its type');
+      h.u32(t - base);
+    }
+    if (out.length !== base) throw new Error('unit layout changed between passes');
+    out.b.push(...h.b, ...body.b.slice(hs));
+  });
+  if (anyV5) {
     const so = Uint8Array.from(strOffsets.b);
     new DataView(so.buffer).setUint32(0, so.length - 4, true);
     strOffsets.b.splice(0, strOffsets.b.length, ...so);
   }
+  const info = Uint8Array.from(sections['.debug_info'].b);
+  const types = Uint8Array.from(sections['.debug_types'].b);
   const elf = buildElf({
     type: 2,
     sections: [
       { name: '.text', flags: 6, addr: 0xffffffff81000000n, data: new Uint8Array(16) },
-      { name: '.debug_info', data: bytes },
+      { name: '.debug_info', data: info },
+      ...(types.length ? [{ name: '.debug_types', data: types }] : []),
       { name: '.debug_abbrev', data: Uint8Array.from(abbrev.b) },
       { name: '.debug_str', data: Uint8Array.from(str.b), flags: 0x30, entsize: 1 },
-      ...(version === 5 ? [{ name: '.debug_str_offsets', data: Uint8Array.from(strOffsets.b) }] : []),
+      ...(anyV5 ? [{ name: '.debug_str_offsets', data: Uint8Array.from(strOffsets.b) }] : []),
     ],
   });
-  return { elf, offsets, info: bytes };
+  return { elf, offsets, info };
 }

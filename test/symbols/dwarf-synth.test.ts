@@ -7,7 +7,7 @@ import { BadDataError, LookupError } from '../../core/errors.js';
 import { findMember, strip } from '../../program/object.js';
 import { DebugInfo } from '../../symbols/dwarf/debug-info.js';
 import { sizeOf } from '../../symbols/dwarf/types.js';
-import { AT, buildDwarf, FORM, type SynthDie, TAG } from '../lib/synth-dwarf.js';
+import { AT, buildDwarf, buildDwarfUnits, FORM, type SynthDie, TAG } from '../lib/synth-dwarf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-dwarf-'));
 const cache = join(dir, 'cache');
@@ -285,44 +285,45 @@ describe('DebugInfo on synthetic DWARF', () => {
     assert.equal(sizeOf(warm.findType('struct foo')!), 64);
   });
 
-  test('truncated and corrupted .debug_info: only BadDataError or LookupError, never a hang or a crash', async () => {
-    const { elf } = buildDwarf(kernelish(5), 5);
-    const infoAt = elf.dataOffset[elf.index.get('.debug_info')!]!;
-    const good = elf.bytes;
-    let seed = 12345;
-    const rand = (k: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % k;
-    };
-    const cases: Uint8Array[] = [];
-    // Every byte of the unit set to 0xff, 0x00 and a random value, one at a time.
-    const infoLen = 400;
-    for (let i = 0; i < infoLen; i += 3) {
-      for (const v of [0xff, 0x00, rand(256)]) {
-        const b = good.slice();
-        b[infoAt + i] = v;
-        cases.push(b);
-      }
-    }
-    let opened = 0;
-    for (const b of cases) {
-      try {
-        const d = await DebugInfo.open(write(b), { cacheDir: join(dir, 'nocache') });
-        opened++;
-        for (const t of ['struct foo', 'foo_t', 'struct foo *']) {
-          const ty = d.findType(t);
-          if (ty) sizeOf(ty);
+  for (const version of [5, 4] as const)
+    test(`truncated and corrupted .debug_info (DWARF ${version}${version === 4 ? ', names as strp: the targeted search' : ''}): only BadDataError or LookupError, never a hang or a crash`, async () => {
+      const { elf } = buildDwarf(kernelish(version), version);
+      const infoAt = elf.dataOffset[elf.index.get('.debug_info')!]!;
+      const good = elf.bytes;
+      let seed = 12345;
+      const rand = (k: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % k;
+      };
+      const cases: Uint8Array[] = [];
+      // Every byte of the unit set to 0xff, 0x00 and a random value, one at a time.
+      const infoLen = 400;
+      for (let i = 0; i < infoLen; i += 3) {
+        for (const v of [0xff, 0x00, rand(256)]) {
+          const b = good.slice();
+          b[infoAt + i] = v;
+          cases.push(b);
         }
-        d.findVariable('the_foo');
-        d.findEnumerator('BLUE');
-        d.findFunction('do_thing');
-      } catch (e) {
-        if (!(e instanceof BadDataError) && !(e instanceof LookupError)) throw e;
-        if (e instanceof BadDataError) assert.match(e.message, /\.debug_(info|abbrev|str)/);
       }
-    }
-    assert.ok(opened > 0 && opened < cases.length, `${opened} of ${cases.length} opened`);
-  });
+      let opened = 0;
+      for (const b of cases) {
+        try {
+          const d = await DebugInfo.open(write(b), { cacheDir: join(dir, 'nocache') });
+          opened++;
+          for (const t of ['struct foo', 'foo_t', 'struct foo *']) {
+            const ty = d.findType(t);
+            if (ty) sizeOf(ty);
+          }
+          d.findVariable('the_foo');
+          d.findEnumerator('BLUE');
+          d.findFunction('do_thing');
+        } catch (e) {
+          if (!(e instanceof BadDataError) && !(e instanceof LookupError)) throw e;
+          if (e instanceof BadDataError) assert.match(e.message, /\.debug_(info|abbrev|str)/);
+        }
+      }
+      assert.ok(opened > 0 && opened < cases.length, `${opened} of ${cases.length} opened`);
+    });
 
   test('a type that refers to itself does not loop', async () => {
     const dies: SynthDie[] = [
@@ -341,4 +342,231 @@ describe('DebugInfo on synthetic DWARF', () => {
     assert.equal(sizeOf(t), 0);
     assert.equal(strip(t).kind, 'typedef');
   });
+
+  const member = (name: string, type: string, at: number): SynthDie => ({
+    tag: TAG.member,
+    attrs: [
+      [AT.name, FORM.strp, name],
+      [AT.type, FORM.ref4, { ref: type }],
+      [AT.data_member_location, FORM.data1, at],
+    ],
+  });
+  const longType = (label: string): SynthDie => ({
+    tag: TAG.base_type,
+    label,
+    attrs: [
+      [AT.name, FORM.strp, 'long int'],
+      [AT.byte_size, FORM.data1, 8],
+      [AT.encoding, FORM.data1, 5],
+    ],
+  });
+  const located = (addr: bigint): Uint8Array => {
+    const e = new Uint8Array(9);
+    e[0] = 3;
+    new DataView(e.buffer).setBigUint64(1, addr, true);
+    return e;
+  };
+
+  for (const version of [5, 4] as const) {
+    test(`DWARF ${version} type units (${version === 5 ? 'in .debug_info' : 'in .debug_types'}): DW_FORM_ref_sig8 and DW_AT_signature lead to the type`, async () => {
+      const sig = 0x1122334455667788n;
+      const { elf } = buildDwarfUnits([
+        {
+          version,
+          name: 'user.c',
+          dies: [
+            // The skeleton a DWARF 4 unit keeps for a type it moved to a type unit.
+            {
+              tag: TAG.structure_type,
+              label: 'skel',
+              attrs: [
+                [AT.name, FORM.strp, 'in_tu'],
+                [AT.declaration, FORM.flag_present, true],
+                [AT.signature, FORM.ref_sig8, sig],
+              ],
+            },
+            {
+              tag: TAG.pointer_type,
+              label: 'p_skel',
+              attrs: [
+                [AT.byte_size, FORM.data1, 8],
+                [AT.type, FORM.ref4, { ref: 'skel' }],
+              ],
+            },
+            {
+              tag: TAG.variable,
+              attrs: [
+                [AT.name, FORM.strp, 'by_sig'],
+                [AT.type, FORM.ref_sig8, sig],
+                [AT.location, FORM.exprloc, located(0xffffffff82000000n)],
+              ],
+            },
+            {
+              tag: TAG.variable,
+              attrs: [
+                [AT.name, FORM.strp, 'by_skeleton'],
+                [AT.type, FORM.ref4, { ref: 'p_skel' }],
+                [AT.location, FORM.exprloc, located(0xffffffff82000040n)],
+              ],
+            },
+          ],
+        },
+        {
+          kind: 'type',
+          version,
+          signature: sig,
+          typeLabel: 'tu_struct',
+          dies: [
+            longType('tu_long'),
+            {
+              tag: TAG.structure_type,
+              label: 'tu_struct',
+              attrs: [
+                [AT.name, FORM.strp, 'in_tu'],
+                [AT.byte_size, FORM.data1, 16],
+              ],
+              children: [member('a', 'tu_long', 0), member('b', 'tu_long', 8)],
+            },
+          ],
+        },
+      ]);
+      const d = await DebugInfo.open(write(elf.bytes), { cacheDir: join(dir, 'nocache') });
+      const t = d.findType('struct in_tu')!;
+      assert.equal(t.kind, 'struct');
+      assert.equal(sizeOf(t), 16);
+      assert.equal(findMember(t, 'b')!.offset, 8);
+      const v = strip(d.findVariable('by_sig')!.type);
+      assert.ok(v.kind === 'struct' && v.members.length === 2, "ref_sig8 resolves to the type unit's struct");
+      const p = strip(d.findVariable('by_skeleton')!.type);
+      assert.ok(p.kind === 'pointer');
+      assert.equal(sizeOf(p.target), 16, "the skeleton declaration is the type unit's struct");
+      assert.equal(findMember(p.target, 'a')!.offset, 0);
+    });
+  }
+
+  test('partial units (dwz-style) imported by a compile unit: their types and references between units', async () => {
+    const { elf } = buildDwarfUnits([
+      {
+        kind: 'partial',
+        name: 'shared',
+        dies: [
+          longType('pu_long'),
+          {
+            tag: TAG.structure_type,
+            label: 'pu_struct',
+            attrs: [
+              [AT.name, FORM.strp, 'shared_s'],
+              [AT.byte_size, FORM.data1, 8],
+            ],
+            children: [member('x', 'pu_long', 0)],
+          },
+        ],
+      },
+      {
+        name: 'main.c',
+        dies: [
+          { tag: TAG.imported_unit, attrs: [[AT.import, FORM.ref_addr, { ref: 'pu_struct' }]] },
+          {
+            tag: TAG.variable,
+            attrs: [
+              [AT.name, FORM.strp, 'uses_shared'],
+              [AT.type, FORM.ref_addr, { ref: 'pu_struct' }],
+              [AT.location, FORM.exprloc, located(0xffffffff82000080n)],
+            ],
+          },
+        ],
+      },
+    ]);
+    const d = await DebugInfo.open(write(elf.bytes), { cacheDir: join(dir, 'nocache') });
+    assert.equal(sizeOf(d.findType('struct shared_s')!), 8);
+    const t = strip(d.findVariable('uses_shared')!.type);
+    assert.ok(t.kind === 'struct' && t.name === 'shared_s' && findMember(t, 'x')!.offset === 0);
+  });
+
+  for (const index of ['search', 'full'] as const) {
+    test(`a struct only declared in one unit is completed from its definition in another (${index} index)`, async () => {
+      const { elf } = buildDwarfUnits([
+        {
+          version: 4,
+          name: 'a.c',
+          dies: [
+            {
+              tag: TAG.structure_type,
+              label: 'decl',
+              attrs: [
+                [AT.name, FORM.strp, 'opaque_here'],
+                [AT.declaration, FORM.flag_present, true],
+              ],
+            },
+            {
+              tag: TAG.pointer_type,
+              label: 'p_decl',
+              attrs: [
+                [AT.byte_size, FORM.data1, 8],
+                [AT.type, FORM.ref4, { ref: 'decl' }],
+              ],
+            },
+            {
+              tag: TAG.variable,
+              attrs: [
+                [AT.name, FORM.strp, 'ptr_to_opaque'],
+                [AT.type, FORM.ref4, { ref: 'p_decl' }],
+                [AT.location, FORM.exprloc, located(0xffffffff820000c0n)],
+              ],
+            },
+            {
+              tag: TAG.structure_type,
+              label: 'nodef',
+              attrs: [
+                [AT.name, FORM.strp, 'never_defined'],
+                [AT.declaration, FORM.flag_present, true],
+              ],
+            },
+            {
+              tag: TAG.pointer_type,
+              label: 'p_nodef',
+              attrs: [
+                [AT.byte_size, FORM.data1, 8],
+                [AT.type, FORM.ref4, { ref: 'nodef' }],
+              ],
+            },
+            {
+              tag: TAG.variable,
+              attrs: [
+                [AT.name, FORM.strp, 'ptr_to_nothing'],
+                [AT.type, FORM.ref4, { ref: 'p_nodef' }],
+                [AT.location, FORM.exprloc, located(0xffffffff82000100n)],
+              ],
+            },
+          ],
+        },
+        {
+          version: 4,
+          name: 'b.c',
+          dies: [
+            longType('b_long'),
+            {
+              tag: TAG.structure_type,
+              attrs: [
+                [AT.name, FORM.strp, 'opaque_here'],
+                [AT.byte_size, FORM.data1, 24],
+              ],
+              children: [member('first', 'b_long', 0), member('third', 'b_long', 16)],
+            },
+          ],
+        },
+      ]);
+      const d = await DebugInfo.open(write(elf.bytes), { cacheDir: join(dir, 'nocache'), index });
+      assert.equal(d.indexed, index === 'full');
+      const p = strip(d.findVariable('ptr_to_opaque')!.type);
+      assert.ok(p.kind === 'pointer' && p.target.kind === 'struct');
+      assert.equal(sizeOf(p.target), 24);
+      assert.equal(findMember(p.target, 'third')!.offset, 16);
+      assert.equal(p.target.declaration, undefined);
+      const q = strip(d.findVariable('ptr_to_nothing')!.type);
+      assert.ok(q.kind === 'pointer' && q.target.kind === 'struct');
+      assert.equal(q.target.declaration, true);
+      assert.equal(q.target.members.length, 0);
+    });
+  }
 });
