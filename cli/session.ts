@@ -97,7 +97,7 @@ export async function runSession(argv: string[]): Promise<number> {
       (i
         ? `tscrash: ${vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${program.vmcoreinfo.osrelease ?? 'unknown release'}\n`
         : `tscrash: ${vmlinux} (no dump: types and symbols only)\n`) +
-        `${vmlinux ? '' : 'no vmlinux: memory-only commands (log, rd, vtop, sys); '}type help for the commands, q to quit\n\n`,
+        `${vmlinux ? '' : "no vmlinux: memory-only commands (log, rd, vtop, sys) and bt, sym from the dump's kallsyms; "}type help for the commands, q to quit\n\n`,
     );
     await interactive(program);
     return 0;

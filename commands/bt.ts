@@ -1,7 +1,7 @@
 import { loadModuleSymbols } from '../helpers/modules.js';
 import { stackOf } from '../helpers/stacks.js';
 import { activeTasks, cpuCurr, panicCpu, taskCpu } from '../helpers/tasks.js';
-import { type Frame, type Registers, readPtRegs, unwindTaskForBt } from '../helpers/unwind.js';
+import { type Frame, type Registers, readPtRegs, type Unwind, unwindCpu, unwindTaskForBt } from '../helpers/unwind.js';
 import { CommandError, FaultError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
@@ -68,9 +68,13 @@ function frameWords(prog: Program, from: bigint, to: bigint): string {
 }
 
 export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
-  let out = `${taskHeader(task)}\n`;
   const u = unwindTaskForBt(prog, task, panicCpu(prog));
-  const cpu = u.cpu ?? taskCpu(task);
+  return `${taskHeader(task)}\n${framesText(prog, u, u.cpu ?? taskCpu(task), opts)}`;
+}
+
+/** The frames of an unwind as crash prints them: exception frames' registers, stack changes, -l and -f. */
+function framesText(prog: Program, u: Unwind & { cpuRegs?: Registers }, cpu: number, opts: BtOptions): string {
+  let out = '';
   const frames = u.frames;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
@@ -98,6 +102,53 @@ export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
   return out;
 }
 
+/**
+ * Without a vmlinux: the CPUs' active tasks only, from their NT_PRSTATUS registers, with symbols from the
+ * dump's kallsyms and the ORC tables from the kernel image in memory. The header has the PID from the note
+ * and the task from the per-cpu current_task when the kernel has that symbol; the command name needs
+ * struct task_struct, which only the vmlinux describes.
+ */
+function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptions): string {
+  const notes = prog.cpus;
+  if (notes.length === 0) throw new CommandError('bt: the dump has no CPU registers (NT_PRSTATUS notes)');
+  // panic_cpu is an atomic_t: one int.
+  let panicked: number | undefined;
+  const pcAddr = prog.symbolAddress('panic_cpu');
+  if (pcAddr !== undefined) {
+    const b = prog.memory.tryReadVirt(pcAddr, 4, 'panic_cpu');
+    const v = b ? new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true) : -1;
+    if (v >= 0 && v < notes.length) panicked = v;
+  }
+  let chosen = notes;
+  if (!all) {
+    if (sel.length) {
+      chosen = notes.filter((n) => sel.includes(String(n.pid)));
+      const missing = sel.filter((a) => !notes.some((n) => String(n.pid) === a));
+      if (missing.length)
+        throw new CommandError(
+          `bt: ${missing.join(', ')}: not a PID active on a CPU (without a vmlinux, only the CPUs' active tasks are known)`,
+        );
+    } else chosen = [notes.find((n) => n.index === panicked) ?? notes[0]!];
+  }
+  const current = (cpu: number): string => {
+    const sym = prog.symbolAddress('current_task');
+    const offs = prog.symbolAddress('__per_cpu_offset');
+    if (sym === undefined || offs === undefined) return '?';
+    const o = prog.memory.tryReadVirt(offs + BigInt(cpu * 8), 8, '__per_cpu_offset');
+    if (!o) return '?';
+    const base = new DataView(o.buffer, o.byteOffset, 8).getBigUint64(0, true);
+    const t = prog.memory.tryReadVirt((sym + base) & ((1n << 64n) - 1n), 8, 'current_task');
+    return t ? new DataView(t.buffer, t.byteOffset, 8).getBigUint64(0, true).toString(16) : '?';
+  };
+  return chosen
+    .map((n) => {
+      const u = unwindCpu(prog, n, n.index === panicked);
+      const head = `PID: ${String(n.pid).padEnd(7)}  TASK: ${current(n.index)}  CPU: ${String(n.index).padEnd(3)}  COMMAND: (no vmlinux)\n`;
+      return head + framesText(prog, u, n.index, opts);
+    })
+    .join('\n');
+}
+
 export const bt: Command = {
   name: 'bt',
   summary: 'backtrace',
@@ -114,6 +165,12 @@ DESCRIPTION
   frame. Exception frames show their registers; a change of stack (NMI, #MC,
   IRQ ...) is marked. Module functions are named "function [module]".
   With no argument, the current context (set): at start-up the panic task.
+
+  Without a vmlinux, bt still works for the tasks active on the CPUs: the
+  symbols come from the kernel's kallsyms and the ORC tables from the kernel
+  image, both read from the dump; the header gives the PID and task, but not
+  the command name (that needs the vmlinux's struct task_struct), and pid
+  arguments must be active on a CPU.
 
     -a   the active task of every CPU
     -l   each frame's source file and line
@@ -141,6 +198,10 @@ EXAMPLES
         }
       } else if (a.startsWith('-')) throw new CommandError(`bt: unsupported option ${a}`);
       else sel.push(a);
+    }
+    if (!prog.vmlinux) {
+      ctx.out(cpuBacktraces(prog, all, sel, opts));
+      return;
     }
     let tasks: Obj[];
     if (all) {

@@ -93,10 +93,49 @@ const PT_REGS = [
   'ss',
 ];
 
+/**
+ * With no vmlinux: the ORC tables from the kernel image in the dump, between the kallsyms symbols
+ * __start_orc_unwind_ip / __stop_orc_unwind_ip and __start_orc_unwind, at run-time addresses; the format
+ * version from .orc_header's presence or the data; pt_regs in the x86-64 entry code's fixed order.
+ */
+function contextFromMemory(prog: Program): UnwindContext {
+  const addr = (n: string): bigint | undefined => prog.symbolAddress(n);
+  const ipStart = addr('__start_orc_unwind_ip');
+  const ipStop = addr('__stop_orc_unwind_ip');
+  const unwind = addr('__start_orc_unwind');
+  if (ipStart === undefined || ipStop === undefined || unwind === undefined || ipStop <= ipStart)
+    throw new FaultError(
+      "the dump's kallsyms has no __start_orc_unwind_ip / __stop_orc_unwind_ip / __start_orc_unwind: bt without a vmlinux needs CONFIG_UNWINDER_ORC and CONFIG_KALLSYMS_ALL",
+      0n,
+      'virtual',
+      'corrupt',
+      'orc',
+    );
+  const n = Number(ipStop - ipStart) / 4;
+  if (!Number.isInteger(n) || n > 8_000_000)
+    throw new FaultError(`implausible ORC table of ${ipStop - ipStart} bytes`, ipStart, 'virtual', 'corrupt', 'orc');
+  const ipBytes = prog.memory.readVirt(ipStart, n * 4, 'ORC ip table');
+  const unwindBytes = prog.memory.readVirt(unwind, n * 6, 'ORC entries');
+  const orc = OrcTable.fromBytes(ipBytes, unwindBytes, ipStart, {
+    hasHeader: addr('__start_orc_header') !== undefined ? true : undefined,
+    source: 'the dump (kallsyms)',
+  });
+  const ptRegs: Record<string, number> = {};
+  PT_REGS.forEach((r, i) => {
+    ptRegs[r] = i * 8;
+  });
+  return { prog, orc, kaslr: 0n, ptRegs, ptRegsSize: PT_REGS.length * 8 };
+}
+
 function context(prog: Program): UnwindContext {
   const hit = contexts.get(prog);
   if (hit) return hit;
-  if (!prog.vmlinux) prog.requireDebugInfo('bt');
+  if (!prog.vmlinux) {
+    if (!prog.hasDump) prog.requireDebugInfo('bt');
+    const c = contextFromMemory(prog);
+    contexts.set(prog, c);
+    return c;
+  }
   const elf = ElfFile.open(prog.vmlinux);
   let version: 1 | 2 | 3 | undefined;
   const orcType = prog.debug.findType('struct orc_entry');
@@ -343,33 +382,93 @@ export function savedRegisters(prog: Program, task: Obj): { cpu: number; regs: R
   const note: CpuRegisters | undefined =
     notes.find((n) => n.index === cpu && n.pid === pid) ?? notes.find((n) => n.pid === pid && pid !== 0) ?? notes[cpu];
   if (!note || cpuCurr(prog, cpu).address !== task.address) return undefined;
+  return { cpu, regs: noteRegisters(note) };
+}
+
+/** A CPU's NT_PRSTATUS registers in the unwinder's names. */
+export function noteRegisters(note: CpuRegisters): Registers {
   const r = note.regs;
   return {
-    cpu,
-    regs: {
-      ip: r.rip,
-      sp: r.rsp,
-      bp: r.rbp,
-      r10: r.r10,
-      r13: r.r13,
-      di: r.rdi,
-      dx: r.rdx,
-      cs: r.cs,
-      r15: r.r15,
-      r14: r.r14,
-      r12: r.r12,
-      bx: r.rbx,
-      r11: r.r11,
-      r9: r.r9,
-      r8: r.r8,
-      ax: r.rax,
-      cx: r.rcx,
-      si: r.rsi,
-      orig_ax: r.orig_rax,
-      flags: r.eflags,
-      ss: r.ss,
-    },
+    ip: r.rip,
+    sp: r.rsp,
+    bp: r.rbp,
+    r10: r.r10,
+    r13: r.r13,
+    di: r.rdi,
+    dx: r.rdx,
+    cs: r.cs,
+    r15: r.r15,
+    r14: r.r14,
+    r12: r.r12,
+    bx: r.rbx,
+    r11: r.r11,
+    r9: r.r9,
+    r8: r.r8,
+    ax: r.rax,
+    cx: r.rcx,
+    si: r.rsi,
+    orig_ax: r.orig_rax,
+    flags: r.eflags,
+    ss: r.ss,
   };
+}
+
+/**
+ * Unwind a CPU from its NT_PRSTATUS registers alone (no task, no debug info: the session without a vmlinux):
+ * the CPU that panicked from the return address into machine_kexec, as crash shows it, the others from the
+ * context the crash NMI interrupted.
+ */
+export function unwindCpu(prog: Program, note: CpuRegisters, panicked: boolean): Unwind & { cpuRegs: Registers } {
+  const regs = noteRegisters(note);
+  let slot: bigint | undefined;
+  if (panicked) {
+    if (!isUserMode(regs)) slot = findReturnInto(prog, 'machine_kexec', regs.sp - 4096n, regs.sp);
+  } else {
+    // The crash NMI's handler frames: on the NMI stack (one of the TSS's interrupt stacks) when it came from
+    // the kernel, on the task's stack when it came from user mode.
+    for (const [lo, hi] of nmiStackCandidates(prog, note.index)) {
+      slot = findReturnInto(prog, 'crash_nmi_callback', lo, hi);
+      if (slot !== undefined) break;
+    }
+  }
+  if (slot !== undefined) {
+    const ip = prog.memory.readU64(slot, 'return address');
+    return {
+      ...unwindFrom(prog, { ip, sp: slot + 8n, bp: regs.bp }, { isReturn: true, firstSp: slot }),
+      cpuRegs: regs,
+    };
+  }
+  if (isUserMode(regs)) return { frames: [], cpuRegs: regs };
+  return { ...unwindFrom(prog, regs), cpuRegs: regs };
+}
+
+/**
+ * Where a CPU's NMI handler can have run, without debug info: below each interrupt stack top of the CPU's TSS
+ * (per-cpu cpu_tss_rw; the hardware TSS is at its start and its IST array at byte 36, as the x86-64
+ * architecture lays it out), and below the current task's stack top (per-cpu cpu_current_top_of_stack).
+ * Only pages in the dump are read: a scan stops at the first missing one.
+ */
+function nmiStackCandidates(prog: Program, cpu: number): [bigint, bigint][] {
+  const out: [bigint, bigint][] = [];
+  const offs = prog.symbolAddress('__per_cpu_offset');
+  if (offs === undefined) return out;
+  const base = read(prog, offs + BigInt(cpu * 8), '__per_cpu_offset');
+  if (base === undefined) return out;
+  const perCpu = (name: string): bigint | undefined => {
+    const a = prog.symbolAddress(name);
+    return a === undefined ? undefined : (a + base) & MASK64;
+  };
+  const tss = perCpu('cpu_tss_rw');
+  if (tss !== undefined) {
+    for (let i = 0; i < 7; i++) {
+      const top = read(prog, tss + 36n + BigInt(i * 8), 'TSS interrupt stack');
+      if (top && top >= 0xffff800000000000n) out.push([top - 16384n, top]);
+    }
+  }
+  const task = perCpu('cpu_current_top_of_stack');
+  const top = task === undefined ? undefined : read(prog, task, 'cpu_current_top_of_stack');
+  if (top && top >= 0xffff800000000000n) out.push([top - 32768n, top]);
+  return out;
 }
 
 /** A sleeping task's state from thread.sp and the inactive_task_frame __switch_to_asm left there. */

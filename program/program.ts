@@ -15,6 +15,7 @@ import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
 import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
+import { readKallsyms } from './kallsyms.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
 export interface OpenOptions {
@@ -263,12 +264,19 @@ export class Program {
   private symtab: SymbolTable | undefined;
   private elf: ElfFile | undefined;
 
-  /** The vmlinux's symbol table, relocated by the dump's KASLR offset (loaded on first use). */
+  /**
+   * The vmlinux's symbol table, relocated by the dump's KASLR offset (loaded on first use); with no vmlinux,
+   * the kernel's own kallsyms read from the dump (program/kallsyms.ts).
+   */
   get symbols(): SymbolTable {
     if (!this.vmlinux) {
-      throw new MissingDebugInfoError(
-        'symbols need the vmlinux: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)',
-      );
+      if (!this._memory) {
+        throw new MissingDebugInfoError(
+          'symbols need the vmlinux: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)',
+        );
+      }
+      this.symtab ??= SymbolTable.fromKernelSymbols(readKallsyms(this._memory));
+      return this.symtab;
     }
     if (!this.symtab) {
       this.elf ??= ElfFile.open(this.vmlinux);
@@ -334,10 +342,17 @@ export class Program {
     return this.moduleDebug;
   }
 
-  /** A symbol's address: from the vmlinux when loaded, else from VMCOREINFO. */
+  /** A symbol's address: from the vmlinux when loaded, else from VMCOREINFO, else from the dump's kallsyms. */
   symbolAddress(name: string): bigint | undefined {
     if (this.vmlinux) return this.symbols.lookup(name)?.address;
-    return this.vmcoreinfoSymbol(name);
+    const v = this.vmcoreinfoSymbol(name);
+    if (v !== undefined || !this._memory) return v;
+    try {
+      return this.symbols.lookup(name)?.address;
+    } catch (e) {
+      if (e instanceof TscrashError) return undefined;
+      throw e;
+    }
   }
 
   close(): void {

@@ -86,7 +86,14 @@ const CASES: CaseDef[] = [
     crashkernel: '512M',
   },
   // A 4 GB guest for the tsmakedumpfile benchmark on a larger core (bench/makedumpfile.ts --case big).
-  { name: 'big', meta: 'linux-image-cloud-amd64', trigger: 'echo c > /proc/sysrq-trigger', memory: '4096M', crashkernel: '256M', benchOnly: true },
+  {
+    name: 'big',
+    meta: 'linux-image-cloud-amd64',
+    trigger: 'echo c > /proc/sysrq-trigger',
+    memory: '4096M',
+    crashkernel: '256M',
+    benchOnly: true,
+  },
 ];
 
 function buildIdOf(vmlinux: string): string {

@@ -145,14 +145,15 @@ class Core {
   private readonly nextSame: Int32Array;
   private byName?: Uint32Array;
 
-  constructor(elf: ElfFile) {
-    const raw = elf.rawSymbols('any');
+  constructor(elf: ElfFile | undefined) {
+    const raw = elf?.rawSymbols('any');
     // Section symbols are named by their section (as BFD, and so crash, name them): append the
     // section names to the string table so every name is a byte range of one buffer.
     const baseStr = raw?.strtab ?? new Uint8Array(1);
-    const secName = new Uint32Array(elf.sections.length);
+    const sections = elf?.sections ?? [];
+    const secName = new Uint32Array(sections.length);
     const extra: number[] = [];
-    for (const sec of elf.sections) {
+    for (const sec of sections) {
       if (!sec.name || !(sec.flags & SHF_ALLOC)) continue;
       secName[sec.index] = baseStr.length + extra.length;
       for (let i = 0; i < sec.name.length; i++) extra.push(sec.name.charCodeAt(i) & 0xff);
@@ -187,7 +188,7 @@ class Core {
       const combo = shndx * 32 + (info >> 4) * 2 + (type === STT_OBJECT ? 1 : 0);
       let id = comboIds.get(combo);
       if (id === undefined) {
-        const l = letterFor(info >> 4, type, shndx, elf.sections[shndx]);
+        const l = letterFor(info >> 4, type, shndx, sections[shndx]);
         id = letterIds.get(l);
         if (id === undefined) {
           id = letterIds.size;
@@ -221,7 +222,7 @@ class Core {
     // The span of the image's allocated sections (low 32 bits; all above __START_KERNEL_map).
     let imageLo = 0xffffffff;
     let imageHi = 0;
-    for (const sec of elf.sections) {
+    for (const sec of sections) {
       if (!(sec.flags & SHF_ALLOC) || sec.addr < START_KERNEL_MAP || sec.addr > 0xffffffffffffffffn) continue;
       const a = Number(sec.addr & 0xffffffffn);
       imageLo = Math.min(imageLo, a);
@@ -487,6 +488,16 @@ export class SymbolTable {
   /** From a vmlinux's .symtab (or .dynsym), relocated by the KASLR offset. */
   static fromElf(elf: ElfFile, kaslrOffset = 0n): SymbolTable {
     return new SymbolTable(new Core(elf), kaslrOffset);
+  }
+
+  /**
+   * Kernel symbols that come from no file: the dump's own kallsyms (when there is no vmlinux), at their
+   * run-time addresses. They are named without a module.
+   */
+  static fromKernelSymbols(list: Iterable<ModuleSymbolInput>): SymbolTable {
+    const t = new SymbolTable(new Core(undefined), 0n);
+    t.addSymbols(list, '');
+    return t;
   }
 
   /** The same vmlinux symbols with another KASLR offset (shares the decoded table; no module symbols). */

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { allTasks } from '../../helpers/tasks.js';
 import { unwindTask } from '../../helpers/unwind.js';
+import { Program } from '../../program/index.js';
+import { readKallsyms } from '../../program/kallsyms.js';
+import { ElfFile } from '../../symbols/elf.js';
 import { oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 import { runOk, sampleProgram } from '../lib/session.js';
 
@@ -115,6 +118,72 @@ for (const name of SAMPLE_NAMES) {
       const all = await runOk(s.prog, 'foreach bt');
       assert.equal((all.match(/^PID: /gm) ?? []).length, allTasks(s.prog).length);
       assert.doesNotMatch(all, /bt: /);
+    });
+  });
+}
+
+for (const name of SAMPLE_NAMES) {
+  describe(`the ${name} sample with no vmlinux: kallsyms and ORC from the dump`, () => {
+    test("every kallsyms symbol read from the dump is at the vmlinux's address (moved by KASLR)", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+      try {
+        const ours = readKallsyms(bare.memory);
+        assert.ok(ours.length > 50_000, `${ours.length} symbols`);
+        const elf = ElfFile.open(s.m.vmlinux);
+        const kaslr = bare.memory.kaslrOffset;
+        const byName = new Map<string, bigint[]>();
+        for (const sym of elf.symbols('symtab')) {
+          if (!sym.name || sym.shndx === 0) continue;
+          const l = byName.get(sym.name) ?? [];
+          // Image symbols move with KASLR; per-cpu ones (small values) do not.
+          l.push(sym.value >= 0xffffffff80000000n ? sym.value + kaslr : sym.value);
+          byName.set(sym.name, l);
+        }
+        elf.close();
+        let checked = 0;
+        for (const k of ours) {
+          const want = byName.get(k.name);
+          if (!want) continue;
+          assert.ok(want.includes(k.address), `${k.name} at 0x${k.address.toString(16)}`);
+          checked++;
+        }
+        assert.ok(checked > ours.length * 0.95, `${checked} of ${ours.length} symbols are in the vmlinux's symtab`);
+      } finally {
+        bare.close();
+      }
+    });
+
+    test('bt and bt -a give the frames the session with the vmlinux gives', async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+      try {
+        // The panic task: the same lines, but for the command name only the vmlinux's task_struct gives.
+        const full = await runOk(s.prog, 'bt');
+        const nov = await runOk(bare, 'bt');
+        assert.equal(nov.replace(/COMMAND: .*/, ''), full.replace(/COMMAND: .*/, ''));
+        assert.match(nov, /#0 \[[0-9a-f]+\] machine_kexec at /);
+        // Every CPU: the same frames, the crash NMI's handler found on the NMI stack (an interrupt stack of the
+        // CPU's TSS) or on the task's stack, then the context it interrupted. (Naming the stacks, for crash's
+        // "--- <NMI exception stack> ---" lines, takes the vmlinux's types.)
+        const frames = (text: string): string[] =>
+          [...text.matchAll(/^ *#\d+ (\[[0-9a-f]+\] \S+ at [0-9a-f]+)$/gm)].map((m) => m[1]!);
+        const fullA = (await runOk(s.prog, 'bt -a')).split(/\n(?=PID: )/);
+        const novA = (await runOk(bare, 'bt -a')).split(/\n(?=PID: )/);
+        assert.equal(novA.length, fullA.length);
+        for (let i = 0; i < novA.length; i++) {
+          const head = (x: string): string => x.split('\n')[0]!.replace(/COMMAND: .*/, '');
+          assert.equal(head(novA[i]!), head(fullA[i]!));
+          assert.deepEqual(frames(novA[i]!), frames(fullA[i]!), `CPU ${i}`);
+          // Registers of a user-mode context, as the vmlinux's session prints them.
+          const regs = (x: string): string[] => x.split('\n').filter((l) => /^ {4}(RIP|RAX|R13|ORIG_RAX):/.test(l));
+          assert.deepEqual(regs(novA[i]!).slice(-4), regs(fullA[i]!).slice(-4));
+        }
+      } finally {
+        bare.close();
+      }
     });
   });
 }

@@ -1,0 +1,357 @@
+/**
+ * The kernel's own symbol table, read from the dump's memory: what tscrash
+ * names addresses with when there is no vmlinux.
+ *
+ * kallsyms (kernel/kallsyms.c, scripts/kallsyms.c) keeps, in .rodata:
+ *  - kallsyms_num_syms (u32) and kallsyms_names: per symbol a length (one
+ *    byte, or two when the first has bit 7 set) and that many token indexes;
+ *    the expansion's first character is the symbol's type letter;
+ *  - kallsyms_markers (u32): the offset in kallsyms_names of every 256th symbol;
+ *  - kallsyms_token_table: 256 NUL-terminated strings, and
+ *    kallsyms_token_index: 256 u16 offsets of them;
+ *  - kallsyms_offsets (s32 per symbol) with kallsyms_relative_base (u64), or
+ *    (older kernels) kallsyms_addresses (u64 per symbol).
+ * Each table starts 8-aligned. Their order changed over time (offsets before
+ * num_syms up to 6.9, after the token index since), so the tables are found
+ * by what they hold, not by where they sit:
+ *  1. VMCOREINFO names them (kernels from 6.x with the kallsyms entries); else
+ *  2. the token table is found in the kernel image by its run of one-digit
+ *     tokens "0\0" ... "9\0" (digits are never replaced by tokens), checked
+ *     against the token index that follows it;
+ *  3. kallsyms_num_syms is the u32 before the 8-aligned names table that
+ *     decodes into exactly that many entries followed by matching markers;
+ *  4. the addresses are those of the candidate layouts that put `_stext` where
+ *     VMCOREINFO's SYMBOL(_stext) says it is.
+ */
+import { FaultError, TscrashError } from '../core/errors.js';
+import type { KernelMemory } from '../core/kernel-memory.js';
+import type { ModuleSymbolInput } from '../symbols/symtab.js';
+
+const CHUNK = 1 << 20;
+/** How far past _stext the image is searched for the token table. */
+const IMAGE_SPAN = 256n << 20n;
+const DIGITS = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00', 'latin1');
+const MAX_SYMS = 4_000_000;
+
+const align8 = (v: bigint): bigint => (v + 7n) & ~7n;
+
+export interface KallsymsTables {
+  numSyms: number;
+  names: bigint;
+  tokenTable: bigint;
+  tokenIndex: bigint;
+  /** Base-relative offsets and their base, or absolute addresses. */
+  offsets?: bigint;
+  relativeBase?: bigint;
+  addresses?: bigint;
+}
+
+interface Decoded {
+  tokens: string[];
+  /** Offset of each symbol's entry in kallsyms_names, and the table's end. */
+  entryAt: Uint32Array;
+  end: number;
+  names: Uint8Array;
+}
+
+function tryRead(mem: KernelMemory, addr: bigint, len: number): Uint8Array | undefined {
+  try {
+    return mem.readVirt(addr, len, 'kallsyms');
+  } catch (e) {
+    if (e instanceof FaultError) return undefined;
+    throw e;
+  }
+}
+
+/** Read [addr, addr+len) as far as it is in the dump (missing pages read as zero). */
+function readRange(mem: KernelMemory, addr: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let o = 0; o < len; ) {
+    const pageEnd = Number(((addr + BigInt(o)) | 0xfffn) + 1n - addr);
+    const n = Math.min(len, pageEnd) - o;
+    const b = tryRead(mem, addr + BigInt(o), n);
+    if (b) out.set(b, o);
+    o += n;
+  }
+  return out;
+}
+
+function tokensAt(mem: KernelMemory, table: bigint, index: bigint): string[] | undefined {
+  const idx = tryRead(mem, index, 512);
+  if (!idx) return undefined;
+  const dv = new DataView(idx.buffer, idx.byteOffset, 512);
+  let max = 0;
+  for (let i = 0; i < 256; i++) max = Math.max(max, dv.getUint16(i * 2, true));
+  const buf = tryRead(mem, table, max + 256);
+  if (!buf) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    const s = dv.getUint16(i * 2, true);
+    const e = buf.indexOf(0, s);
+    if (e <= s) return undefined;
+    out.push(Buffer.from(buf.subarray(s, e)).toString('latin1'));
+  }
+  return out;
+}
+
+/** Step 2: the token table and its index, from the run of digit tokens in the image. */
+function findTokens(mem: KernelMemory, from: bigint): { table: bigint; index: bigint; tokens: string[] } | undefined {
+  let faults = 0;
+  for (let a = from; a < from + IMAGE_SPAN; a += BigInt(CHUNK)) {
+    const buf = tryRead(mem, a, CHUNK + DIGITS.length);
+    if (!buf) {
+      // The image ends where its pages stop (or the dump left them out): give up after 16 MB of nothing.
+      if (++faults > 16) break;
+      continue;
+    }
+    faults = 0;
+    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let p = b.indexOf(DIGITS); p >= 0 && p < CHUNK; p = b.indexOf(DIGITS, p + 1)) {
+      // Token '0' is number 0x30: walk back over the 48 tokens before it.
+      const z = a + BigInt(p);
+      const back = readRange(mem, z - 4096n, 4096);
+      let s = 4096;
+      let ok = true;
+      for (let k = 0; k < 0x30 && ok; k++) {
+        let q = s - 2; // skip the NUL that ends the previous token
+        if (q < 0 || back[s - 1] !== 0) ok = false;
+        while (ok && q >= 0 && back[q] !== 0) q--;
+        s = q + 1;
+        if (q < 0) ok = false;
+      }
+      if (!ok) continue;
+      const table = z - BigInt(4096 - s);
+      const tbl = readRange(mem, table, 8192);
+      // The table's end: after 256 strings.
+      let e = 0;
+      const starts: number[] = [];
+      for (let k = 0; k < 256 && e < tbl.length; k++) {
+        starts.push(e);
+        const n = tbl.indexOf(0, e);
+        if (n <= e) break;
+        e = n + 1;
+      }
+      if (starts.length !== 256) continue;
+      // The index follows, 8-aligned: 256 u16 offsets of those strings.
+      const index = align8(table + BigInt(e));
+      const tokens = tokensAt(mem, table, index);
+      if (!tokens) continue;
+      const idx = readRange(mem, index, 512);
+      const dv = new DataView(idx.buffer);
+      if (starts.every((st, k) => dv.getUint16(k * 2, true) === st)) return { table, index, tokens };
+    }
+  }
+  return undefined;
+}
+
+/** Decode the names table's entries (lengths only) from `buf`; undefined when it does not parse as `n` entries. */
+function entries(buf: Uint8Array, n: number): { entryAt: Uint32Array; end: number } | undefined {
+  const entryAt = new Uint32Array(n);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    if (p >= buf.length) return undefined;
+    entryAt[i] = p;
+    let len = buf[p++]!;
+    if (len & 0x80) len = (len & 0x7f) | (buf[p++]! << 7);
+    if (len === 0) return undefined;
+    p += len;
+  }
+  return p <= buf.length ? { entryAt, end: p } : undefined;
+}
+
+const TYPE_LETTERS = new Set('aAbBdDgGrRsStTuUvVwW?nN');
+
+/** Step 3: kallsyms_num_syms and kallsyms_names, searched backward from the token table. */
+function findNames(
+  mem: KernelMemory,
+  tokenTable: bigint,
+  tokens: string[],
+): { numSyms: number; names: bigint; d: Decoded } | undefined {
+  const span = 48 << 20;
+  const lo = tokenTable - BigInt(span);
+  const region = readRange(mem, lo, span);
+  const dv = new DataView(region.buffer);
+  const first = tokens.map((t) => t.charCodeAt(0));
+  for (let p = (span - 8) & ~7; p >= 0; p -= 8) {
+    const n = dv.getUint32(p, true);
+    if (n < 64 || n > MAX_SYMS) continue;
+    const start = p + 8;
+    // A quick look at the first entries: lengths and type letters.
+    let q = start;
+    let ok = true;
+    for (let i = 0; i < 32 && ok; i++) {
+      let len = region[q++] ?? 0;
+      if (len & 0x80) len = (len & 0x7f) | ((region[q++] ?? 0) << 7);
+      if (len === 0 || q + len > region.length || !TYPE_LETTERS.has(String.fromCharCode(first[region[q]!]!)))
+        ok = false;
+      q += len;
+    }
+    if (!ok) continue;
+    const parsed = entries(region.subarray(start), n);
+    if (!parsed) continue;
+    // kallsyms_markers follows: the offset of every 256th entry.
+    const m = align8(lo + BigInt(start + parsed.end)) - lo;
+    const count = Math.ceil(n / 256);
+    if (Number(m) + count * 4 > region.length + 65536) continue;
+    const mk =
+      Number(m) + count * 4 <= region.length
+        ? region.subarray(Number(m), Number(m) + count * 4)
+        : readRange(mem, lo + m, count * 4);
+    const mdv = new DataView(mk.buffer, mk.byteOffset, mk.byteLength);
+    let marks = true;
+    for (let k = 0; k < count && marks; k++) if (mdv.getUint32(k * 4, true) !== parsed.entryAt[k * 256]) marks = false;
+    if (!marks) continue;
+    return {
+      numSyms: n,
+      names: lo + BigInt(start),
+      d: { tokens, entryAt: parsed.entryAt, end: parsed.end, names: region.subarray(start, start + parsed.end) },
+    };
+  }
+  return undefined;
+}
+
+function expand(d: Decoded, i: number): string {
+  let p = d.entryAt[i]!;
+  let len = d.names[p++]!;
+  if (len & 0x80) len = (len & 0x7f) | (d.names[p++]! << 7);
+  let s = '';
+  for (let k = 0; k < len; k++) s += d.tokens[d.names[p + k]!]!;
+  return s;
+}
+
+/** The symbols with the addresses one layout gives, if `_stext` lands where VMCOREINFO has it. */
+function addressesFrom(
+  mem: KernelMemory,
+  n: number,
+  layout: { offsets: bigint; relativeBase: bigint } | { addresses: bigint },
+  stextIndex: number,
+  stext: bigint,
+): bigint[] | undefined {
+  const at = (i: number, raw: DataView, base: bigint | undefined): bigint => {
+    if (base === undefined) return raw.getBigUint64(i * 8, true);
+    const off = raw.getInt32(i * 4, true);
+    // KALLSYMS_ABSOLUTE_PERCPU (x86-64): non-negative offsets are absolute (per-CPU), negative ones relative.
+    return off >= 0 ? BigInt(off) : base - 1n - BigInt(off);
+  };
+  let raw: Uint8Array;
+  let base: bigint | undefined;
+  if ('addresses' in layout) raw = readRange(mem, layout.addresses, n * 8);
+  else {
+    const b = tryRead(mem, layout.relativeBase, 8);
+    if (!b) return undefined;
+    base = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    raw = readRange(mem, layout.offsets, n * 4);
+  }
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let v = at(stextIndex, dv, base);
+  // Without ABSOLUTE_PERCPU every offset is relative.
+  if (v !== stext && base !== undefined) {
+    const rel = (i: number): bigint => base! + BigInt(dv.getUint32(i * 4, true));
+    if (rel(stextIndex) !== stext) return undefined;
+    return Array.from({ length: n }, (_, i) => rel(i));
+  }
+  if (v !== stext) return undefined;
+  const out: bigint[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = at(i, dv, base);
+  v = 0n;
+  return out;
+}
+
+/**
+ * Every kernel symbol (name, run-time address, type letter, size to the next symbol) from the dump's
+ * kallsyms. Throws when the tables cannot be found.
+ */
+export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
+  const vi = mem.vmcoreinfo;
+  const stext = vi.symbols.get('_stext');
+  if (stext === undefined)
+    throw new TscrashError('VMCOREINFO has no SYMBOL(_stext): the kernel image cannot be located');
+  let tables:
+    | {
+        numSyms: number;
+        names: bigint;
+        d: Decoded;
+        layouts: ({ offsets: bigint; relativeBase: bigint } | { addresses: bigint })[];
+      }
+    | undefined;
+  const named = (n: string): bigint | undefined => vi.symbols.get(n);
+  const tt = named('kallsyms_token_table');
+  const ti = named('kallsyms_token_index');
+  const nm = named('kallsyms_names');
+  const ns = named('kallsyms_num_syms');
+  if (tt !== undefined && ti !== undefined && nm !== undefined && ns !== undefined) {
+    const tokens = tokensAt(mem, tt, ti);
+    const nb = tryRead(mem, ns, 4);
+    if (tokens && nb) {
+      const n = new DataView(nb.buffer, nb.byteOffset, 4).getUint32(0, true);
+      const len = tt > nm ? Number(tt - nm) : 0;
+      if (n > 0 && n <= MAX_SYMS && len > 0 && len < 64 << 20) {
+        const names = readRange(mem, nm, len);
+        const parsed = entries(names, n);
+        if (parsed) {
+          const layouts: ({ offsets: bigint; relativeBase: bigint } | { addresses: bigint })[] = [];
+          const off = named('kallsyms_offsets');
+          const rb = named('kallsyms_relative_base');
+          const ad = named('kallsyms_addresses');
+          if (off !== undefined && rb !== undefined) layouts.push({ offsets: off, relativeBase: rb });
+          if (ad !== undefined) layouts.push({ addresses: ad });
+          tables = { numSyms: n, names: nm, d: { tokens, ...parsed, names }, layouts };
+        }
+      }
+    }
+  }
+  if (!tables) {
+    const tok = findTokens(mem, stext);
+    if (!tok)
+      throw new TscrashError('no kallsyms token table found in the kernel image (a kernel without CONFIG_KALLSYMS?)');
+    const found = findNames(mem, tok.table, tok.tokens);
+    if (!found)
+      throw new TscrashError(`kallsyms_names not found before the token table at 0x${tok.table.toString(16)}`);
+    const n = found.numSyms;
+    const numSymsAt = found.names - 8n;
+    // Up to 6.9: offsets, relative_base, num_syms, names. From 6.10: ..., token_index, offsets, relative_base.
+    const rbBefore = numSymsAt - 8n;
+    const offsetsAfterIndex = align8(tok.index + 512n);
+    tables = {
+      numSyms: n,
+      names: found.names,
+      d: found.d,
+      layouts: [
+        { offsets: (rbBefore - BigInt(n * 4)) & ~7n, relativeBase: rbBefore },
+        { offsets: offsetsAfterIndex, relativeBase: align8(offsetsAfterIndex + BigInt(n * 4)) },
+        { addresses: (numSymsAt - BigInt(n * 8)) & ~7n },
+      ],
+    };
+  }
+  const { numSyms: n, d } = tables;
+  const names: string[] = new Array(n);
+  let stextIndex = -1;
+  for (let i = 0; i < n; i++) {
+    names[i] = expand(d, i);
+    if (stextIndex < 0 && names[i]!.slice(1) === '_stext') stextIndex = i;
+  }
+  if (stextIndex < 0) throw new TscrashError('kallsyms has no _stext symbol');
+  let addrs: bigint[] | undefined;
+  for (const l of tables.layouts) {
+    addrs = addressesFrom(mem, n, l, stextIndex, stext);
+    if (addrs) break;
+  }
+  if (!addrs) throw new TscrashError('kallsyms addresses not found: no layout puts _stext where VMCOREINFO has it');
+  // Sizes: to the next higher address (kallsyms keeps none).
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    addrs![a]! < addrs![b]! ? -1 : addrs![a]! > addrs![b]! ? 1 : 0,
+  );
+  const size = new Float64Array(n);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    let j = k + 1;
+    while (j < order.length && addrs[order[j]!] === addrs[i]) j++;
+    if (j < order.length) size[i] = Math.min(Number(addrs[order[j]!]! - addrs[i]!), 1 << 24);
+  }
+  const out: ModuleSymbolInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const full = names[i]!;
+    out.push({ name: full.slice(1), address: addrs[i]!, size: size[i]!, letter: full[0]! });
+  }
+  return out;
+}
