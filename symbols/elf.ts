@@ -738,7 +738,7 @@ export function cstring(buf: Uint8Array, off: number): string {
 }
 
 /** The content size a zstd frame header declares, or undefined when it has none. */
-function zstdContentSize(src: Uint8Array): number | undefined {
+export function zstdContentSize(src: Uint8Array): number | undefined {
   if (src.length < 6) return undefined;
   const magic = (src[0]! | (src[1]! << 8) | (src[2]! << 16) | (src[3]! << 24)) >>> 0;
   if (magic !== 0xfd2fb528) return undefined;

@@ -1,7 +1,8 @@
 /**
  * The name index on disk: ~/.cache/tscrash/index/<build-id>.idx (TSCRASH_CACHE overrides the directory),
- * so a vmlinux's DWARF is scanned once. The file is v8-serialized maps behind a magic, a format version
- * and a SHA-256 of the payload; anything that does not verify is ignored and rebuilt, never trusted.
+ * so a vmlinux's DWARF is scanned once. The file is v8-serialized maps, zstd-compressed, behind a magic, a
+ * format version and a SHA-256 of the compressed payload; anything that does not verify (or would expand past
+ * MAX_PAYLOAD) is ignored and rebuilt, never trusted.
  * Written 0600 under a temporary name and renamed when complete.
  */
 import { createHash } from 'node:crypto';
@@ -9,6 +10,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { Compressor, Decompressor } from 'zstd-napi';
+import { zstdContentSize } from '../elf.js';
 import type { NameIndex } from './name-index.js';
 import type { UnitRecord } from './reader.js';
 
@@ -19,7 +22,9 @@ export interface CachedIndex {
 
 const MAGIC = Buffer.from('TSCRASH-NAMEIDX\0');
 /** Bump when the index's content or layout changes. */
-const FORMAT = 4;
+const FORMAT = 5;
+/** The largest serialized index accepted (a vmlinux's is about 5 MB). */
+const MAX_PAYLOAD = 1 << 30;
 
 export function cacheDir(override?: string): string {
   return override || process.env.TSCRASH_CACHE || join(homedir(), '.cache', 'tscrash', 'index');
@@ -40,9 +45,13 @@ export function loadNameIndex(dir: string, buildId: string, size: number): Cache
   if (buf.length < head || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   if (buf.readUInt32LE(MAGIC.length) !== FORMAT) return undefined;
   const sum = buf.subarray(MAGIC.length + 4, head);
-  const payload = buf.subarray(head);
-  if (!createHash('sha256').update(payload).digest().equals(sum)) return undefined;
+  const packed = buf.subarray(head);
+  if (!createHash('sha256').update(packed).digest().equals(sum)) return undefined;
   try {
+    const declared = zstdContentSize(packed);
+    if (declared === undefined || declared > MAX_PAYLOAD) return undefined;
+    const payload = new Decompressor().decompress(packed);
+    if (payload.length !== declared) return undefined;
     const v = deserialize(payload) as Stored;
     if (v.buildId !== buildId || typeof v.types?.names !== 'string' || !(v.units instanceof Float64Array))
       return undefined;
@@ -158,7 +167,9 @@ export function saveNameIndex(dir: string, buildId: string, size: number, cached
     enumerators: storeMap(cached.index.enumerators),
     units,
   };
-  const payload = serialize(stored);
+  const compressor = new Compressor();
+  compressor.setParameters({ compressionLevel: 3 });
+  const payload = compressor.compress(serialize(stored));
   const ver = Buffer.alloc(4);
   ver.writeUInt32LE(FORMAT);
   const sum = createHash('sha256').update(payload).digest();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { listModules, moduleSymbols } from '../../helpers/modules.js';
 import { objectFileInfo, Program } from '../../program/index.js';
 import { crashLive } from '../lib/crash-live.js';
@@ -55,16 +55,26 @@ for (const name of SAMPLE_NAMES) {
   });
 }
 
+/**
+ * The mce sample's modules' debug objects (root stands for /usr/lib/debug), and a session of its own: the
+ * modules' types must not leak into other tests' sessions.
+ */
+async function moduleSession(t: TestContext) {
+  const m = loadSample('mce', t);
+  if (!m) return undefined;
+  const root = moduleDebugRoot(m, t);
+  if (!root) return undefined;
+  const dir = join(root, 'lib', 'modules', m.release);
+  const nvme = join(dir, 'kernel', 'drivers', 'nvme', 'host', 'nvme.ko');
+  const prog = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+  return { m, root, dir, nvme, prog };
+}
+
 describe('module debug info (mod -s, -S, -d) on the mce sample', () => {
   test("mod -s with a file, then struct/sym/whatis/dis -l/p of module code and data, mod -S, mod -d: equal to crash's", async (t) => {
-    const m = loadSample('mce', t);
-    if (!m) return;
-    const root = moduleDebugRoot(m, t);
-    if (!root) return;
-    const dir = join(root, 'lib', 'modules', m.release);
-    const nvme = join(dir, 'kernel', 'drivers', 'nvme', 'host', 'nvme.ko');
-    // A session of its own: the modules' types must not leak into other tests' sessions.
-    const prog = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+    const s = await moduleSession(t);
+    if (!s) return;
+    const { m, dir, nvme, prog } = s;
     try {
       assert.match(
         await run(prog, 'struct nvme_dev'),
@@ -106,13 +116,9 @@ describe('module debug info (mod -s, -S, -d) on the mce sample', () => {
   });
 
   test('mod -s without a file finds it under the debug tree, by name or by build-id; a wrong file is refused', async (t) => {
-    const m = loadSample('mce', t);
-    if (!m) return;
-    const root = moduleDebugRoot(m, t);
-    if (!root) return;
-    const dir = join(root, 'lib', 'modules', m.release);
-    const nvme = join(dir, 'kernel', 'drivers', 'nvme', 'host', 'nvme.ko');
-    const prog = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+    const s = await moduleSession(t);
+    if (!s) return;
+    const { root, dir, nvme, prog } = s;
     const saved = process.env.TSCRASH_DEBUG_ROOT;
     const scratch = mkdtempSync(join(tmpdir(), 'tscrash-moddebug-'));
     try {

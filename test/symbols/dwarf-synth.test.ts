@@ -7,7 +7,7 @@ import { BadDataError, LookupError } from '../../core/errors.js';
 import { findMember, strip } from '../../program/object.js';
 import { DebugInfo } from '../../symbols/dwarf/debug-info.js';
 import { sizeOf } from '../../symbols/dwarf/types.js';
-import { AT, buildDwarf, buildDwarfUnits, FORM, type SynthDie, TAG } from '../lib/synth-dwarf.js';
+import { AT, buildDwarf, buildDwarfUnits, FORM, type SynthDie, TAG, type Value } from '../lib/synth-dwarf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-dwarf-'));
 const cache = join(dir, 'cache');
@@ -18,6 +18,36 @@ function write(bytes: Uint8Array): string {
   writeFileSync(p, bytes);
   return p;
 }
+
+const located = (addr: bigint): Uint8Array => {
+  const e = new Uint8Array(9);
+  e[0] = 3;
+  new DataView(e.buffer).setBigUint64(1, addr, true);
+  return e;
+};
+/** `struct name;` (a declaration), with extra attributes. */
+const declared = (label: string, name: string, ...extra: [number, number, Value][]): SynthDie => ({
+  tag: TAG.structure_type,
+  label,
+  attrs: [[AT.name, FORM.strp, name], [AT.declaration, FORM.flag_present, true], ...extra],
+});
+const pointerTo = (label: string, target: string): SynthDie => ({
+  tag: TAG.pointer_type,
+  label,
+  attrs: [
+    [AT.byte_size, FORM.data1, 8],
+    [AT.type, FORM.ref4, { ref: target }],
+  ],
+});
+/** A global variable at `addr` whose type is the DIE labelled `type`. */
+const globalVar = (name: string, type: string, addr: bigint): SynthDie => ({
+  tag: TAG.variable,
+  attrs: [
+    [AT.name, FORM.strp, name],
+    [AT.type, FORM.ref4, { ref: type }],
+    [AT.location, FORM.exprloc, located(addr)],
+  ],
+});
 
 /** A unit with the shapes the kernel's DWARF has: bitfields both ways, arrays, pointers, typedefs, enums, specs. */
 function kernelish(version: 4 | 5): SynthDie[] {
@@ -50,14 +80,7 @@ function kernelish(version: 4 | 5): SynthDie[] {
         [AT.encoding, FORM.data1, 7],
       ],
     },
-    {
-      tag: TAG.pointer_type,
-      label: 'foo_p',
-      attrs: [
-        [AT.byte_size, FORM.data1, 8],
-        [AT.type, FORM.ref4, { ref: 'foo' }],
-      ],
-    },
+    pointerTo('foo_p', 'foo'),
     {
       tag: TAG.array_type,
       label: 'char16',
@@ -351,6 +374,15 @@ describe('DebugInfo on synthetic DWARF', () => {
       [AT.data_member_location, FORM.data1, at],
     ],
   });
+  const structOf = (label: string | undefined, name: string, size: number, members: SynthDie[]): SynthDie => ({
+    tag: TAG.structure_type,
+    ...(label ? { label } : {}),
+    attrs: [
+      [AT.name, FORM.strp, name],
+      [AT.byte_size, FORM.data1, size],
+    ],
+    children: members,
+  });
   const longType = (label: string): SynthDie => ({
     tag: TAG.base_type,
     label,
@@ -360,13 +392,6 @@ describe('DebugInfo on synthetic DWARF', () => {
       [AT.encoding, FORM.data1, 5],
     ],
   });
-  const located = (addr: bigint): Uint8Array => {
-    const e = new Uint8Array(9);
-    e[0] = 3;
-    new DataView(e.buffer).setBigUint64(1, addr, true);
-    return e;
-  };
-
   for (const version of [5, 4] as const) {
     test(`DWARF ${version} type units (${version === 5 ? 'in .debug_info' : 'in .debug_types'}): DW_FORM_ref_sig8 and DW_AT_signature lead to the type`, async () => {
       const sig = 0x1122334455667788n;
@@ -376,23 +401,8 @@ describe('DebugInfo on synthetic DWARF', () => {
           name: 'user.c',
           dies: [
             // The skeleton a DWARF 4 unit keeps for a type it moved to a type unit.
-            {
-              tag: TAG.structure_type,
-              label: 'skel',
-              attrs: [
-                [AT.name, FORM.strp, 'in_tu'],
-                [AT.declaration, FORM.flag_present, true],
-                [AT.signature, FORM.ref_sig8, sig],
-              ],
-            },
-            {
-              tag: TAG.pointer_type,
-              label: 'p_skel',
-              attrs: [
-                [AT.byte_size, FORM.data1, 8],
-                [AT.type, FORM.ref4, { ref: 'skel' }],
-              ],
-            },
+            declared('skel', 'in_tu', [AT.signature, FORM.ref_sig8, sig]),
+            pointerTo('p_skel', 'skel'),
             {
               tag: TAG.variable,
               attrs: [
@@ -401,14 +411,7 @@ describe('DebugInfo on synthetic DWARF', () => {
                 [AT.location, FORM.exprloc, located(0xffffffff82000000n)],
               ],
             },
-            {
-              tag: TAG.variable,
-              attrs: [
-                [AT.name, FORM.strp, 'by_skeleton'],
-                [AT.type, FORM.ref4, { ref: 'p_skel' }],
-                [AT.location, FORM.exprloc, located(0xffffffff82000040n)],
-              ],
-            },
+            globalVar('by_skeleton', 'p_skel', 0xffffffff82000040n),
           ],
         },
         {
@@ -418,15 +421,7 @@ describe('DebugInfo on synthetic DWARF', () => {
           typeLabel: 'tu_struct',
           dies: [
             longType('tu_long'),
-            {
-              tag: TAG.structure_type,
-              label: 'tu_struct',
-              attrs: [
-                [AT.name, FORM.strp, 'in_tu'],
-                [AT.byte_size, FORM.data1, 16],
-              ],
-              children: [member('a', 'tu_long', 0), member('b', 'tu_long', 8)],
-            },
+            structOf('tu_struct', 'in_tu', 16, [member('a', 'tu_long', 0), member('b', 'tu_long', 8)]),
           ],
         },
       ]);
@@ -449,18 +444,7 @@ describe('DebugInfo on synthetic DWARF', () => {
       {
         kind: 'partial',
         name: 'shared',
-        dies: [
-          longType('pu_long'),
-          {
-            tag: TAG.structure_type,
-            label: 'pu_struct',
-            attrs: [
-              [AT.name, FORM.strp, 'shared_s'],
-              [AT.byte_size, FORM.data1, 8],
-            ],
-            children: [member('x', 'pu_long', 0)],
-          },
-        ],
+        dies: [longType('pu_long'), structOf('pu_struct', 'shared_s', 8, [member('x', 'pu_long', 0)])],
       },
       {
         name: 'main.c',
@@ -490,54 +474,12 @@ describe('DebugInfo on synthetic DWARF', () => {
           version: 4,
           name: 'a.c',
           dies: [
-            {
-              tag: TAG.structure_type,
-              label: 'decl',
-              attrs: [
-                [AT.name, FORM.strp, 'opaque_here'],
-                [AT.declaration, FORM.flag_present, true],
-              ],
-            },
-            {
-              tag: TAG.pointer_type,
-              label: 'p_decl',
-              attrs: [
-                [AT.byte_size, FORM.data1, 8],
-                [AT.type, FORM.ref4, { ref: 'decl' }],
-              ],
-            },
-            {
-              tag: TAG.variable,
-              attrs: [
-                [AT.name, FORM.strp, 'ptr_to_opaque'],
-                [AT.type, FORM.ref4, { ref: 'p_decl' }],
-                [AT.location, FORM.exprloc, located(0xffffffff820000c0n)],
-              ],
-            },
-            {
-              tag: TAG.structure_type,
-              label: 'nodef',
-              attrs: [
-                [AT.name, FORM.strp, 'never_defined'],
-                [AT.declaration, FORM.flag_present, true],
-              ],
-            },
-            {
-              tag: TAG.pointer_type,
-              label: 'p_nodef',
-              attrs: [
-                [AT.byte_size, FORM.data1, 8],
-                [AT.type, FORM.ref4, { ref: 'nodef' }],
-              ],
-            },
-            {
-              tag: TAG.variable,
-              attrs: [
-                [AT.name, FORM.strp, 'ptr_to_nothing'],
-                [AT.type, FORM.ref4, { ref: 'p_nodef' }],
-                [AT.location, FORM.exprloc, located(0xffffffff82000100n)],
-              ],
-            },
+            declared('decl', 'opaque_here'),
+            pointerTo('p_decl', 'decl'),
+            globalVar('ptr_to_opaque', 'p_decl', 0xffffffff820000c0n),
+            declared('nodef', 'never_defined'),
+            pointerTo('p_nodef', 'nodef'),
+            globalVar('ptr_to_nothing', 'p_nodef', 0xffffffff82000100n),
           ],
         },
         {
@@ -545,14 +487,7 @@ describe('DebugInfo on synthetic DWARF', () => {
           name: 'b.c',
           dies: [
             longType('b_long'),
-            {
-              tag: TAG.structure_type,
-              attrs: [
-                [AT.name, FORM.strp, 'opaque_here'],
-                [AT.byte_size, FORM.data1, 24],
-              ],
-              children: [member('first', 'b_long', 0), member('third', 'b_long', 16)],
-            },
+            structOf(undefined, 'opaque_here', 24, [member('first', 'b_long', 0), member('third', 'b_long', 16)]),
           ],
         },
       ]);
