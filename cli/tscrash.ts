@@ -15,6 +15,8 @@ const USAGE = `usage:
   tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session (line mode when piped)
   tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
+  tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
+                                                  builds it in the background, searching until it is ready)
   tscrash --help | --version
 `;
 
@@ -81,6 +83,31 @@ function infoCommand(args: string[]): number {
   return status;
 }
 
+/** `tscrash index VMLINUX...`: build each vmlinux's name index and save it in the cache. */
+async function indexCommand(files: string[]): Promise<number> {
+  if (files.length === 0) {
+    process.stderr.write(`tscrash: index needs at least one VMLINUX\n${USAGE}`);
+    return 2;
+  }
+  const { DebugInfo } = await import('../symbols/dwarf/debug-info.js');
+  let status = 0;
+  for (const f of files) {
+    try {
+      const t0 = performance.now();
+      const d = await DebugInfo.open(f, { index: 'full' });
+      const where = d.cacheFile;
+      d.close();
+      process.stdout.write(
+        `${f}: ${where ? `indexed in ${((performance.now() - t0) / 1000).toFixed(2)} s, cached as ${where}` : 'no build-id: not cached'}\n`,
+      );
+    } catch (e) {
+      status = 1;
+      process.stderr.write(`tscrash: ${(e as Error).message}\n`);
+    }
+  }
+  return status;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') {
@@ -93,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (first === '--dump-dmesg') return dmesgCommand(rest);
   if (first === 'info') return infoCommand(rest);
+  if (first === 'index') return indexCommand(rest);
   const { runSession } = await import('./session.js');
   return runSession(argv);
 }

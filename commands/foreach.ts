@@ -3,7 +3,7 @@ import { CommandError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import { taskHeader } from './lib/context.js';
 import { psRows } from './ps.js';
-import { type Command, getCommand } from './registry.js';
+import { type Command, hasCommand, resolveCommand } from './registry.js';
 
 const STATES = new Set(['RU', 'IN', 'UN', 'ST', 'TR', 'ZO', 'DE', 'PA', 'ID', 'WA', 'NE']);
 /** Commands foreach runs with a task argument appended. */
@@ -43,7 +43,7 @@ EXAMPLES
       const a = args[i]!;
       if (a === '-k') kernel = true;
       else if (a === '-u') user = true;
-      else if (getCommand(a) && (PER_TASK.has(a) || a === 'ps')) break;
+      else if (hasCommand(a) && (PER_TASK.has(a) || a === 'ps')) break;
       else sel.push(a);
     }
     const cmdName = args[i];
@@ -62,12 +62,13 @@ EXAMPLES
     };
     if (cmdName === 'ps') {
       const rows = psRows(prog).filter((r) => match(r.task));
-      const ps = getCommand('ps')!;
+      const ps = (await resolveCommand('ps'))!;
       if (rows.length === 0) return;
       await ps.run(ctx, rest.concat(rows.map((r) => (r.task.address as bigint).toString(16))));
       return;
     }
-    const cmd = getCommand(cmdName)!;
+    const cmd = await resolveCommand(cmdName);
+    if (!cmd) throw new CommandError(`foreach: ${cmdName}: no such command`);
     const tasks = allTasks(prog)
       .filter(match)
       .sort((a, b) => taskPid(a) - taskPid(b));

@@ -1,5 +1,5 @@
 import { CommandError } from '../program/index.js';
-import { type Command, getCommand, listCommands } from './registry.js';
+import { type Command, listCommands, resolveCommand } from './registry.js';
 
 export const help: Command = {
   name: 'help',
@@ -12,14 +12,14 @@ export const help: Command = {
 SYNOPSIS
   help [command]
 `,
-  run(ctx, args) {
+  async run(ctx, args) {
     if (args[0]) {
-      const c = getCommand(args[0]);
+      const c = await resolveCommand(args[0]);
       if (!c) throw new CommandError(`no such command: ${args[0]}`);
       ctx.out(c.help.endsWith('\n') ? c.help : `${c.help}\n`);
       return;
     }
-    for (const c of listCommands()) ctx.out(`${c.name.padEnd(10)} ${c.summary}\n`);
+    for (const c of await listCommands()) ctx.out(`${c.name.padEnd(10)} ${c.summary}\n`);
     ctx.out(`${'q'.padEnd(10)} leave the session\n`);
   },
 };

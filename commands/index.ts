@@ -1,56 +1,47 @@
-/** The built-in commands, registered in one explicit list. */
-import { bt } from './bt.js';
-import { dis } from './dis.js';
-import { foreach } from './foreach.js';
-import { help } from './help.js';
-import { kmem } from './kmem.js';
-import { log } from './log.js';
-import { mce } from './mce.js';
-import { mod } from './mod.js';
-import { p } from './p.js';
-import { ps } from './ps.js';
-import { ptype } from './ptype.js';
-import { rd } from './rd.js';
-import { registerCommand } from './registry.js';
-import { runq } from './runq.js';
-import { set } from './set.js';
-import { pointerTo, struct, union } from './struct.js';
-import { sym } from './sym.js';
-import { sys } from './sys.js';
-import { task } from './task.js';
-import { vtop } from './vtop.js';
-import { whatis } from './whatis.js';
+/**
+ * The built-in commands, registered in one explicit list: names and aliases here, each module imported the
+ * first time its command runs (a session that runs one command loads only that one).
+ */
+import { type Command, registerLazyCommand } from './registry.js';
+
+const BUILTINS: [string, string[], () => Promise<Command>][] = [
+  ['help', ['h'], async () => (await import('./help.js')).help],
+  ['log', [], async () => (await import('./log.js')).log],
+  ['mce', [], async () => (await import('./mce.js')).mce],
+  ['rd', [], async () => (await import('./rd.js')).rd],
+  ['sym', [], async () => (await import('./sym.js')).sym],
+  ['sys', [], async () => (await import('./sys.js')).sys],
+  ['vtop', [], async () => (await import('./vtop.js')).vtop],
+  ['kmem', [], async () => (await import('./kmem.js')).kmem],
+  ['ps', [], async () => (await import('./ps.js')).ps],
+  ['runq', [], async () => (await import('./runq.js')).runq],
+  ['set', [], async () => (await import('./set.js')).set],
+  ['foreach', [], async () => (await import('./foreach.js')).foreach],
+  ['struct', [], async () => (await import('./struct.js')).struct],
+  ['union', [], async () => (await import('./struct.js')).union],
+  ['*', [], async () => (await import('./struct.js')).pointerTo],
+  ['whatis', [], async () => (await import('./whatis.js')).whatis],
+  ['ptype', [], async () => (await import('./ptype.js')).ptype],
+  ['p', ['print'], async () => (await import('./p.js')).p],
+  ['mod', [], async () => (await import('./mod.js')).mod],
+  ['bt', [], async () => (await import('./bt.js')).bt],
+  ['task', [], async () => (await import('./task.js')).task],
+  ['dis', [], async () => (await import('./dis.js')).dis],
+];
 
 let done = false;
 export function registerBuiltins(): void {
   if (done) return;
   done = true;
-  for (const c of [
-    help,
-    log,
-    mce,
-    rd,
-    sym,
-    sys,
-    vtop,
-    kmem,
-    ps,
-    runq,
-    set,
-    foreach,
-    struct,
-    union,
-    pointerTo,
-    whatis,
-    ptype,
-    p,
-    mod,
-    bt,
-    task,
-    dis,
-  ])
-    registerCommand(c);
+  for (const [name, aliases, load] of BUILTINS) registerLazyCommand(name, aliases, load);
 }
 
-export { getCommand, listCommands, registerCommand } from './registry.js';
+export {
+  commandNames,
+  hasCommand,
+  listCommands,
+  registerCommand,
+  registerLazyCommand,
+  resolveCommand,
+} from './registry.js';
 export { runLine } from './runner.js';

@@ -9,7 +9,7 @@ import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync 
 import { dirname, join } from 'node:path';
 import { CommandError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
-import { getCommand } from './registry.js';
+import { hasCommand, resolveCommand } from './registry.js';
 
 /** Split a line into words, honouring single and double quotes. */
 export function splitWords(line: string): string[] {
@@ -101,7 +101,7 @@ export async function runLine(program: Program, line: string, write: (s: string)
   if (!name) return { ok: true };
   // gdb-style format suffixes: `p/x expr`.
   const fmt = /^(\w+)(\/\w+)$/.exec(name);
-  if (fmt && getCommand(fmt[1]!)) {
+  if (fmt && hasCommand(fmt[1]!)) {
     name = fmt[1]!;
     args = [fmt[2]!, ...args];
   }
@@ -111,7 +111,13 @@ export async function runLine(program: Program, line: string, write: (s: string)
     name = '*';
   }
   if (name === 'q' || name === 'quit' || name === 'exit') return { ok: true, quit: true };
-  const cmd = getCommand(name);
+  let cmd: Awaited<ReturnType<typeof resolveCommand>>;
+  try {
+    cmd = await resolveCommand(name);
+  } catch (e) {
+    write(`${name}: the command could not be loaded: ${(e as Error).message}\n`);
+    return { ok: false };
+  }
   if (!cmd) {
     write(`${name}: command not found (help lists the commands)\n`);
     return { ok: false };

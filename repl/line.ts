@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { listCommands, runLine } from '../commands/index.js';
+import { commandNames, runLine } from '../commands/index.js';
 import type { Program } from '../program/index.js';
 
 const HISTORY = join(homedir(), '.tscrash_history');
@@ -48,9 +48,7 @@ export async function runScript(
 }
 
 export async function interactive(program: Program): Promise<void> {
-  const names = listCommands()
-    .flatMap((c) => [c.name, ...(c.aliases ?? [])])
-    .concat(['q']);
+  const names = commandNames().concat(['q']);
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,

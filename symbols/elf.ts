@@ -17,7 +17,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
-import { Decompressor } from 'zstd-napi';
+import { createRequire } from 'node:module';
+import type { Decompressor } from 'zstd-napi';
 import { parseNotes } from '../core/elf-notes.js';
 import { BadDataError } from '../core/errors.js';
 
@@ -464,7 +465,8 @@ export class ElfFile {
             this.path,
             at,
           );
-        zstd ??= new Decompressor();
+        // Loaded on first use (a native addon: start-up time only zstd sections need).
+        zstd ??= new (createRequire(import.meta.url)('zstd-napi') as typeof import('zstd-napi')).Decompressor();
         out = zstd.decompress(compressed);
       } else {
         throw new BadDataError(
@@ -738,7 +740,7 @@ export function cstring(buf: Uint8Array, off: number): string {
 }
 
 /** The content size a zstd frame header declares, or undefined when it has none. */
-export function zstdContentSize(src: Uint8Array): number | undefined {
+function zstdContentSize(src: Uint8Array): number | undefined {
   if (src.length < 6) return undefined;
   const magic = (src[0]! | (src[1]! << 8) | (src[2]! << 16) | (src[3]! << 24)) >>> 0;
   if (magic !== 0xfd2fb528) return undefined;

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
-import { Decompressor } from 'zstd-napi';
+import type { Decompressor } from 'zstd-napi';
 import { LzoError, lzo1xDecompress } from './lzo-decompress.js';
 
 const require = createRequire(import.meta.url);
@@ -63,7 +63,8 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
       case 'zstd': {
         const size = zstdFrameContentSize(src);
         if (size !== pageSize) throw new DecompressError(`zstd frame declares ${size ?? 'no'} content size`);
-        zstd ??= new Decompressor();
+        // Loaded on first use: the native addon costs start-up time that zlib and LZO dumps do not need.
+        zstd ??= new (require('zstd-napi') as typeof import('zstd-napi')).Decompressor();
         out = zstd.decompress(src);
         break;
       }

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { BadDataError } from '../../core/errors.js';
 import { ElfFile } from '../elf.js';
 import { DW_AT, DW_TAG } from './forms.js';
-import { cacheDir, loadNameIndex, saveNameIndex } from './name-cache.js';
+import { cacheDir, cachePath, loadNameIndex, saveNameIndex } from './name-cache.js';
 import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
 import { NameSearch, searchUnsupported } from './name-search.js';
 import { DwarfReader, type UnitRecord } from './reader.js';
@@ -195,6 +195,12 @@ export class DebugInfo {
       elf.close();
       throw e;
     }
+  }
+
+  /** The cache file the index is kept in (undefined without a build-id). */
+  get cacheFile(): string | undefined {
+    const { dir, buildId, size } = this.cache;
+    return buildId ? cachePath(dir, buildId, size) : undefined;
   }
 
   /** Whether the full name index is built (or loaded from the cache). */

@@ -1,6 +1,6 @@
 /**
  * The name index on disk: ~/.cache/tscrash/index/<build-id>.idx (TSCRASH_CACHE overrides the directory),
- * so a vmlinux's DWARF is scanned once. The file is v8-serialized maps, zstd-compressed, behind a magic, a
+ * so a vmlinux's DWARF is scanned once. The file is v8-serialized maps, deflated (zlib: inflating 4 MB takes about as long as loading a zstd addon would), behind a magic, a
  * format version and a SHA-256 of the compressed payload; anything that does not verify (or would expand past
  * MAX_PAYLOAD) is ignored and rebuilt, never trusted.
  * Written 0600 under a temporary name and renamed when complete.
@@ -10,8 +10,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { Compressor, Decompressor } from 'zstd-napi';
-import { zstdContentSize } from '../elf.js';
+import { deflateSync, inflateSync } from 'node:zlib';
 import type { NameIndex } from './name-index.js';
 import type { UnitRecord } from './reader.js';
 
@@ -22,7 +21,7 @@ export interface CachedIndex {
 
 const MAGIC = Buffer.from('TSCRASH-NAMEIDX\0');
 /** Bump when the index's content or layout changes. */
-const FORMAT = 5;
+const FORMAT = 6;
 /** The largest serialized index accepted (a vmlinux's is about 5 MB). */
 const MAX_PAYLOAD = 1 << 30;
 
@@ -30,7 +29,7 @@ export function cacheDir(override?: string): string {
   return override || process.env.TSCRASH_CACHE || join(homedir(), '.cache', 'tscrash', 'index');
 }
 
-function cachePath(dir: string, buildId: string, size: number): string {
+export function cachePath(dir: string, buildId: string, size: number): string {
   return join(dir, `${buildId}-${size}.idx`);
 }
 
@@ -48,10 +47,7 @@ export function loadNameIndex(dir: string, buildId: string, size: number): Cache
   const packed = buf.subarray(head);
   if (!createHash('sha256').update(packed).digest().equals(sum)) return undefined;
   try {
-    const declared = zstdContentSize(packed);
-    if (declared === undefined || declared > MAX_PAYLOAD) return undefined;
-    const payload = new Decompressor().decompress(packed);
-    if (payload.length !== declared) return undefined;
+    const payload = inflateSync(packed, { maxOutputLength: MAX_PAYLOAD });
     const v = deserialize(payload) as Stored;
     if (v.buildId !== buildId || typeof v.types?.names !== 'string' || !(v.units instanceof Float64Array))
       return undefined;
@@ -167,9 +163,7 @@ export function saveNameIndex(dir: string, buildId: string, size: number, cached
     enumerators: storeMap(cached.index.enumerators),
     units,
   };
-  const compressor = new Compressor();
-  compressor.setParameters({ compressionLevel: 3 });
-  const payload = compressor.compress(serialize(stored));
+  const payload = deflateSync(serialize(stored), { level: 6 });
   const ver = Buffer.alloc(4);
   ver.writeUInt32LE(FORMAT);
   const sum = createHash('sha256').update(payload).digest();

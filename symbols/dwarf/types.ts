@@ -129,7 +129,21 @@ export class DwarfTypes {
       case DW_TAG.pointer_type: {
         const t = { kind: 'pointer', size: size || 8 } as Extract<CType, { kind: 'pointer' }>;
         this.cache.set(d.offset, t);
-        t.target = this.ref(d);
+        const ref = d.attrs.get(DW_AT.type);
+        if (typeof ref !== 'number') t.target = { kind: 'void' };
+        else {
+          // Built when first looked at: a struct's pointers reach most of the kernel's types, and a lookup
+          // (whatis, a member path) needs only a few of them.
+          Object.defineProperty(t, 'target', {
+            configurable: true,
+            enumerable: true,
+            get: () => {
+              const target = this.typeAt(ref);
+              Object.defineProperty(t, 'target', { value: target, configurable: true, enumerable: true, writable: true });
+              return target;
+            },
+          });
+        }
         return t;
       }
       case DW_TAG.structure_type:

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -130,6 +130,30 @@ for (const name of SAMPLE_NAMES) {
         }).stdout,
         /vmlinux/,
       );
+    });
+
+    test('tscrash index builds the name index into the cache (0600); a session then starts from it', (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const cache = mkdtempSync(join(tmpdir(), 'tscrash-index-cli-'));
+      try {
+        const env = { ...process.env, TSCRASH_CACHE: cache };
+        const r = spawnSync(BIN, ['index', m.vmlinux], { encoding: 'latin1', env });
+        assert.equal(r.status, 0, r.stderr);
+        const file = join(cache, `${m.buildId}-${/-(\d+)\.idx/.exec(r.stdout)![1]}.idx`);
+        assert.match(r.stdout, new RegExp(`cached as ${file.replace(/[.]/g, '\\.')}`));
+        assert.equal(statSync(file).mode & 0o777, 0o600);
+        const w = spawnSync(BIN, [m.vmlinux, m.files['kdump-c-d31']!.path, '-c', 'struct -o list_head'], {
+          encoding: 'latin1',
+          env,
+        });
+        assert.equal(w.stdout, oracleText(m, 'crash-struct-o-list_head'));
+        const bad = spawnSync(BIN, ['index', '/nonexistent/vmlinux'], { encoding: 'latin1', env });
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /nonexistent\/vmlinux/);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
     });
 
     test('vtop walks the page tables as crash shows them (direct map, kernel data, vmalloc stack)', (t) => {
