@@ -291,7 +291,7 @@ export class Program {
   lineFor(address: bigint): LineInfo | undefined {
     if (!this.vmlinux) return undefined;
     this.elf ??= ElfFile.open(this.vmlinux);
-    this.lines ??= new LineTable(this.elf);
+    this.lines ??= new LineTable(this.elf, { reader: this.debugInfo?.types.reader });
     const kaslr = this._memory?.kaslrOffset ?? 0n;
     const own = this.lines.lookup(address - kaslr);
     if (own) return own;
@@ -322,7 +322,14 @@ export class Program {
     const globals = new Set<string>();
     for (const sym of d.elf.symbols('symtab'))
       if (sym.shndx !== 0 && (sym.bind === 1 || sym.bind === 2)) globals.add(sym.name);
-    const m: ModuleDebug = { name, path, debug: d, lines: new LineTable(d.elf), text, globals };
+    const m: ModuleDebug = {
+      name,
+      path,
+      debug: d,
+      lines: new LineTable(d.elf, { reader: d.types.reader }),
+      text,
+      globals,
+    };
     vm.attachModule(name, d);
     this.moduleDebug.set(name, m);
     this.typeCache.clear();

@@ -12,6 +12,7 @@
 import { Cursor } from '../core/cursor.js';
 import { BadDataError } from '../core/errors.js';
 import type { ElfFile } from './elf.js';
+import type { DwarfReader } from './dwarf/reader.js';
 import { ArangeIndex, UnitHeaderReader, type UnitLineInfo } from './line-units.js';
 
 const DW_LNCT_path = 1;
@@ -107,6 +108,8 @@ function joinPath(dir: string, name: string): string {
 export interface LineTableOptions {
   /** Map an address to its unit's .debug_info offset (the DWARF index can give this); default: .debug_aranges. */
   unitFor?: (address: bigint) => number | undefined;
+  /** A DWARF reader of the same file to share (a DebugInfo's), for the units' first DIEs. */
+  reader?: DwarfReader;
 }
 
 export class LineTable {
@@ -119,7 +122,7 @@ export class LineTable {
     readonly elf: ElfFile,
     private readonly opts: LineTableOptions = {},
   ) {
-    this.units = new UnitHeaderReader(elf);
+    this.units = new UnitHeaderReader(elf, opts.reader);
   }
 
   /** Is there line information at all? */

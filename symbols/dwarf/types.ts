@@ -139,7 +139,12 @@ export class DwarfTypes {
             enumerable: true,
             get: () => {
               const target = this.typeAt(ref);
-              Object.defineProperty(t, 'target', { value: target, configurable: true, enumerable: true, writable: true });
+              Object.defineProperty(t, 'target', {
+                value: target,
+                configurable: true,
+                enumerable: true,
+                writable: true,
+              });
               return target;
             },
           });

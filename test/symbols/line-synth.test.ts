@@ -379,7 +379,7 @@ describe('.debug_line lookups without .debug_aranges and with bad data', () => {
       '.debug_line': line,
       '.debug_aranges': aranges(0, [[BASE, 0x20n]]),
     });
-    assert.throws(() => new LineTable(elf2).lookup(BASE), /abbreviation 1 not in the table/);
+    assert.throws(() => new LineTable(elf2).lookup(BASE), /abbreviation code 1 not in the unit's table/);
     elf2.close();
   });
 });
