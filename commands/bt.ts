@@ -1,5 +1,5 @@
 import { loadModuleSymbols } from '../helpers/modules.js';
-import { stackOf } from '../helpers/stacks.js';
+import { type StackRange, stackOf } from '../helpers/stacks.js';
 import { activeTasks, cpuCurr, panicCpu, taskCpu } from '../helpers/tasks.js';
 import { type Frame, type Registers, readPtRegs, type Unwind, unwindCpu, unwindTaskForBt } from '../helpers/unwind.js';
 import { CommandError, FaultError } from '../program/index.js';
@@ -73,7 +73,16 @@ export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
 }
 
 /** The frames of an unwind as crash prints them: exception frames' registers, stack changes, -l and -f. */
-function framesText(prog: Program, u: Unwind & { cpuRegs?: Registers }, cpu: number, opts: BtOptions): string {
+function framesText(
+  prog: Program,
+  u: Unwind & { cpuRegs?: Registers },
+  cpu: number,
+  opts: BtOptions,
+  /** The stacks to name (default: the CPU's, from the vmlinux's variables). */
+  stacks?: StackRange[],
+): string {
+  const stackAt = (a: bigint): StackRange | undefined =>
+    stacks ? stacks.find((st) => a >= st.start && a < st.end) : stackOf(prog, cpu, a);
   let out = '';
   const frames = u.frames;
   for (let i = 0; i < frames.length; i++) {
@@ -81,12 +90,12 @@ function framesText(prog: Program, u: Unwind & { cpuRegs?: Registers }, cpu: num
     if (i > 0 && f.regs !== undefined) {
       const r = readPtRegs(prog, f.regs);
       if (r) out += regsBlock(prog, r, true);
-      const from = stackOf(prog, cpu, frames[i - 1]!.sp);
-      const to = stackOf(prog, cpu, f.sp);
+      const from = stackAt(frames[i - 1]!.sp);
+      const to = stackAt(f.sp);
       if (from && from !== to) out += `--- <${from.name}> ---\n`;
     } else if (i > 0) {
-      const from = stackOf(prog, cpu, frames[i - 1]!.sp);
-      const to = stackOf(prog, cpu, f.sp);
+      const from = stackAt(frames[i - 1]!.sp);
+      const to = stackAt(f.sp);
       if (from && from !== to) out += `--- <${from.name}> ---\n`;
     }
     out += frameLine(prog, i, f, opts);
@@ -144,7 +153,7 @@ function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptio
     .map((n) => {
       const u = unwindCpu(prog, n, n.index === panicked);
       const head = `PID: ${String(n.pid).padEnd(7)}  TASK: ${current(n.index)}  CPU: ${String(n.index).padEnd(3)}  COMMAND: (no vmlinux)\n`;
-      return head + framesText(prog, u, n.index, opts);
+      return head + framesText(prog, u, n.index, opts, u.nmiStack ? [u.nmiStack] : []);
     })
     .join('\n');
 }

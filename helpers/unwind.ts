@@ -25,7 +25,7 @@ import {
   OrcTable,
   orcVersionFromMembers,
 } from '../symbols/orc.js';
-import { cpuStacks } from './stacks.js';
+import { cpuStacks, type StackRange } from './stacks.js';
 import { activeTasks, cpuCurr, taskPid } from './tasks.js';
 
 const MAX_FRAMES = 256;
@@ -418,17 +418,29 @@ export function noteRegisters(note: CpuRegisters): Registers {
  * the CPU that panicked from the return address into machine_kexec, as crash shows it, the others from the
  * context the crash NMI interrupted.
  */
-export function unwindCpu(prog: Program, note: CpuRegisters, panicked: boolean): Unwind & { cpuRegs: Registers } {
+export function unwindCpu(
+  prog: Program,
+  note: CpuRegisters,
+  panicked: boolean,
+): Unwind & { cpuRegs: Registers; nmiStack?: StackRange } {
   const regs = noteRegisters(note);
   let slot: bigint | undefined;
+  let nmiStack: StackRange | undefined;
   if (panicked) {
     if (!isUserMode(regs)) slot = findReturnInto(prog, 'machine_kexec', regs.sp - 4096n, regs.sp);
   } else {
     // The crash NMI's handler frames: on the NMI stack (one of the TSS's interrupt stacks) when it came from
-    // the kernel, on the task's stack when it came from user mode.
-    for (const [lo, hi] of nmiStackCandidates(prog, note.index)) {
-      slot = findReturnInto(prog, 'crash_nmi_callback', lo, hi);
-      if (slot !== undefined) break;
+    // the kernel, on the task's stack when it came from user mode. The interrupt stack the handler ran on is,
+    // by that, the NMI stack: its extent is the mapped pages below its top (guard pages bound it).
+    for (const c of nmiStackCandidates(prog, note.index)) {
+      slot = findReturnInto(prog, 'crash_nmi_callback', c.lo, c.hi);
+      if (slot === undefined) continue;
+      if (c.interrupt) {
+        let start = c.hi;
+        while (start > c.lo && read(prog, start - 4096n, 'NMI stack') !== undefined) start -= 4096n;
+        nmiStack = { name: 'NMI exception stack', start, end: c.hi };
+      }
+      break;
     }
   }
   if (slot !== undefined) {
@@ -436,6 +448,7 @@ export function unwindCpu(prog: Program, note: CpuRegisters, panicked: boolean):
     return {
       ...unwindFrom(prog, { ip, sp: slot + 8n, bp: regs.bp }, { isReturn: true, firstSp: slot }),
       cpuRegs: regs,
+      nmiStack,
     };
   }
   if (isUserMode(regs)) return { frames: [], cpuRegs: regs };
@@ -448,8 +461,8 @@ export function unwindCpu(prog: Program, note: CpuRegisters, panicked: boolean):
  * architecture lays it out), and below the current task's stack top (per-cpu cpu_current_top_of_stack).
  * Only pages in the dump are read: a scan stops at the first missing one.
  */
-function nmiStackCandidates(prog: Program, cpu: number): [bigint, bigint][] {
-  const out: [bigint, bigint][] = [];
+function nmiStackCandidates(prog: Program, cpu: number): { lo: bigint; hi: bigint; interrupt: boolean }[] {
+  const out: { lo: bigint; hi: bigint; interrupt: boolean }[] = [];
   const offs = prog.symbolAddress('__per_cpu_offset');
   if (offs === undefined) return out;
   const base = read(prog, offs + BigInt(cpu * 8), '__per_cpu_offset');
@@ -462,12 +475,12 @@ function nmiStackCandidates(prog: Program, cpu: number): [bigint, bigint][] {
   if (tss !== undefined) {
     for (let i = 0; i < 7; i++) {
       const top = read(prog, tss + 36n + BigInt(i * 8), 'TSS interrupt stack');
-      if (top && top >= 0xffff800000000000n) out.push([top - 16384n, top]);
+      if (top && top >= 0xffff800000000000n) out.push({ lo: top - 16384n, hi: top, interrupt: true });
     }
   }
   const task = perCpu('cpu_current_top_of_stack');
   const top = task === undefined ? undefined : read(prog, task, 'cpu_current_top_of_stack');
-  if (top && top >= 0xffff800000000000n) out.push([top - 32768n, top]);
+  if (top && top >= 0xffff800000000000n) out.push({ lo: top - 32768n, hi: top, interrupt: false });
   return out;
 }
 

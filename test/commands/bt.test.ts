@@ -165,22 +165,14 @@ for (const name of SAMPLE_NAMES) {
         const nov = await runOk(bare, 'bt');
         assert.equal(nov.replace(/COMMAND: .*/, ''), full.replace(/COMMAND: .*/, ''));
         assert.match(nov, /#0 \[[0-9a-f]+\] machine_kexec at /);
-        // Every CPU: the same frames, the crash NMI's handler found on the NMI stack (an interrupt stack of the
-        // CPU's TSS) or on the task's stack, then the context it interrupted. (Naming the stacks, for crash's
-        // "--- <NMI exception stack> ---" lines, takes the vmlinux's types.)
-        const frames = (text: string): string[] =>
-          [...text.matchAll(/^ *#\d+ (\[[0-9a-f]+\] \S+ at [0-9a-f]+)$/gm)].map((m) => m[1]!);
-        const fullA = (await runOk(s.prog, 'bt -a')).split(/\n(?=PID: )/);
-        const novA = (await runOk(bare, 'bt -a')).split(/\n(?=PID: )/);
-        assert.equal(novA.length, fullA.length);
-        for (let i = 0; i < novA.length; i++) {
-          const head = (x: string): string => x.split('\n')[0]!.replace(/COMMAND: .*/, '');
-          assert.equal(head(novA[i]!), head(fullA[i]!));
-          assert.deepEqual(frames(novA[i]!), frames(fullA[i]!), `CPU ${i}`);
-          // Registers of a user-mode context, as the vmlinux's session prints them.
-          const regs = (x: string): string[] => x.split('\n').filter((l) => /^ {4}(RIP|RAX|R13|ORIG_RAX):/.test(l));
-          assert.deepEqual(regs(novA[i]!).slice(-4), regs(fullA[i]!).slice(-4));
-        }
+        // Every CPU: the same output, the crash NMI's handler found on the NMI stack (the interrupt stack of the
+        // CPU's TSS it ran on, named by that) or on the task's stack, then the context it interrupted, with the
+        // exception frames' registers and the stack change.
+        const noCommand = (x: string): string => x.replace(/COMMAND: .*/g, '');
+        const fullA = await runOk(s.prog, 'bt -a');
+        const novA = await runOk(bare, 'bt -a');
+        assert.equal(noCommand(novA), noCommand(fullA));
+        assert.equal((novA.match(/^PID: /gm) ?? []).length, s.prog.cpus.length);
       } finally {
         bare.close();
       }
