@@ -12,7 +12,7 @@
  *  - kallsyms_offsets (s32 per symbol) with kallsyms_relative_base (u64), or
  *    (older kernels) kallsyms_addresses (u64 per symbol).
  * Each table starts 8-aligned. Their order changed over time (offsets before
- * num_syms up to 6.9, after the token index since), so the tables are found
+ * num_syms up to 6.3, after the token index since), so the tables are found
  * by what they hold, not by where they sit:
  *  1. VMCOREINFO names them (kernels from 6.x with the kallsyms entries); else
  *  2. the token table is found in the kernel image by its run of one-digit
@@ -20,11 +20,17 @@
  *     against the token index that follows it;
  *  3. kallsyms_num_syms is the u32 before the 8-aligned names table that
  *     decodes into exactly that many entries followed by matching markers;
- *  4. the addresses are those of the candidate layouts that put `_stext` where
- *     VMCOREINFO's SYMBOL(_stext) says it is.
+ *  4. the addresses are those of the candidate layout (offsets before
+ *     num_syms up to 6.3, after the token index since; absolute addresses on
+ *     old kernels; a base that is not stored, derived from _stext) that puts
+ *     every symbol VMCOREINFO gives by address (_stext, init_uts_ns,
+ *     swapper_pg_dir, node_online_map) where VMCOREINFO says it is.
  */
 import { FaultError, TscrashError } from '../core/errors.js';
 import type { KernelMemory } from '../core/kernel-memory.js';
+
+/** What the search reads through: the kernel's memory (a KernelMemory) and its VMCOREINFO symbols. */
+export type KallsymsMemory = Pick<KernelMemory, 'readVirt'> & { vmcoreinfo: { symbols: Map<string, bigint> } };
 import type { ModuleSymbolInput } from '../symbols/symtab.js';
 
 const CHUNK = 1 << 20;
@@ -54,7 +60,7 @@ interface Decoded {
   names: Uint8Array;
 }
 
-function tryRead(mem: KernelMemory, addr: bigint, len: number): Uint8Array | undefined {
+function tryRead(mem: KallsymsMemory, addr: bigint, len: number): Uint8Array | undefined {
   try {
     return mem.readVirt(addr, len, 'kallsyms');
   } catch (e) {
@@ -64,7 +70,7 @@ function tryRead(mem: KernelMemory, addr: bigint, len: number): Uint8Array | und
 }
 
 /** Read [addr, addr+len) as far as it is in the dump (missing pages read as zero). */
-function readRange(mem: KernelMemory, addr: bigint, len: number): Uint8Array {
+function readRange(mem: KallsymsMemory, addr: bigint, len: number): Uint8Array {
   const out = new Uint8Array(len);
   for (let o = 0; o < len; ) {
     const pageEnd = Number(((addr + BigInt(o)) | 0xfffn) + 1n - addr);
@@ -76,7 +82,7 @@ function readRange(mem: KernelMemory, addr: bigint, len: number): Uint8Array {
   return out;
 }
 
-function tokensAt(mem: KernelMemory, table: bigint, index: bigint): string[] | undefined {
+function tokensAt(mem: KallsymsMemory, table: bigint, index: bigint): string[] | undefined {
   const idx = tryRead(mem, index, 512);
   if (!idx) return undefined;
   const dv = new DataView(idx.buffer, idx.byteOffset, 512);
@@ -95,7 +101,7 @@ function tokensAt(mem: KernelMemory, table: bigint, index: bigint): string[] | u
 }
 
 /** Step 2: the token table and its index, from the run of digit tokens in the image. */
-function findTokens(mem: KernelMemory, from: bigint): { table: bigint; index: bigint; tokens: string[] } | undefined {
+function findTokens(mem: KallsymsMemory, from: bigint): { table: bigint; index: bigint; tokens: string[] } | undefined {
   let faults = 0;
   for (let a = from; a < from + IMAGE_SPAN; a += BigInt(CHUNK)) {
     const buf = tryRead(mem, a, CHUNK + DIGITS.length);
@@ -163,7 +169,7 @@ const TYPE_LETTERS = new Set('aAbBdDgGrRsStTuUvVwW?nN');
 
 /** Step 3: kallsyms_num_syms and kallsyms_names, searched backward from the token table. */
 function findNames(
-  mem: KernelMemory,
+  mem: KallsymsMemory,
   tokenTable: bigint,
   tokens: string[],
 ): { numSyms: number; names: bigint; d: Decoded } | undefined {
@@ -219,49 +225,63 @@ function expand(d: Decoded, i: number): string {
   return s;
 }
 
-/** The symbols with the addresses one layout gives, if `_stext` lands where VMCOREINFO has it. */
+type Layout =
+  | { offsets: bigint; relativeBase: bigint }
+  | { addresses: bigint }
+  /** Offsets from a base the table does not store (kernels without kallsyms_relative_base): from _stext. */
+  | { offsets: bigint; derived: true };
+
+/** The symbols VMCOREINFO gives by address (its SYMBOL(mem_section) is a value, not an address). */
+const CHECKS = ['_stext', 'init_uts_ns', 'swapper_pg_dir', 'node_online_map'];
+
+/**
+ * The addresses one layout gives, if they put every symbol VMCOREINFO names (CHECKS) where VMCOREINFO has it;
+ * `checks` maps each such symbol's index to its address.
+ */
 function addressesFrom(
-  mem: KernelMemory,
+  mem: KallsymsMemory,
   n: number,
-  layout: { offsets: bigint; relativeBase: bigint } | { addresses: bigint },
-  stextIndex: number,
-  stext: bigint,
+  layout: Layout,
+  checks: Map<number, bigint>,
 ): bigint[] | undefined {
-  const at = (i: number, raw: DataView, base: bigint | undefined): bigint => {
-    if (base === undefined) return raw.getBigUint64(i * 8, true);
-    const off = raw.getInt32(i * 4, true);
-    // KALLSYMS_ABSOLUTE_PERCPU (x86-64): non-negative offsets are absolute (per-CPU), negative ones relative.
-    return off >= 0 ? BigInt(off) : base - 1n - BigInt(off);
-  };
-  let raw: Uint8Array;
-  let base: bigint | undefined;
-  if ('addresses' in layout) raw = readRange(mem, layout.addresses, n * 8);
-  else {
-    const b = tryRead(mem, layout.relativeBase, 8);
-    if (!b) return undefined;
-    base = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-    raw = readRange(mem, layout.offsets, n * 4);
+  const candidates: ((i: number) => bigint)[] = [];
+  if ('addresses' in layout) {
+    const raw = readRange(mem, layout.addresses, n * 8);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    candidates.push((i) => dv.getBigUint64(i * 8, true));
+  } else {
+    const raw = readRange(mem, layout.offsets, n * 4);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    let base: bigint | undefined;
+    if ('relativeBase' in layout) {
+      const b = tryRead(mem, layout.relativeBase, 8);
+      if (!b) return undefined;
+      base = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    } else {
+      const [i, a] = [...checks][0] ?? [];
+      if (i === undefined || a === undefined) return undefined;
+      base = a - BigInt(dv.getUint32(i * 4, true));
+    }
+    const b = base;
+    // KALLSYMS_ABSOLUTE_PERCPU (x86-64 up to 6.14): non-negative offsets are absolute (per-CPU), negative ones
+    // count down from the base; else every offset counts up from it.
+    candidates.push((i) => {
+      const off = dv.getInt32(i * 4, true);
+      return off >= 0 ? BigInt(off) : b - 1n - BigInt(off);
+    });
+    candidates.push((i) => b + BigInt(dv.getUint32(i * 4, true)));
   }
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  let v = at(stextIndex, dv, base);
-  // Without ABSOLUTE_PERCPU every offset is relative.
-  if (v !== stext && base !== undefined) {
-    const rel = (i: number): bigint => base! + BigInt(dv.getUint32(i * 4, true));
-    if (rel(stextIndex) !== stext) return undefined;
-    return Array.from({ length: n }, (_, i) => rel(i));
+  for (const at of candidates) {
+    if ([...checks].every(([i, a]) => at(i) === a)) return Array.from({ length: n }, (_, i) => at(i));
   }
-  if (v !== stext) return undefined;
-  const out: bigint[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = at(i, dv, base);
-  v = 0n;
-  return out;
+  return undefined;
 }
 
 /**
  * Every kernel symbol (name, run-time address, type letter, size to the next symbol) from the dump's
  * kallsyms. Throws when the tables cannot be found.
  */
-export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
+export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
   const vi = mem.vmcoreinfo;
   const stext = vi.symbols.get('_stext');
   if (stext === undefined)
@@ -271,7 +291,7 @@ export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
         numSyms: number;
         names: bigint;
         d: Decoded;
-        layouts: ({ offsets: bigint; relativeBase: bigint } | { addresses: bigint })[];
+        layouts: Layout[];
       }
     | undefined;
   const named = (n: string): bigint | undefined => vi.symbols.get(n);
@@ -289,7 +309,7 @@ export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
         const names = readRange(mem, nm, len);
         const parsed = entries(names, n);
         if (parsed) {
-          const layouts: ({ offsets: bigint; relativeBase: bigint } | { addresses: bigint })[] = [];
+          const layouts: Layout[] = [];
           const off = named('kallsyms_offsets');
           const rb = named('kallsyms_relative_base');
           const ad = named('kallsyms_addresses');
@@ -309,7 +329,7 @@ export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
       throw new TscrashError(`kallsyms_names not found before the token table at 0x${tok.table.toString(16)}`);
     const n = found.numSyms;
     const numSymsAt = found.names - 8n;
-    // Up to 6.9: offsets, relative_base, num_syms, names. From 6.10: ..., token_index, offsets, relative_base.
+    // Up to 6.3: offsets, relative_base, num_syms, names, ... From 6.4: ..., token_index, offsets, relative_base.
     const rbBefore = numSymsAt - 8n;
     const offsetsAfterIndex = align8(tok.index + 512n);
     tables = {
@@ -320,23 +340,33 @@ export function readKallsyms(mem: KernelMemory): ModuleSymbolInput[] {
         { offsets: (rbBefore - BigInt(n * 4)) & ~7n, relativeBase: rbBefore },
         { offsets: offsetsAfterIndex, relativeBase: align8(offsetsAfterIndex + BigInt(n * 4)) },
         { addresses: (numSymsAt - BigInt(n * 8)) & ~7n },
+        { offsets: offsetsAfterIndex, derived: true },
       ],
     };
   }
   const { numSyms: n, d } = tables;
   const names: string[] = new Array(n);
-  let stextIndex = -1;
+  // The symbols VMCOREINFO places, by their index here (_stext first: a derived base starts from it).
+  const checks = new Map<number, bigint>();
+  const wanted = new Map(CHECKS.map((c) => [c, vi.symbols.get(c)] as const).filter(([, a]) => a !== undefined));
   for (let i = 0; i < n; i++) {
     names[i] = expand(d, i);
-    if (stextIndex < 0 && names[i]!.slice(1) === '_stext') stextIndex = i;
+    const a = wanted.get(names[i]!.slice(1));
+    if (a !== undefined && ![...checks.values()].includes(a)) checks.set(i, a);
   }
-  if (stextIndex < 0) throw new TscrashError('kallsyms has no _stext symbol');
+  const ordered = new Map([...checks].sort((x, y) => (x[1] === stext ? -1 : y[1] === stext ? 1 : 0)));
+  if (![...ordered.values()].includes(stext)) throw new TscrashError('kallsyms has no _stext symbol');
   let addrs: bigint[] | undefined;
   for (const l of tables.layouts) {
-    addrs = addressesFrom(mem, n, l, stextIndex, stext);
+    // A base derived from _stext must be confirmed by another symbol.
+    if ('derived' in l && ordered.size < 2) continue;
+    addrs = addressesFrom(mem, n, l, ordered);
     if (addrs) break;
   }
-  if (!addrs) throw new TscrashError('kallsyms addresses not found: no layout puts _stext where VMCOREINFO has it');
+  if (!addrs)
+    throw new TscrashError(
+      `kallsyms addresses not found: no layout puts ${[...wanted.keys()].join(', ')} where VMCOREINFO has them`,
+    );
   // Sizes: to the next higher address (kallsyms keeps none).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
     addrs![a]! < addrs![b]! ? -1 : addrs![a]! > addrs![b]! ? 1 : 0,
