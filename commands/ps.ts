@@ -3,6 +3,7 @@ import {
   activeTasks,
   allTasks,
   mmRssPages,
+  taskArgsEnv,
   taskComm,
   taskCpu,
   taskParentPid,
@@ -10,7 +11,7 @@ import {
   taskStateLetter,
   totalRamPages,
 } from '../helpers/tasks.js';
-import { CommandError } from '../program/index.js';
+import { CommandError, FaultError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { taskHeader } from './lib/context.js';
@@ -118,7 +119,7 @@ export const ps: Command = {
   ps - display process status information
 
 SYNOPSIS
-  ps [-k|-u|-G] [-s] [-p|-c|-t] [pid | task | command] ...
+  ps [-k|-u|-G] [-s] [-p|-c|-t|-a] [pid | task | command] ...
 
 DESCRIPTION
   Shows every task (thread) of the dump, as crash does, one line each:
@@ -137,6 +138,8 @@ DESCRIPTION
     -p  the parental hierarchy of each selected task, up to PID 0
     -c  the children of each selected task
     -t  run time, start time, user and system time of each selected task
+    -a  the command line arguments and environment of each selected user task,
+        read from its address space (not in dumps that left user pages out)
     pid | task | command   select tasks by PID, task_struct address, or name
 
 EXAMPLES
@@ -154,10 +157,12 @@ EXAMPLES
     let parents = false;
     let children = false;
     let times = false;
+    let argsEnv = false;
     const sel: string[] = [];
     for (const a of args) {
-      if (/^-[kuGspct]+$/.test(a)) {
+      if (/^-[kuGspcta]+$/.test(a)) {
         for (const f of a.slice(1)) {
+          if (f === 'a') argsEnv = true;
           if (f === 't') times = true;
           if (f === 'k') kernel = true;
           else if (f === 'u') user = true;
@@ -197,6 +202,25 @@ EXAMPLES
         }
         blocks.push(chain.map((c, i) => `${' '.repeat(i)}${taskHeader(c)}\n`).join(''));
       }
+      ctx.out(blocks.join('\n'));
+      return;
+    }
+    if (argsEnv) {
+      // crash's layout: each argument followed by a space; one environment variable a line.
+      const blocks = chosen.map((r) => {
+        let text = `${taskHeader(r.task)}\n`;
+        try {
+          const a = taskArgsEnv(prog, r.task);
+          if (!a) return `${text}ps: no user stack\n`;
+          text += `ARG: ${a.args.map((x) => `${x} `).join('')}\n`;
+          text += a.env.map((e, i) => `${i === 0 ? 'ENV: ' : '     '}${e}\n`).join('');
+          return text;
+        } catch (e) {
+          if (!(e instanceof FaultError)) throw e;
+          const at = e.message.match(/user stack address ([0-9a-f]+)/)?.[1] ?? e.address.toString(16);
+          return `${text}ps: cannot access user stack address: ${at}\n`;
+        }
+      });
       ctx.out(blocks.join('\n'));
       return;
     }

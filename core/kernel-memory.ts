@@ -90,6 +90,35 @@ export class KernelMemory {
     return this.translator.walk(vaddr);
   }
 
+  /**
+   * Read `len` bytes of a user address space whose page tables start at kernel virtual address `pgd` (a task's
+   * mm->pgd). Throws FaultError when a page is not mapped or not in the dump (makedumpfile -d 8 and up leave
+   * user pages out).
+   */
+  readUser(pgd: bigint, vaddr: bigint, len: number, what = 'user memory'): Uint8Array {
+    const pgdPhys = this.virtToPhys(pgd, `${what}: page table`);
+    const ps = this.pageSize;
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const v = (vaddr + BigInt(done)) & MASK64;
+      const off = Number(v % BigInt(ps));
+      const n = Math.min(len - done, ps - off);
+      const w = this.translator.walk(v, what, pgdPhys);
+      if (w.paddr === undefined)
+        throw new FaultError(
+          `${what}: user address 0x${v.toString(16)} is not mapped`,
+          v,
+          'virtual',
+          'not-mapped',
+          what,
+        );
+      out.set(this.readPhys(w.paddr, n, what), done);
+      done += n;
+    }
+    return out;
+  }
+
   /** Read `len` bytes of physical memory (may cross pages). */
   readPhys(paddr: bigint | number, len: number, what = 'memory'): Uint8Array {
     const ps = this.pageSize;

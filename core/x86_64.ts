@@ -104,8 +104,11 @@ export class X86Translator {
     return w.paddr;
   }
 
-  /** Walk the kernel page tables for vaddr, recording every step. */
-  walk(vaddr: bigint, what = 'page table walk'): WalkResult {
+  /**
+   * Walk the page tables for vaddr, recording every step: the kernel's, or (for a user address space) those
+   * whose top level is at physical `pgdPhys`.
+   */
+  walk(vaddr: bigint, what = 'page table walk', pgdPhys = this.params.pgdPhys): WalkResult {
     const v = vaddr & MASK64;
     const res: WalkResult = { vaddr: v, steps: [] };
     if (canonical(v, this.params.levels) < 0n) return res;
@@ -124,7 +127,7 @@ export class X86Translator {
             ['PMD', 21n],
             ['PTE', 12n],
           ];
-    let table = this.params.pgdPhys;
+    let table = pgdPhys;
     const mask = PTE_PFN_MASK & ~this.params.smeMask;
     for (const [level, shift] of levels) {
       const index = Number((v >> shift) & 0x1ffn);

@@ -253,3 +253,33 @@ export function totalRamPages(prog: Program): bigint {
   }
   throw new TscrashError('neither _totalram_pages nor totalram_pages is in the debug info');
 }
+
+/** The most of a task's argument or environment area read (the kernel allows far less than this). */
+const MAX_ARGS_AREA = 1 << 20;
+
+/**
+ * A user task's command line and environment, from its own address space (mm->arg_start..arg_end and
+ * env_start..env_end, through mm->pgd): undefined for a task without an mm (a kernel thread). Throws
+ * FaultError when the pages are not in the dump (makedumpfile -d 8 and up leave user pages out).
+ */
+export function taskArgsEnv(prog: Program, task: Obj): { args: string[]; env: string[]; argStart: bigint } | undefined {
+  const mmp = task.member('mm');
+  if (mmp.isNull()) return undefined;
+  const mm = mmp.deref();
+  const pgd = mm.member('pgd').value();
+  const area = (from: string, to: string): string[] => {
+    const start = mm.member(from).value();
+    const end = mm.member(to).value();
+    if (end <= start) return [];
+    if (end - start > BigInt(MAX_ARGS_AREA))
+      throw new TscrashError(`mm ${from}..${to} spans ${end - start} bytes: not a plausible area`);
+    const bytes = prog.memory.readUser(pgd, start, Number(end - start), `user stack address ${start.toString(16)}`);
+    const text = Buffer.from(bytes).toString('latin1');
+    return text.split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
+  };
+  return {
+    args: area('arg_start', 'arg_end'),
+    env: area('env_start', 'env_end'),
+    argStart: mm.member('arg_start').value(),
+  };
+}

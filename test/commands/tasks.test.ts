@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { findTask } from '../../helpers/tasks.js';
 import type { Obj } from '../../program/object.js';
+import { crashLive } from '../lib/crash-live.js';
 import { oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 import { run, runOk, sampleProgram } from '../lib/session.js';
 
@@ -202,6 +204,45 @@ for (const name of SAMPLE_NAMES) {
       assert.ok(kids.split('\n').filter((l) => l.startsWith('  PID:')).length > 5);
       const fe = await runOk(s.prog, 'foreach RU ps');
       for (const r of psTable(fe).values()) assert.equal(r[5], 'RU');
+    });
+  });
+}
+
+for (const name of SAMPLE_NAMES) {
+  describe(`ps -a on the ${name} sample`, () => {
+    test("arguments and environment from user memory equal crash's; a dump without user pages says so", async (t) => {
+      const s = await sampleProgram(name, t, 'elf');
+      if (!s) return;
+      const elf = s.m.files.elf!.path;
+      // crash 8.0.2 lists only some of 6.1's tasks (see ps): compare the blocks of the tasks it shows.
+      const [theirs] = crashLive(s.m.vmlinux, elf, ['ps -a']);
+      const blocks = (text: string): Map<string, string> =>
+        new Map(
+          text
+            .split(/\n(?=PID: )/)
+            .map((b) => b.trim())
+            .filter((b) => b.startsWith('PID: '))
+            .map((b) => [b.split('\n')[0]!, b]),
+        );
+      const want = blocks(theirs!);
+      const ours = blocks(await runOk(s.prog, 'ps -a'));
+      assert.ok(want.size >= 2);
+      let users = 0;
+      for (const [head, block] of want) {
+        assert.equal(ours.get(head), block, head);
+        if (block.includes('\nARG: ')) users++;
+      }
+      assert.ok(users >= 1, 'a user task with arguments');
+      // Every task is shown, user ones with their arguments (or why not).
+      assert.equal(ours.size, (await runOk(s.prog, 'ps')).split('\n').filter((l) => /^[ >]\s*\d/.test(l)).length);
+      // makedumpfile -d 31 leaves user pages out: crash's message, with the argument area's address.
+      const d31 = await sampleProgram(name, t);
+      const init = findTask(d31!.prog, 1)!;
+      const argStart = init.member('mm').deref().member('arg_start').value().toString(16);
+      assert.equal(
+        (await runOk(d31!.prog, 'ps -a 1')).split('\n')[1],
+        `ps: cannot access user stack address: ${argStart}`,
+      );
     });
   });
 }
