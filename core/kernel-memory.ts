@@ -97,13 +97,7 @@ export class KernelMemory {
    */
   readUser(pgd: bigint, vaddr: bigint, len: number, what = 'user memory'): Uint8Array {
     const pgdPhys = this.virtToPhys(pgd, `${what}: page table`);
-    const ps = this.pageSize;
-    const out = new Uint8Array(len);
-    let done = 0;
-    while (done < len) {
-      const v = (vaddr + BigInt(done)) & MASK64;
-      const off = Number(v % BigInt(ps));
-      const n = Math.min(len - done, ps - off);
+    return this.readMapped(vaddr, len, what, (v) => {
       const w = this.translator.walk(v, what, pgdPhys);
       if (w.paddr === undefined)
         throw new FaultError(
@@ -113,10 +107,8 @@ export class KernelMemory {
           'not-mapped',
           what,
         );
-      out.set(this.readPhys(w.paddr, n, what), done);
-      done += n;
-    }
-    return out;
+      return w.paddr;
+    });
   }
 
   /** Read `len` bytes of physical memory (may cross pages). */
@@ -147,6 +139,11 @@ export class KernelMemory {
 
   /** Read `len` bytes at a kernel virtual address (may cross pages). */
   readVirt(vaddr: bigint, len: number, what = 'memory'): Uint8Array {
+    return this.readMapped(vaddr, len, what, (v) => this.virtToPhys(v, what));
+  }
+
+  /** Read `len` virtual bytes a page at a time, each page's physical address from `toPhys`. */
+  private readMapped(vaddr: bigint, len: number, what: string, toPhys: (v: bigint) => bigint): Uint8Array {
     const ps = this.pageSize;
     const out = new Uint8Array(len);
     let done = 0;
@@ -154,7 +151,7 @@ export class KernelMemory {
       const v = (vaddr + BigInt(done)) & MASK64;
       const off = Number(v % BigInt(ps));
       const n = Math.min(len - done, ps - off);
-      const p = this.virtToPhys(v, what);
+      const p = toPhys(v);
       const pfn = Number(p / BigInt(ps));
       let page: Uint8Array;
       try {
