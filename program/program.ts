@@ -10,6 +10,7 @@ import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
 import { elfIdentity } from '../symbols/build-id.js';
+import { cacheDir } from '../symbols/cache-file.js';
 import { DebugInfo } from '../symbols/dwarf/debug-info.js';
 import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
@@ -280,7 +281,7 @@ export class Program {
     }
     if (!this.symtab) {
       this.elf ??= ElfFile.open(this.vmlinux);
-      this.symtab = SymbolTable.fromElf(this.elf, this._memory?.kaslrOffset ?? 0n);
+      this.symtab = SymbolTable.fromElf(this.elf, this._memory?.kaslrOffset ?? 0n, { cacheDir: cacheDir() });
     }
     return this.symtab;
   }

@@ -10,6 +10,8 @@
  * offset for free. Module symbols read from memory are added per view with
  * `addSymbols(list, module)`.
  */
+import { join } from 'node:path';
+import { loadCache, saveCache } from './cache-file.js';
 import {
   type ElfFile,
   type ElfSection,
@@ -144,6 +146,47 @@ class Core {
   private readonly hash: Uint32Array;
   private readonly nextSame: Int32Array;
   private byName?: Uint32Array;
+
+  /** The decoded table as the cache stores it (every field: typed arrays, the letters, the bounds). */
+  toStored(): Record<string, unknown> {
+    return { ...(this as unknown as Record<string, unknown>) };
+  }
+
+  /** A table from its stored form (fields checked for their types and lengths). */
+  static fromStored(v: Record<string, unknown>): Core | undefined {
+    const c = Object.create(Core.prototype) as Core;
+    const n = v.n;
+    if (typeof n !== 'number' || !(v.strtab instanceof Uint8Array)) return undefined;
+    const arrays: [string, Function, number][] = [
+      ['nameStart', Uint32Array, n],
+      ['nameEnd', Uint32Array, n],
+      ['rawEnd', Uint32Array, n],
+      ['hi', Uint32Array, n],
+      ['lo', Uint32Array, n],
+      ['size', Float64Array, n],
+      ['letterOf', Uint8Array, n],
+      ['kind', Uint8Array, n],
+      ['moves', Uint8Array, n],
+      ['hash', Uint32Array, n],
+      ['nextSame', Int32Array, n],
+    ];
+    for (const [k, T, len] of arrays) {
+      const a = v[k] as { length?: number } | undefined;
+      if (!(a instanceof T) || a.length !== len) return undefined;
+    }
+    for (const [k, T] of [
+      ['image', Uint32Array],
+      ['fixed', Uint32Array],
+      ['table', Int32Array],
+    ] as [string, Function][])
+      if (!(v[k] instanceof T)) return undefined;
+    if (typeof v.imageEnd !== 'bigint' || typeof v.fixedEnd !== 'bigint' || !Array.isArray(v.letter)) return undefined;
+    const maxName = (v.strtab as Uint8Array).length;
+    for (const j of [...(v.image as Uint32Array), ...(v.fixed as Uint32Array)]) if (j >= n) return undefined;
+    for (let j = 0; j < n; j++) if ((v.rawEnd as Uint32Array)[j]! > maxName) return undefined;
+    Object.assign(c, v);
+    return c;
+  }
 
   constructor(elf: ElfFile | undefined) {
     const raw = elf?.rawSymbols('any');
@@ -470,6 +513,9 @@ class Core {
 
 const latin1 = new TextDecoder('latin1');
 
+/** Bump when Core's fields change. */
+const SYMTAB_CACHE = { magic: 'TSCRASH-SYMTAB', format: 1, deflate: false };
+
 interface ModuleSym extends SymbolEntry {
   module: string;
 }
@@ -485,9 +531,23 @@ export class SymbolTable {
     readonly kaslrOffset: bigint,
   ) {}
 
-  /** From a vmlinux's .symtab (or .dynsym), relocated by the KASLR offset. */
-  static fromElf(elf: ElfFile, kaslrOffset = 0n): SymbolTable {
-    return new SymbolTable(new Core(elf), kaslrOffset);
+  /**
+   * From a vmlinux's .symtab (or .dynsym), relocated by the KASLR offset. With `cacheDir`, the decoded table is
+   * kept there, keyed by the file's build-id and symbol table size (symbols/cache-file.ts): decoding a vmlinux's
+   * 120,000 symbols takes about 70 ms, reading them back about 10.
+   */
+  static fromElf(elf: ElfFile, kaslrOffset = 0n, opts: { cacheDir?: string } = {}): SymbolTable {
+    const id = elf.buildId;
+    const tab = elf.section('.symtab') ?? elf.section('.dynsym');
+    if (opts.cacheDir === undefined || !id || !tab) return new SymbolTable(new Core(elf), kaslrOffset);
+    const path = join(opts.cacheDir, `${id}-${tab.size}.sym`);
+    const stored = loadCache(path, SYMTAB_CACHE) as Record<string, unknown> | undefined;
+    const cached =
+      stored && stored.buildId === id ? Core.fromStored(stored.core as Record<string, unknown>) : undefined;
+    if (cached) return new SymbolTable(cached, kaslrOffset);
+    const core = new Core(elf);
+    saveCache(path, SYMTAB_CACHE, { buildId: id, core: core.toStored() });
+    return new SymbolTable(core, kaslrOffset);
   }
 
   /**

@@ -1,16 +1,11 @@
 /**
- * The name index on disk: ~/.cache/tscrash/index/<build-id>.idx (TSCRASH_CACHE overrides the directory),
- * so a vmlinux's DWARF is scanned once. The file is v8-serialized maps, deflated (zlib: inflating 4 MB takes about as long as loading a zstd addon would), behind a magic, a
- * format version and a SHA-256 of the compressed payload; anything that does not verify (or would expand past
- * MAX_PAYLOAD) is ignored and rebuilt, never trusted.
- * Written 0600 under a temporary name and renamed when complete.
+ * The name index on disk: <cache>/<build-id>-<size>.idx (symbols/cache-file.ts: verified, 0600, renamed into
+ * place), so a vmlinux's DWARF is scanned once. The maps are stored as NUL-joined names and offset arrays,
+ * deflated (inflating 4 MB takes about as long as loading a zstd addon would), and each map is built on first
+ * use.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { cacheDir, loadCache, saveCache } from '../cache-file.js';
 import type { NameIndex } from './name-index.js';
 import type { UnitRecord } from './reader.js';
 
@@ -19,42 +14,22 @@ export interface CachedIndex {
   units: UnitRecord[];
 }
 
-const MAGIC = Buffer.from('TSCRASH-NAMEIDX\0');
 /** Bump when the index's content or layout changes. */
 const FORMAT = 6;
-/** The largest serialized index accepted (a vmlinux's is about 5 MB). */
-const MAX_PAYLOAD = 1 << 30;
 
-export function cacheDir(override?: string): string {
-  return override || process.env.TSCRASH_CACHE || join(homedir(), '.cache', 'tscrash', 'index');
-}
+export { cacheDir };
 
 export function cachePath(dir: string, buildId: string, size: number): string {
   return join(dir, `${buildId}-${size}.idx`);
 }
 
+const KIND = { magic: 'TSCRASH-NAMEIDX', format: FORMAT, deflate: true };
+
 export function loadNameIndex(dir: string, buildId: string, size: number): CachedIndex | undefined {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(cachePath(dir, buildId, size));
-  } catch {
+  const v = loadCache(cachePath(dir, buildId, size), KIND) as Stored | undefined;
+  if (!v || v.buildId !== buildId || typeof v.types?.names !== 'string' || !(v.units instanceof Float64Array))
     return undefined;
-  }
-  const head = MAGIC.length + 4 + 32;
-  if (buf.length < head || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  if (buf.readUInt32LE(MAGIC.length) !== FORMAT) return undefined;
-  const sum = buf.subarray(MAGIC.length + 4, head);
-  const packed = buf.subarray(head);
-  if (!createHash('sha256').update(packed).digest().equals(sum)) return undefined;
-  try {
-    const payload = inflateSync(packed, { maxOutputLength: MAX_PAYLOAD });
-    const v = deserialize(payload) as Stored;
-    if (v.buildId !== buildId || typeof v.types?.names !== 'string' || !(v.units instanceof Float64Array))
-      return undefined;
-    return { index: lazyIndex(v), units: unitsFrom(v.units) };
-  } catch {
-    return undefined;
-  }
+  return { index: lazyIndex(v), units: unitsFrom(v.units) };
 }
 
 /** On disk: each map as its names joined by NUL and their DIE offsets, the unit table as numbers. */
@@ -163,22 +138,5 @@ export function saveNameIndex(dir: string, buildId: string, size: number, cached
     enumerators: storeMap(cached.index.enumerators),
     units,
   };
-  const payload = deflateSync(serialize(stored), { level: 6 });
-  const ver = Buffer.alloc(4);
-  ver.writeUInt32LE(FORMAT);
-  const sum = createHash('sha256').update(payload).digest();
-  const final = cachePath(dir, buildId, size);
-  const tmp = `${final}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      for (const part of [MAGIC, ver, sum, payload]) writeSync(fd, part);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, final);
-  } catch {
-    rmSync(tmp, { force: true });
-  }
+  saveCache(cachePath(dir, buildId, size), KIND, stored);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -40,13 +40,29 @@ for (const name of SAMPLE_NAMES) {
       elf.close();
     });
 
-    test('every System.map symbol resolves both ways, with its type letter', (t) => {
+    test('every System.map symbol resolves both ways, with its type letter (the table read back from its cache)', (t) => {
       const m = loadSample(name, t);
       if (!m) return;
       const map = systemMap(m.systemMap);
       assert.ok(map.length > 50000, `System.map has ${map.length} entries (the real one from -dbg)`);
       const elf = ElfFile.open(m.vmlinux);
-      const st = SymbolTable.fromElf(elf, 0n);
+      // Decoded and saved, then read back from the cache: the checks below run on what the cache gave.
+      const cache = mkdtempSync(join(tmpdir(), 'tscrash-symcache-'));
+      t.after(() => rmSync(cache, { recursive: true, force: true }));
+      const decoded = SymbolTable.fromElf(elf, 0n, { cacheDir: cache });
+      const [file] = readdirSync(cache);
+      assert.match(file!, /\.sym$/);
+      assert.equal(statSync(join(cache, file!)).mode & 0o777, 0o600);
+      const st = SymbolTable.fromElf(elf, 0n, { cacheDir: cache });
+      assert.deepEqual(st.lookupAll('schedule'), decoded.lookupAll('schedule'));
+      // A damaged cache file is not trusted: the table is decoded again.
+      const bytes = readFileSync(join(cache, file!));
+      bytes[bytes.length - 100] ^= 0xff;
+      writeFileSync(join(cache, file!), bytes);
+      assert.deepEqual(
+        SymbolTable.fromElf(elf, 0n, { cacheDir: cache }).symbolize(0xffffffff81000100n),
+        decoded.symbolize(0xffffffff81000100n),
+      );
       const atAddress = new Map<bigint, Set<string>>();
       for (const e of map) {
         const s = atAddress.get(e.address);
