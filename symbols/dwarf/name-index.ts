@@ -8,7 +8,7 @@
  */
 import { BadDataError } from '../../core/errors.js';
 import { DW_AT, DW_FORM, DW_TAG, fixedFormSize } from './forms.js';
-import type { Abbrev, DwarfReader, Unit } from './reader.js';
+import type { DwarfReader, Unit } from './reader.js';
 
 const AT_location = 0x02;
 const AT_specification = 0x47;
@@ -71,7 +71,6 @@ export function buildNameIndex(
   const lineStr = r.lineStr;
   const strOffsets = r.strOffsets;
   const soDv = new DataView(strOffsets.buffer, strOffsets.byteOffset, strOffsets.byteLength);
-  const plans = new Map<Abbrev, Plan>();
   const strCache = new Map<number, string>();
   const lineStrCache = new Map<number, string>();
   const idx: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
@@ -84,15 +83,14 @@ export function buildNameIndex(
     throw new BadDataError(`.debug_info: ${msg}`, r.elf.path, off);
   };
 
-  const planFor = (ab: Abbrev, u: Unit): Plan => {
-    let p = plans.get(ab);
-    if (p) return p;
-    const n = ab.attrs.length;
+  /** A plan from one abbreviation's attribute and form lists. */
+  const makePlan = (tag: number, children: boolean, attrs: number[], forms: number[], u: Unit): Plan => {
+    const n = attrs.length;
     const roles = new Uint8Array(n);
     const sizes = new Int32Array(n);
     let fixed = 0;
     for (let i = 0; i < n; i++) {
-      const at = ab.attrs[i]!;
+      const at = attrs[i]!;
       roles[i] =
         at === DW_AT.name
           ? Role.Name
@@ -107,13 +105,73 @@ export function buildNameIndex(
                   : at === DW_AT.str_offsets_base
                     ? Role.StrOffsetsBase
                     : Role.Skip;
-      sizes[i] = fixedFormSize(ab.forms[i]!, u.offsetSize, u.addrSize, u.version);
+      sizes[i] = fixedFormSize(forms[i]!, u.offsetSize, u.addrSize, u.version);
       if (fixed >= 0) fixed = sizes[i]! < 0 || roles[i] !== Role.Skip ? -1 : fixed + sizes[i]!;
     }
-    p = { tag: ab.tag, children: ab.children, roles, forms: ab.forms, sizes, fixed };
-    plans.set(ab, p);
-    return p;
+    return { tag, children, roles, forms: Uint32Array.from(forms), sizes, fixed };
   };
+
+  // Plans straight from .debug_abbrev, by code, per table. A kernel has a table per unit (thousands), mostly
+  // the same declarations over and over: one plan serves every identical declaration (same bytes, same unit
+  // shape), which keeps the scan from building hundreds of thousands of objects.
+  const abbrevBytes = r.abbrevSection;
+  const abbrevLatin1 = Buffer.from(abbrevBytes.buffer, abbrevBytes.byteOffset, abbrevBytes.byteLength);
+  const tables = new Map<string, (Plan | undefined)[]>();
+  const shared = new Map<string, Plan>();
+  const plansOf = (u: Unit): (Plan | undefined)[] => {
+    const shape = `${u.offsetSize}:${u.addrSize}:${u.version}`;
+    const tkey = `${u.abbrevOffset}:${shape}`;
+    const hit = tables.get(tkey);
+    if (hit) return hit;
+    const out: (Plan | undefined)[] = [];
+    let p = u.abbrevOffset;
+    const a = abbrevBytes;
+    const failAbbrev = (msg: string, off: number): never => {
+      throw new BadDataError(`.debug_abbrev: ${msg}`, r.elf.path, off);
+    };
+    const leb = (): number => {
+      let v = 0;
+      let shift = 0;
+      for (;;) {
+        if (p >= a.length) return failAbbrev('abbreviation table truncated', p);
+        const b = a[p++]!;
+        v += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) return v;
+        shift += 7;
+        if (shift > 70) return failAbbrev('LEB128 too long', p);
+      }
+    };
+    for (let count = 0; ; count++) {
+      if (count > 1_000_000) failAbbrev('abbreviation table does not end', u.abbrevOffset);
+      const code = leb();
+      if (code === 0) break;
+      const declStart = p;
+      const tag = leb();
+      const children = a[p++] === 1;
+      const attrs: number[] = [];
+      const forms: number[] = [];
+      for (;;) {
+        const at = leb();
+        const form = leb();
+        if (at === 0 && form === 0) break;
+        if (form === DW_FORM.implicit_const) leb();
+        attrs.push(at);
+        forms.push(form);
+        if (attrs.length > 1000) failAbbrev('abbreviation with too many attributes', p);
+      }
+      const key = `${shape}:${abbrevLatin1.toString('latin1', declStart, p)}`;
+      let plan = shared.get(key);
+      if (!plan) {
+        plan = makePlan(tag, children, attrs, forms, u);
+        shared.set(key, plan);
+      }
+      if (code > 1_000_000) failAbbrev(`abbreviation code ${code} too large`, declStart);
+      out[code] = plan;
+    }
+    tables.set(tkey, out);
+    return out;
+  };
+  let unitPlans: (Plan | undefined)[] = [];
 
   let pos = 0;
   const uleb = (): number => {
@@ -355,9 +413,9 @@ export function buildNameIndex(
   };
 
   const abbrevAt = (code: number, at: number): Plan => {
-    const ab = unit.abbrevs.get(code);
-    if (!ab) return fail(`abbreviation code ${code} not in the unit's table`, at);
-    return planFor(ab, unit);
+    const pl = unitPlans[code];
+    if (!pl) return fail(`abbreviation code ${code} not in the unit's table`, at);
+    return pl;
   };
 
   /** Skip the children of the DIE whose attributes end at `pos`. */
@@ -406,6 +464,7 @@ export function buildNameIndex(
   for (const u of opts.units ?? r.units) {
     r.ensureUnit(u);
     unit = u;
+    unitPlans = plansOf(u);
     strBase = 8;
     pos = u.dieOffset;
     if (pos >= u.end) continue;

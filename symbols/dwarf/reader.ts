@@ -151,6 +151,10 @@ export class DwarfReader {
   readonly info: Uint8Array;
   readonly units: Unit[] = [];
   private readonly abbrev: Uint8Array;
+  /** The .debug_abbrev section's bytes (the name index decodes its own plans from them). */
+  get abbrevSection(): Uint8Array {
+    return this.abbrev;
+  }
   readonly str: Uint8Array;
   readonly lineStr: Uint8Array;
   readonly strOffsets: Uint8Array;
