@@ -27,6 +27,7 @@
  *     swapper_pg_dir, node_online_map) where VMCOREINFO says it is.
  */
 import { FaultError, TscrashError } from '../core/errors.js';
+import { decodeTokens, expandName, nameEntry, offsetAddress, tokenTableSpan } from '../core/kallsyms-format.js';
 import type { KernelMemory } from '../core/kernel-memory.js';
 
 /** What the search reads through: the kernel's memory (a KernelMemory) and its VMCOREINFO symbols. */
@@ -84,20 +85,8 @@ function readRange(mem: KallsymsMemory, addr: bigint, len: number): Uint8Array {
 
 function tokensAt(mem: KallsymsMemory, table: bigint, index: bigint): string[] | undefined {
   const idx = tryRead(mem, index, 512);
-  if (!idx) return undefined;
-  const dv = new DataView(idx.buffer, idx.byteOffset, 512);
-  let max = 0;
-  for (let i = 0; i < 256; i++) max = Math.max(max, dv.getUint16(i * 2, true));
-  const buf = tryRead(mem, table, max + 256);
-  if (!buf) return undefined;
-  const out: string[] = [];
-  for (let i = 0; i < 256; i++) {
-    const s = dv.getUint16(i * 2, true);
-    const e = buf.indexOf(0, s);
-    if (e <= s) return undefined;
-    out.push(Buffer.from(buf.subarray(s, e)).toString('latin1'));
-  }
-  return out;
+  const buf = idx && tryRead(mem, table, tokenTableSpan(idx));
+  return idx && buf ? decodeTokens(idx, buf) : undefined;
 }
 
 /** Step 2: the token table and its index, from the run of digit tokens in the image. */
@@ -157,10 +146,9 @@ function entries(buf: Uint8Array, n: number): { entryAt: Uint32Array; end: numbe
   for (let i = 0; i < n; i++) {
     if (p >= buf.length) return undefined;
     entryAt[i] = p;
-    let len = buf[p++]!;
-    if (len & 0x80) len = (len & 0x7f) | (buf[p++]! << 7);
+    const { len, start } = nameEntry(buf, p);
     if (len === 0) return undefined;
-    p += len;
+    p = start + len;
   }
   return p <= buf.length ? { entryAt, end: p } : undefined;
 }
@@ -185,12 +173,11 @@ function findNames(
     // A quick look at the first entries: lengths and type letters.
     let q = start;
     let ok = true;
-    for (let i = 0; i < 32 && ok; i++) {
-      let len = region[q++] ?? 0;
-      if (len & 0x80) len = (len & 0x7f) | ((region[q++] ?? 0) << 7);
-      if (len === 0 || q + len > region.length || !TYPE_LETTERS.has(String.fromCharCode(first[region[q]!]!)))
+    for (let i = 0; i < 32 && ok && q + 2 <= region.length; i++) {
+      const { len, start: t } = nameEntry(region, q);
+      if (len === 0 || t + len > region.length || !TYPE_LETTERS.has(String.fromCharCode(first[region[t]!]!)))
         ok = false;
-      q += len;
+      q = t + len;
     }
     if (!ok) continue;
     const parsed = entries(region.subarray(start), n);
@@ -217,12 +204,7 @@ function findNames(
 }
 
 function expand(d: Decoded, i: number): string {
-  let p = d.entryAt[i]!;
-  let len = d.names[p++]!;
-  if (len & 0x80) len = (len & 0x7f) | (d.names[p++]! << 7);
-  let s = '';
-  for (let k = 0; k < len; k++) s += d.tokens[d.names[p + k]!]!;
-  return s;
+  return expandName(d.names, d.entryAt[i]!, d.tokens);
 }
 
 type Layout =
@@ -263,13 +245,8 @@ function addressesFrom(
       base = a - BigInt(dv.getUint32(i * 4, true));
     }
     const b = base;
-    // KALLSYMS_ABSOLUTE_PERCPU (x86-64 up to 6.14): non-negative offsets are absolute (per-CPU), negative ones
-    // count down from the base; else every offset counts up from it.
-    candidates.push((i) => {
-      const off = dv.getInt32(i * 4, true);
-      return off >= 0 ? BigInt(off) : b - 1n - BigInt(off);
-    });
-    candidates.push((i) => b + BigInt(dv.getUint32(i * 4, true)));
+    for (const absolutePercpu of [true, false])
+      candidates.push((i) => offsetAddress(dv.getInt32(i * 4, true), b, absolutePercpu));
   }
   for (const at of candidates) {
     if ([...checks].every(([i, a]) => at(i) === a)) return Array.from({ length: n }, (_, i) => at(i));

@@ -10,6 +10,7 @@
  * base-relative: a non-negative offset is absolute (per-CPU), a negative one
  * is relative_base - 1 - offset (KALLSYMS_ABSOLUTE_PERCPU, as on x86-64).
  */
+import { decodeTokens, expandName, nameEntry, offsetAddress, tokenTableSpan } from '../kallsyms-format.js';
 import type { KernelMemory } from './kvm.js';
 import type { VmcoreinfoTable } from './vmcoreinfo-table.js';
 
@@ -44,18 +45,10 @@ export function kallsymsLookup(
   kmem.read(names, namesLen, nameBuf);
   const idxBuf = new Uint8Array(512);
   kmem.read(tokIndex, 512, idxBuf);
-  const idx = new DataView(idxBuf.buffer);
-  let tokEnd = 0;
-  for (let i = 0; i < 256; i++) tokEnd = Math.max(tokEnd, idx.getUint16(i * 2, true));
-  const tokBuf = new Uint8Array(tokEnd + 256);
+  const tokBuf = new Uint8Array(tokenTableSpan(idxBuf));
   kmem.read(tokTable, tokBuf.length, tokBuf);
-  const tokens: string[] = [];
-  for (let i = 0; i < 256; i++) {
-    const s = idx.getUint16(i * 2, true);
-    let e = s;
-    while (e < tokBuf.length && tokBuf[e] !== 0) e++;
-    tokens.push(Buffer.from(tokBuf.subarray(s, e)).toString('latin1'));
-  }
+  const tokens = decodeTokens(idxBuf, tokBuf);
+  if (!tokens) return found;
 
   const want = new Set(wanted);
   // only expand names whose expanded length (type char + name) matches a wanted one
@@ -65,27 +58,22 @@ export function kallsymsLookup(
   const hits: [number, string][] = [];
   let p = 0;
   for (let i = 0; i < n && p < namesLen; i++) {
-    let len = nameBuf[p++]!;
-    if (len & 0x80) len = (len & 0x7f) | (nameBuf[p++]! << 7);
-    if (p + len > namesLen) break;
+    const { len, start } = nameEntry(nameBuf, p);
+    if (start + len > namesLen) break;
     let total = 0;
-    for (let k = 0; k < len; k++) total += tokLen[nameBuf[p + k]!]!;
+    for (let k = 0; k < len; k++) total += tokLen[nameBuf[start + k]!]!;
     if (total < lens.length && lens[total]) {
-      let s = '';
-      for (let k = 0; k < len; k++) s += tokens[nameBuf[p + k]!]!;
-      const name = s.slice(1);
+      const name = expandName(nameBuf, p, tokens).slice(1);
       if (want.has(name) && !hits.some((h) => h[1] === name)) hits.push([i, name]);
     }
-    p += len;
+    p = start + len;
   }
   if (!hits.length) return found;
   const offBuf = new Uint8Array(4);
   const ov = new DataView(offBuf.buffer);
   for (const [i, name] of hits) {
     kmem.read(offsets + BigInt(i * 4), 4, offBuf);
-    const off = ov.getInt32(0, true);
-    const addr = off >= 0 ? BigInt(off) : BigInt.asUintN(64, base - 1n - BigInt(off));
-    found.set(name, addr);
+    found.set(name, offsetAddress(ov.getInt32(0, true), base, true));
   }
   return found;
 }
