@@ -1,4 +1,5 @@
 import { loadModuleSymbols } from '../helpers/modules.js';
+import { perCpuSymbolAddress } from '../helpers/percpu.js';
 import { type StackRange, stackOf } from '../helpers/stacks.js';
 import { activeTasks, cpuCurr, panicCpu, taskCpu } from '../helpers/tasks.js';
 import { type Frame, type Registers, readPtRegs, type Unwind, unwindCpu, unwindTaskForBt } from '../helpers/unwind.js';
@@ -120,14 +121,8 @@ function framesText(
 function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptions): string {
   const notes = prog.cpus;
   if (notes.length === 0) throw new CommandError('bt: the dump has no CPU registers (NT_PRSTATUS notes)');
-  // panic_cpu is an atomic_t: one int.
-  let panicked: number | undefined;
-  const pcAddr = prog.symbolAddress('panic_cpu');
-  if (pcAddr !== undefined) {
-    const b = prog.memory.tryReadVirt(pcAddr, 4, 'panic_cpu');
-    const v = b ? new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true) : -1;
-    if (v >= 0 && v < notes.length) panicked = v;
-  }
+  const pc = panicCpu(prog);
+  const panicked = pc !== undefined && pc < notes.length ? pc : undefined;
   let chosen = notes;
   if (!all) {
     if (sel.length) {
@@ -140,13 +135,8 @@ function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptio
     } else chosen = [notes.find((n) => n.index === panicked) ?? notes[0]!];
   }
   const current = (cpu: number): string => {
-    const sym = prog.symbolAddress('current_task');
-    const offs = prog.symbolAddress('__per_cpu_offset');
-    if (sym === undefined || offs === undefined) return '?';
-    const o = prog.memory.tryReadVirt(offs + BigInt(cpu * 8), 8, '__per_cpu_offset');
-    if (!o) return '?';
-    const base = new DataView(o.buffer, o.byteOffset, 8).getBigUint64(0, true);
-    const t = prog.memory.tryReadVirt((sym + base) & ((1n << 64n) - 1n), 8, 'current_task');
+    const at = perCpuSymbolAddress(prog, 'current_task', cpu);
+    const t = at === undefined ? undefined : prog.memory.tryReadVirt(at, 8, 'current_task');
     return t ? new DataView(t.buffer, t.byteOffset, 8).getBigUint64(0, true).toString(16) : '?';
   };
   return chosen

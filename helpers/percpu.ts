@@ -32,6 +32,20 @@ export function perCpuAddress(prog: Program, address: bigint, cpu: number): bigi
   return (address + offs[cpu]!) & ((1n << 64n) - 1n);
 }
 
+/**
+ * Where a per-cpu symbol's instance on `cpu` is, from the symbols alone (no types: a session without a
+ * vmlinux reads the kernel's kallsyms): the symbol plus __per_cpu_offset[cpu]. Undefined when either symbol
+ * or the offset is missing.
+ */
+export function perCpuSymbolAddress(prog: Program, name: string, cpu: number): bigint | undefined {
+  const sym = prog.symbolAddress(name);
+  const offs = prog.symbolAddress('__per_cpu_offset');
+  if (sym === undefined || offs === undefined || cpu < 0) return undefined;
+  const b = prog.memory.tryReadVirt(offs + BigInt(cpu * 8), 8, '__per_cpu_offset');
+  if (!b) return undefined;
+  return (sym + new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true)) & ((1n << 64n) - 1n);
+}
+
 /** A per-cpu variable's instance on `cpu`, e.g. perCpu(prog, 'runqueues', 1). */
 export function perCpu(prog: Program, name: string, cpu: number): Obj {
   const v = prog.variable(name);

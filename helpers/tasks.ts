@@ -121,6 +121,13 @@ export function panicTask(prog: Program): Obj | undefined {
 
 /** The CPU that crashed: panic_cpu when set, else the first CPU with registers saved. */
 export function panicCpu(prog: Program): number | undefined {
+  if (!prog.vmlinux) {
+    // No types: panic_cpu is an atomic_t, one int, at its kallsyms address.
+    const a = prog.symbolAddress('panic_cpu');
+    const b = a === undefined ? undefined : prog.memory.tryReadVirt(a, 4, 'panic_cpu');
+    const v = b ? new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true) : -1;
+    return v >= 0 ? v : undefined;
+  }
   if (prog.hasVariable('panic_cpu')) {
     const v = prog.variable('panic_cpu');
     const c = (v.hasMember('counter') ? v.member('counter') : v).value();

@@ -25,6 +25,7 @@ import {
   OrcTable,
   orcVersionFromMembers,
 } from '../symbols/orc.js';
+import { perCpuSymbolAddress } from './percpu.js';
 import { cpuStacks, type StackRange } from './stacks.js';
 import { activeTasks, cpuCurr, taskPid } from './tasks.js';
 
@@ -463,22 +464,14 @@ export function unwindCpu(
  */
 function nmiStackCandidates(prog: Program, cpu: number): { lo: bigint; hi: bigint; interrupt: boolean }[] {
   const out: { lo: bigint; hi: bigint; interrupt: boolean }[] = [];
-  const offs = prog.symbolAddress('__per_cpu_offset');
-  if (offs === undefined) return out;
-  const base = read(prog, offs + BigInt(cpu * 8), '__per_cpu_offset');
-  if (base === undefined) return out;
-  const perCpu = (name: string): bigint | undefined => {
-    const a = prog.symbolAddress(name);
-    return a === undefined ? undefined : (a + base) & MASK64;
-  };
-  const tss = perCpu('cpu_tss_rw');
+  const tss = perCpuSymbolAddress(prog, 'cpu_tss_rw', cpu);
   if (tss !== undefined) {
     for (let i = 0; i < 7; i++) {
       const top = read(prog, tss + 36n + BigInt(i * 8), 'TSS interrupt stack');
       if (top && top >= 0xffff800000000000n) out.push({ lo: top - 16384n, hi: top, interrupt: true });
     }
   }
-  const task = perCpu('cpu_current_top_of_stack');
+  const task = perCpuSymbolAddress(prog, 'cpu_current_top_of_stack', cpu);
   const top = task === undefined ? undefined : read(prog, task, 'cpu_current_top_of_stack');
   if (top && top >= 0xffff800000000000n) out.push({ lo: top - 32768n, hi: top, interrupt: false });
   return out;
