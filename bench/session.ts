@@ -26,28 +26,24 @@ const bin = fileURLToPath(new URL('../../bin/tscrash', import.meta.url));
 const scratch = mkdtempSync(join('/dev/shm', 'tscrash-bench-'));
 const python = '/usr/bin/python3';
 
-const drgnWhatis = join(scratch, 'whatis.py');
-writeFileSync(
-  drgnWhatis,
-  `import sys, drgn
-prog = drgn.Program()
-prog.set_core_dump(sys.argv[2])
-prog.load_debug_info([sys.argv[1]])
-print(prog.type('struct task_struct').size)
-`,
-);
-const drgnSession = join(scratch, 'session.py');
-writeFileSync(
-  drgnSession,
-  `import sys, drgn
-from drgn.helpers.linux.pid import for_each_task
+/** A drgn script in the scratch directory: the program opened on VMLINUX (argv 1) and VMCORE (argv 2), then `body`. */
+const drgnScript = (name: string, imports: string, body: string): string => {
+  const f = join(scratch, name);
+  writeFileSync(
+    f,
+    `import sys, drgn\n${imports}prog = drgn.Program()\nprog.set_core_dump(sys.argv[2])\nprog.load_debug_info([sys.argv[1]])\n${body}`,
+  );
+  return f;
+};
+const drgnWhatis = drgnScript('whatis.py', '', `print(prog.type('struct task_struct').size)\n`);
+const drgnSession = drgnScript(
+  'session.py',
+  `from drgn.helpers.linux.pid import for_each_task
 from drgn.helpers.linux.printk import get_printk_records
 from drgn.helpers.linux.cpumask import for_each_online_cpu
 from drgn.helpers.linux.percpu import per_cpu
-prog = drgn.Program()
-prog.set_core_dump(sys.argv[2])
-prog.load_debug_info([sys.argv[1]])
-out = []
+`,
+  `out = []
 for cpu in for_each_online_cpu(prog):
     out.append(str(prog.stack_trace(per_cpu(prog['runqueues'], cpu).curr)))
 for t in for_each_task(prog):

@@ -228,7 +228,7 @@ export function defaultModuleDirs(prog: Program): string[] {
   return release ? [join(root, 'lib', 'modules', release), join('/lib/modules', release)] : [];
 }
 
-/** Why `path` is not the object file of the loaded module, or undefined when it is. */
+/** Why `path` is not the object file with debug info of the loaded module, or undefined when it is. */
 export function checkModuleFile(prog: Program, info: ModuleInfo, path: string): string | undefined {
   const id = objectFileInfo(path);
   if (!id) return `${path}: not an ELF file`;
@@ -236,6 +236,7 @@ export function checkModuleFile(prog: Program, info: ModuleInfo, path: string): 
   const want = moduleBuildId(prog, info);
   if (want && id.buildId && id.buildId !== want)
     return `${path}: build-id ${id.buildId} does not match module ${info.name}'s ${want}`;
+  if (!id.dwarf) return `${path}: no debug info (.debug_info)`;
   return undefined;
 }
 
@@ -258,13 +259,8 @@ export function findModuleFile(
   const names = objectNames(info.name);
   for (const p of found.get(info.name.replace(/-/g, '_')) ?? []) if (names.has(basename(p))) candidates.push(p);
   // Prefer files with debug info (the debug tree's) over stripped ones.
-  for (const c of candidates)
-    if (existsSync(c) && checkModuleFile(prog, info, c) === undefined && hasDwarf(c)) return c;
+  for (const c of candidates) if (existsSync(c) && checkModuleFile(prog, info, c) === undefined) return c;
   return undefined;
-}
-
-function hasDwarf(path: string): boolean {
-  return objectFileInfo(path)?.dwarf === true;
 }
 
 /** Load a module's debug info (mod -s): from `file`, or the one findModuleFile finds. */
@@ -274,16 +270,20 @@ export async function loadModuleDebug(
   file?: string,
   files?: Map<string, string[]>,
 ): Promise<ModuleDebug> {
-  const path = file ?? findModuleFile(prog, info, undefined, files);
-  if (!path) {
-    throw new TscrashError(
-      `cannot find an object file with debug info for module ${info.name} (looked by build-id and under ${defaultModuleDirs(prog).join(', ')})`,
-    );
+  let path = file;
+  if (path === undefined) {
+    // findModuleFile takes only a file that matches and has DWARF.
+    path = findModuleFile(prog, info, undefined, files);
+    if (!path) {
+      throw new TscrashError(
+        `cannot find an object file with debug info for module ${info.name} (looked by build-id and under ${defaultModuleDirs(prog).join(', ')})`,
+      );
+    }
+  } else {
+    if (!existsSync(path)) throw new TscrashError(`${path}: no such file`);
+    const bad = checkModuleFile(prog, info, path);
+    if (bad) throw new TscrashError(bad);
   }
-  if (!existsSync(path)) throw new TscrashError(`${path}: no such file`);
-  const bad = checkModuleFile(prog, info, path);
-  if (bad) throw new TscrashError(bad);
-  if (!hasDwarf(path)) throw new TscrashError(`${path}: no debug info (.debug_info)`);
   const md = await prog.loadModuleDebug(info.name, path, moduleSections(prog, info));
   // With the object file, a symbol's letter follows its binding there (as crash's does): global ones capital.
   prog.symbols.addSymbols(

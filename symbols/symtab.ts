@@ -182,8 +182,10 @@ class Core {
       if (!(v[k] instanceof T)) return undefined;
     if (typeof v.imageEnd !== 'bigint' || typeof v.fixedEnd !== 'bigint' || !Array.isArray(v.letter)) return undefined;
     const maxName = (v.strtab as Uint8Array).length;
-    for (const j of [...(v.image as Uint32Array), ...(v.fixed as Uint32Array)]) if (j >= n) return undefined;
-    for (let j = 0; j < n; j++) if ((v.rawEnd as Uint32Array)[j]! > maxName) return undefined;
+    for (const order of [v.image as Uint32Array, v.fixed as Uint32Array])
+      for (let k = 0; k < order.length; k++) if (order[k]! >= n) return undefined;
+    const rawEnd = v.rawEnd as Uint32Array;
+    for (let j = 0; j < n; j++) if (rawEnd[j]! > maxName) return undefined;
     Object.assign(c, v);
     return c;
   }

@@ -49,26 +49,28 @@ const BASE_SYNONYMS: Record<string, string> = {
 };
 
 /**
- * Build the name index with worker threads, each scanning a contiguous share of the units (balanced by
- * bytes) and reading only those; merged in unit order. One share is scanned here when there is one CPU.
+ * How many threads to index `units` with: worker threads from 4 CPUs on, at least 4 MB each. On this
+ * project's 2-CPU machine two workers each took as long as one thread doing all the units (2.2 s vs 2.35 s:
+ * the CPUs do not scale for this). TSCRASH_INDEX_WORKERS overrides.
  */
-/** How many threads to index with: worker threads from 4 CPUs on (see scanInParallel). */
-function indexThreads(): number {
-  // On this project's 2-CPU machine two workers each took as long as one thread doing all the units (2.2 s vs
-  // 2.35 s: the CPUs do not scale for this), so workers are used from 4 CPUs on; TSCRASH_INDEX_WORKERS overrides.
+function indexThreads(units: UnitRecord[]): number {
   const cpus = availableParallelism();
-  return Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
+  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
+  const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
+  return Math.max(1, Math.min(wanted, 16, Math.ceil(total / (4 << 20))));
 }
 
-async function scanInParallel(
+/**
+ * Build the name index in `n` worker threads, each scanning a contiguous share of the units (balanced by
+ * bytes) and reading only those; merged in unit order by the caller.
+ */
+async function scanInWorkers(
   path: string,
   units: UnitRecord[],
-  minWorkers = 0,
-  background = false,
+  n: number,
+  background: boolean,
 ): Promise<PartialIndex[]> {
-  const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
-  const wanted = indexThreads();
-  const n = Math.max(1, Math.min(Math.max(wanted, minWorkers), 16, Math.ceil(total / (4 << 20))));
+  const total = units.reduce((t, u) => t + (u.end - u.offset), 0);
   const shares: UnitRecord[][] = [];
   let cur: UnitRecord[] = [];
   let bytes = 0;
@@ -81,14 +83,6 @@ async function scanInParallel(
     }
   }
   shares.push(cur);
-  if (shares.length === 1 && minWorkers === 0) {
-    const elf = ElfFile.open(path);
-    try {
-      return [buildNameIndex(new DwarfReader(elf, { units }), { deferSpecifications: true })];
-    } finally {
-      elf.close();
-    }
-  }
   const here = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const script = new URL(`./name-worker${here}`, import.meta.url);
   const parts = await Promise.all(
@@ -139,8 +133,6 @@ export interface DebugInfoOptions {
    */
   sectionAddresses?: ReadonlyMap<string, bigint>;
 }
-
-const TRACE = process.env.TSCRASH_TRACE_SEARCH === '1';
 
 type Kind = 'types' | 'variables' | 'functions' | 'enumerators';
 
@@ -214,14 +206,15 @@ export class DebugInfo {
    */
   buildIndex(opts: { background?: boolean } = {}): Promise<void> {
     if (this.index) return Promise.resolve();
-    if (!opts.background && indexThreads() === 1) {
+    const units = this.types.reader.unitRecords();
+    const n = indexThreads(units);
+    // One thread: here and now, unless the session must stay responsive meanwhile.
+    if (!opts.background && n === 1) {
       this.buildIndexNow();
       return Promise.resolve();
     }
     this.building ??= (async () => {
-      const reader = this.types.reader;
-      const units = reader.unitRecords();
-      const parts = await scanInParallel(this.elf.path, units, opts.background ? 1 : 0, opts.background);
+      const parts = await scanInWorkers(this.elf.path, units, n, opts.background ?? false);
       if (!this.index) this.adopt(parts);
     })();
     return this.building;
@@ -251,15 +244,7 @@ export class DebugInfo {
     if (this.index) return this.index[kind].get(key);
     const s = this.search;
     if (!s) return this.buildIndexNow()[kind].get(key);
-    const t0 = TRACE ? performance.now() : 0;
-    const b0 = s.bytesSearched;
-    const i0 = s.bytesIndexed;
     const v = s.lookup(kind, key);
-    if (TRACE) {
-      process.stderr.write(
-        `search ${kind} ${key}: ${(performance.now() - t0).toFixed(1)} ms, searched ${((s.bytesSearched - b0) / 1e6).toFixed(1)} MB, indexed ${((s.bytesIndexed - i0) / 1e6).toFixed(2)} MB\n`,
-      );
-    }
     // Searching reads about 16 times faster than indexing: once the searches have cost half of what the
     // index does, the rest of the session is better served by the index.
     if (s.bytesIndexed + s.bytesSearched / 16 > s.sectionSize / 2) this.buildIndexNow();

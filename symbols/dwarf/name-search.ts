@@ -226,19 +226,16 @@ export class NameSearch {
         new DataView(b.buffer).setBigUint64(1, a, true);
         return b;
       });
-      for (const h of this.search(needles, 0, limit)) {
-        const p = this.indexUnit(this.unitIndexAt(h));
-        if (NameSearch.defines(p, kind, key)) return NameSearch.answer(p, kind, key);
-      }
-      if (best >= 0) return NameSearch.answer(this.scanned.get(best)!, kind, key);
-      // No located definition: the first declaration.
-      for (const [i, p] of [...this.scanned].sort((x, y) => x[0] - y[0])) {
-        if (p.variables.has(key)) {
-          const before = this.firstNamed(kind, key, this.reader.units[i]!.offset);
-          return before ?? p.variables.get(key);
-        }
-      }
-      return this.firstNamed(kind, key, this.size);
+      const located = this.firstUnit(needles, limit, (p) => NameSearch.defines(p, kind, key));
+      const at = located >= 0 ? located : best;
+      if (at >= 0) return NameSearch.answer(this.scanned.get(at)!, kind, key);
+      // No located definition: the first declaration (before any unit already known to have one).
+      let declared = -1;
+      for (const [i, p] of this.scanned) if (p.variables.has(key) && (declared < 0 || i < declared)) declared = i;
+      const bound = declared >= 0 ? this.reader.units[declared]!.offset : this.size;
+      const first = this.firstUnit(this.nameNeedles(key), bound, (p) => p.variables.has(key));
+      const u = first >= 0 ? first : declared;
+      return u >= 0 ? this.scanned.get(u)!.variables.get(key) : undefined;
     }
     const name = kind === 'types' ? key.replace(/^(struct|union|enum) /, '') : key;
     const needles = this.nameNeedles(name);
@@ -248,32 +245,25 @@ export class NameSearch {
     let found = -1;
     let bound = limit;
     if (whole.length > 1 && whole.length < needles.length) {
-      found = this.firstDefining(kind, key, whole, limit, best);
+      found = this.firstUnit(whole, limit, (p) => NameSearch.defines(p, kind, key), best);
       if (found >= 0) bound = this.reader.units[found]!.offset;
     }
-    const first = this.firstDefining(kind, key, needles, bound, best);
+    const first = this.firstUnit(needles, bound, (p) => NameSearch.defines(p, kind, key), best);
     if (first >= 0) found = first;
     if (found < 0) found = best;
     return found >= 0 ? NameSearch.answer(this.scanned.get(found)!, kind, key) : undefined;
   }
 
-  /** The first unit before `limit` with a needle in it that defines `key` (not counting `best`), or -1. */
-  private firstDefining(kind: NameKind, key: string, needles: Needle[], limit: number, best: number): number {
+  /**
+   * The first unit before `limit`, in file order, with a needle in it and whose names pass `test`, or -1.
+   * Units indexed before are skipped (what they hold is known), except `keep`.
+   */
+  private firstUnit(needles: Needle[], limit: number, test: (p: PartialIndex) => boolean, keep = -1): number {
     for (const h of this.search(needles, 0, limit)) {
       const i = this.unitIndexAt(h);
-      if (this.scanned.has(i) && i !== best) continue;
-      if (NameSearch.defines(this.indexUnit(i), kind, key)) return i;
+      if (this.scanned.has(i) && i !== keep) continue;
+      if (test(this.indexUnit(i))) return i;
     }
     return -1;
-  }
-
-  /** The first unit before `limit` naming `key` at all (a declaration), searched by name. */
-  private firstNamed(kind: NameKind, key: string, limit: number): number | undefined {
-    for (const h of this.search(this.nameNeedles(key), 0, limit)) {
-      const p = this.indexUnit(this.unitIndexAt(h));
-      const v = NameSearch.answer(p, kind, key);
-      if (typeof v === 'number') return v;
-    }
-    return undefined;
   }
 }

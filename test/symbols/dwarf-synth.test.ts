@@ -49,6 +49,42 @@ const globalVar = (name: string, type: string, addr: bigint): SynthDie => ({
   ],
 });
 
+const member = (name: string, type: string, at: number): SynthDie => ({
+  tag: TAG.member,
+  attrs: [
+    [AT.name, FORM.strp, name],
+    [AT.type, FORM.ref4, { ref: type }],
+    [AT.data_member_location, FORM.data1, at],
+  ],
+});
+const structOf = (label: string | undefined, name: string, size: number, members: SynthDie[]): SynthDie => ({
+  tag: TAG.structure_type,
+  ...(label ? { label } : {}),
+  attrs: [
+    [AT.name, FORM.strp, name],
+    [AT.byte_size, FORM.data1, size],
+  ],
+  children: members,
+});
+const longType = (label: string): SynthDie => ({
+  tag: TAG.base_type,
+  label,
+  attrs: [
+    [AT.name, FORM.strp, 'long int'],
+    [AT.byte_size, FORM.data1, 8],
+    [AT.encoding, FORM.data1, 5],
+  ],
+});
+
+/** An enumerator, its value in the given constant form. */
+const enumerator = (name: string, form: number, value: number): SynthDie => ({
+  tag: TAG.enumerator,
+  attrs: [
+    [AT.name, FORM.strp, name],
+    [AT.const_value, form, value],
+  ],
+});
+
 /** A unit with the shapes the kernel's DWARF has: bitfields both ways, arrays, pointers, typedefs, enums, specs. */
 function kernelish(version: 4 | 5): SynthDie[] {
   const nameForm = version === 5 ? FORM.strx1 : FORM.strp;
@@ -114,22 +150,8 @@ function kernelish(version: 4 | 5): SynthDie[] {
             [AT.data_member_location, FORM.data1, 0],
           ],
         },
-        {
-          tag: TAG.member,
-          attrs: [
-            [AT.name, FORM.strp, 'name'],
-            [AT.type, FORM.ref4, { ref: 'char16' }],
-            [AT.data_member_location, FORM.data1, 4],
-          ],
-        },
-        {
-          tag: TAG.member,
-          attrs: [
-            [AT.name, FORM.strp, 'next'],
-            [AT.type, FORM.ref4, { ref: 'foo_p' }],
-            [AT.data_member_location, FORM.data1, 24],
-          ],
-        },
+        member('name', 'char16', 4),
+        member('next', 'foo_p', 24),
         version === 5
           ? {
               tag: TAG.member,
@@ -152,14 +174,7 @@ function kernelish(version: 4 | 5): SynthDie[] {
                 [AT.data_member_location, FORM.data1, 32],
               ],
             },
-        {
-          tag: TAG.member,
-          attrs: [
-            [AT.name, FORM.strp, 'grid'],
-            [AT.type, FORM.ref4, { ref: 'int2x3' }],
-            [AT.data_member_location, FORM.data1, 36],
-          ],
-        },
+        member('grid', 'int2x3', 36),
       ],
     },
     {
@@ -176,36 +191,13 @@ function kernelish(version: 4 | 5): SynthDie[] {
         [AT.name, FORM.strp, 'color'],
         [AT.byte_size, FORM.data1, 4],
       ],
-      children: [
-        {
-          tag: TAG.enumerator,
-          attrs: [
-            [AT.name, FORM.strp, 'RED'],
-            [AT.const_value, FORM.data1, 0],
-          ],
-        },
-        {
-          tag: TAG.enumerator,
-          attrs: [
-            [AT.name, FORM.strp, 'BLUE'],
-            [AT.const_value, FORM.sdata, -7],
-          ],
-        },
-      ],
+      children: [enumerator('RED', FORM.data1, 0), enumerator('BLUE', FORM.sdata, -7)],
     },
     // An anonymous enum: its enumerators are names too.
     {
       tag: TAG.enumeration_type,
       attrs: [[AT.byte_size, FORM.data1, 4]],
-      children: [
-        {
-          tag: TAG.enumerator,
-          attrs: [
-            [AT.name, FORM.strp, 'ANON_MAX'],
-            [AT.const_value, FORM.udata, 300],
-          ],
-        },
-      ],
+      children: [enumerator('ANON_MAX', FORM.udata, 300)],
     },
     {
       tag: TAG.structure_type,
@@ -366,32 +358,6 @@ describe('DebugInfo on synthetic DWARF', () => {
     assert.equal(strip(t).kind, 'typedef');
   });
 
-  const member = (name: string, type: string, at: number): SynthDie => ({
-    tag: TAG.member,
-    attrs: [
-      [AT.name, FORM.strp, name],
-      [AT.type, FORM.ref4, { ref: type }],
-      [AT.data_member_location, FORM.data1, at],
-    ],
-  });
-  const structOf = (label: string | undefined, name: string, size: number, members: SynthDie[]): SynthDie => ({
-    tag: TAG.structure_type,
-    ...(label ? { label } : {}),
-    attrs: [
-      [AT.name, FORM.strp, name],
-      [AT.byte_size, FORM.data1, size],
-    ],
-    children: members,
-  });
-  const longType = (label: string): SynthDie => ({
-    tag: TAG.base_type,
-    label,
-    attrs: [
-      [AT.name, FORM.strp, 'long int'],
-      [AT.byte_size, FORM.data1, 8],
-      [AT.encoding, FORM.data1, 5],
-    ],
-  });
   for (const version of [5, 4] as const) {
     test(`DWARF ${version} type units (${version === 5 ? 'in .debug_info' : 'in .debug_types'}): DW_FORM_ref_sig8 and DW_AT_signature lead to the type`, async () => {
       const sig = 0x1122334455667788n;
