@@ -32,6 +32,7 @@ import type { KernelMemory } from '../core/kernel-memory.js';
 
 /** What the search reads through: the kernel's memory (a KernelMemory) and its VMCOREINFO symbols. */
 export type KallsymsMemory = Pick<KernelMemory, 'readVirt'> & { vmcoreinfo: { symbols: Map<string, bigint> } };
+
 import type { ModuleSymbolInput } from '../symbols/symtab.js';
 
 const CHUNK = 1 << 20;

@@ -16,8 +16,8 @@
  * giant allocation.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
 import { createRequire } from 'node:module';
+import { inflateSync } from 'node:zlib';
 import type { Decompressor } from 'zstd-napi';
 import { parseNotes } from '../core/elf-notes.js';
 import { BadDataError } from '../core/errors.js';

@@ -11,8 +11,8 @@
  */
 import { Cursor } from '../core/cursor.js';
 import { BadDataError } from '../core/errors.js';
-import type { ElfFile } from './elf.js';
 import type { DwarfReader } from './dwarf/reader.js';
+import type { ElfFile } from './elf.js';
 import { ArangeIndex, UnitHeaderReader, type UnitLineInfo } from './line-units.js';
 
 const DW_LNCT_path = 1;

@@ -157,7 +157,7 @@ class Core {
     const c = Object.create(Core.prototype) as Core;
     const n = v.n;
     if (typeof n !== 'number' || !(v.strtab instanceof Uint8Array)) return undefined;
-    const arrays: [string, Function, number][] = [
+    const arrays: [string, abstract new (...a: never[]) => unknown, number][] = [
       ['nameStart', Uint32Array, n],
       ['nameEnd', Uint32Array, n],
       ['rawEnd', Uint32Array, n],
@@ -171,14 +171,14 @@ class Core {
       ['nextSame', Int32Array, n],
     ];
     for (const [k, T, len] of arrays) {
-      const a = v[k] as { length?: number } | undefined;
-      if (!(a instanceof T) || a.length !== len) return undefined;
+      const a = v[k];
+      if (!(a instanceof T) || (a as { length: number }).length !== len) return undefined;
     }
     for (const [k, T] of [
       ['image', Uint32Array],
       ['fixed', Uint32Array],
       ['table', Int32Array],
-    ] as [string, Function][])
+    ] as [string, abstract new (...a: never[]) => unknown][])
       if (!(v[k] instanceof T)) return undefined;
     if (typeof v.imageEnd !== 'bigint' || typeof v.fixedEnd !== 'bigint' || !Array.isArray(v.letter)) return undefined;
     const maxName = (v.strtab as Uint8Array).length;
