@@ -11,11 +11,17 @@ import type { Command } from './registry.js';
 
 const hx = (v: bigint, w = 16): string => v.toString(16).padStart(w, '0');
 
+/** A text address as crash names it in a backtrace: `name` or `name+offset`; the module is not part of it. */
 function symbolText(prog: Program, ip: bigint, withOffset: boolean): string {
   const r = prog.symbols.symbolize(ip);
   if (!r) return hx(ip);
-  const mod = r.symbol.module ? ` [${r.symbol.module}]` : '';
-  return `${r.symbol.name}${withOffset && r.offset ? `+${r.offset}` : ''}${mod}`;
+  return `${r.symbol.name}${withOffset && r.offset ? `+${r.offset}` : ''}`;
+}
+
+/** crash's module tag after a frame's address: ` [module]` when the address is a module's text. */
+function moduleTag(prog: Program, ip: bigint): string {
+  const mod = prog.symbols.symbolize(ip)?.symbol.module;
+  return mod ? ` [${mod}]` : '';
 }
 
 /** crash's register block of an exception frame (kernel: headed by `[exception RIP: fn+off]`). */
@@ -38,7 +44,7 @@ interface BtOptions {
 }
 
 function frameLine(prog: Program, i: number, f: Frame, opts: BtOptions): string {
-  let s = `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${symbolText(prog, f.ip, false)} at ${hx(f.ip)}\n`;
+  let s = `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${symbolText(prog, f.ip, false)} at ${hx(f.ip)}${moduleTag(prog, f.ip)}\n`;
   if (opts.lines) {
     const l = prog.lineFor(f.isReturn ? f.ip - 1n : f.ip);
     if (l) s += `    ${l.file}: ${l.line}\n`;
@@ -70,6 +76,8 @@ function frameWords(prog: Program, from: bigint, to: bigint): string {
 
 export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
   const u = unwindTaskForBt(prog, task, panicCpu(prog));
+  // crash's words for a task whose stack is gone (an exited task: task_struct.stack is NULL).
+  if (u.noStack) return `${taskHeader(task)}\n(no stack)\n`;
   return `${taskHeader(task)}\n${framesText(prog, u, u.cpu ?? taskCpu(task), opts)}`;
 }
 
@@ -162,7 +170,7 @@ DESCRIPTION
   ORC tables: the task that panicked from its CPU's saved registers, the other
   CPUs' active tasks from their NMI stacks, sleeping tasks from their switch
   frame. Exception frames show their registers; a change of stack (NMI, #MC,
-  IRQ ...) is marked. Module functions are named "function [module]".
+  IRQ ...) is marked. A module function's frame ends with its module, "[module]".
   With no argument, the current context (set): at start-up the panic task.
 
   Without a vmlinux, bt still works for the tasks active on the CPUs: the

@@ -37,7 +37,16 @@ import {
   slabCpus,
   slabPageCache,
 } from '../helpers/slab.js';
-import { activeTasks, allTasks, cpuCurr, panicTask, taskComm, taskCpu, taskPid } from '../helpers/tasks.js';
+import {
+  activeTasks,
+  allTasks,
+  cpuCurr,
+  panicTask,
+  taskComm,
+  taskContaining,
+  taskCpu,
+  taskPid,
+} from '../helpers/tasks.js';
 import { CommandError, FaultError, TscrashError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
@@ -329,11 +338,6 @@ function threadInfo(task: Obj): bigint {
 
 function stackSize(prog: Program): bigint {
   return BigInt(prog.hasType('union thread_union') ? prog.sizeof('union thread_union') : 16384);
-}
-
-function taskContaining(prog: Program, tasks: Obj[], vaddr: bigint): Obj | undefined {
-  const size = BigInt(prog.sizeof('struct task_struct'));
-  return tasks.find((t) => vaddr >= (t.address as bigint) && vaddr < (t.address as bigint) + size);
 }
 
 function taskWithStack(prog: Program, tasks: Obj[], vaddr: bigint): Obj | undefined {

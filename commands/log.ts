@@ -3,8 +3,8 @@ import { formatLog, kernelLog } from '../helpers/printk.js';
 import { bootEpochSeconds } from '../helpers/system.js';
 import { CommandError } from '../program/index.js';
 import type { Program } from '../program/program.js';
+import { crashDate } from './lib/localtime.js';
 import type { Command } from './registry.js';
-import { crashDate } from './sys.js';
 
 /**
  * Levels of lockless-ringbuffer records (VMCOREINFO does not give printk_info.level): from each record's

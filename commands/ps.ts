@@ -1,4 +1,4 @@
-import { formatUptime, monotonicNs } from '../helpers/system.js';
+import { formatUptime, jiffiesSinceBoot, monotonicNs } from '../helpers/system.js';
 import {
   activeTasks,
   allTasks,
@@ -225,10 +225,16 @@ EXAMPLES
       return;
     }
     if (times) {
+      // crash's RUN TIME: jiffies since boot less the start time's whole seconds in jiffies, over HZ.
+      const j = jiffiesSinceBoot(prog);
       const now = monotonicNs(prog);
       const blocks = chosen.map((r) => {
         const start = r.task.member('start_time').value();
-        const run = now !== undefined && now > start ? Number((now - start) / 1_000_000_000n) : 0;
+        let run = 0;
+        if (j) {
+          const startJiffies = (start / 1_000_000_000n) * BigInt(j.hz);
+          run = j.jiffies > startJiffies ? Number((j.jiffies - startJiffies) / BigInt(j.hz)) : 0;
+        } else if (now !== undefined && now > start) run = Number((now - start) / 1_000_000_000n);
         return (
           `${taskHeader(r.task)}\n` +
           `    RUN TIME: ${formatUptime(run)}\n` +

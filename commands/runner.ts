@@ -69,12 +69,12 @@ export function parseLine(line: string): Parsed {
 
 function writePrivate(path: string, text: string, append: boolean): void {
   if (append && existsSync(path)) {
-    appendFileSync(path, text);
+    appendFileSync(path, text, 'latin1');
     return;
   }
   const tmp = join(dirname(path), `.${path.split('/').pop()}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'wx', 0o600);
-  writeSync(fd, text);
+  writeSync(fd, text, null, 'latin1');
   closeSync(fd);
   renameSync(tmp, path);
 }

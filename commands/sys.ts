@@ -1,39 +1,57 @@
-import { formatLog, kernelLog } from '../helpers/printk.js';
+import { pagesToSize } from '../helpers/meminfo.js';
+import { kernelLog } from '../helpers/printk.js';
 import { cpuMhz, formatUptime, loadAverage, presentPages, uptimeSeconds } from '../helpers/system.js';
 import { allTasks } from '../helpers/tasks.js';
 import { utsname } from '../helpers/utsname.js';
-import { CommandError, TscrashError } from '../program/index.js';
+import { CommandError, type Program, TscrashError } from '../program/index.js';
+import { crashDate } from './lib/localtime.js';
 import type { Command } from './registry.js';
 
-/** The date as crash (and date(1) in the C locale, UTC) prints it. */
-export function crashDate(epochSeconds: number): string {
-  const d = new Date(epochSeconds * 1000);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-}
+/**
+ * The panic line crash's sys shows, searched in the log's text as crash 8.0.2 searches it (get_panicmsg): groups of
+ * substrings in order of precedence, each group over the whole log, the first line holding one of the group's
+ * substrings winning. The whole line is the message. An empty string when no line matches (crash prints `""`).
+ */
+const PANIC_GROUPS: string[][] = [
+  ['general protection fault: ', 'double fault: ', 'divide error: ', 'stack segment: '],
+  ['SysRq : Netdump', 'SysRq : Crash', 'SysRq : Trigger a crash'],
+  [
+    'Oops: ',
+    'Kernel BUG at',
+    'kernel BUG at',
+    'Unable to handle kernel paging request',
+    'Unable to handle kernel NULL pointer dereference',
+    'BUG: unable to handle kernel ',
+  ],
+  ['Kernel panic: ', 'Kernel panic - '],
+  ['[Hardware Error]: '],
+  ['Bad mode in '],
+];
 
-/** The panic message crash's sys shows: the "Kernel panic - not syncing" line, else the fatal event's line. */
-export function panicMessage(log: string): string | undefined {
-  const lines = log.split('\n').map((l) => l.replace(/^\[[ \d.]+\] /, ''));
-  const p = lines.find((l) => l.startsWith('Kernel panic - not syncing'));
-  if (p) return p.trim();
-  return lines
-    .find((l) => /^(BUG: |Oops: |general protection fault|kernel BUG at |sysrq: Trigger a crash)/.test(l))
-    ?.trim();
-}
-
-/** crash's size format: `511.5 MB`, `3.8 GB`. */
-export function memorySize(bytes: bigint): string {
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = Number(bytes) / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
+export function panicMessage(lines: string[]): string {
+  for (const group of PANIC_GROUPS) {
+    const hit = lines.find((l) => group.some((g) => l.includes(g)));
+    if (hit !== undefined) return hit;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+  return '';
+}
+
+/** The log's text lines, as crash's `log` with no timestamps prints them (a record's embedded newlines split it). */
+export function logTextLines(prog: Program): string[] {
+  const log = kernelLog(prog);
+  if (log.kind === 'plain') return Buffer.from(log.bytes).toString('latin1').split('\n');
+  return log.records.flatMap((r) => Buffer.from(r.text).toString('latin1').split('\n'));
+}
+
+/**
+ * crash's sys MEMORY (get_memory_size): the managed memory, rounded up to the next GiB when within 64 MiB of it,
+ * in pages_to_size's format (`4 GB`, `511.5 MB`).
+ */
+export function memorySize(bytes: bigint, pageSize: number): string {
+  const GiB = 1n << 30n;
+  const nextGig = ((bytes + GiB - 1n) / GiB) * GiB;
+  const total = nextGig && nextGig - bytes <= 64n << 20n ? nextGig : bytes;
+  return pagesToSize(total / BigInt(pageSize), pageSize);
 }
 
 export const sys: Command = {
@@ -90,11 +108,10 @@ DESCRIPTION
     rows.push(['MACHINE', machine]);
     tryRow('MEMORY', () => {
       const pages = presentPages(p);
-      return pages === undefined ? undefined : memorySize(pages * BigInt(p.memory.pageSize));
+      return pages === undefined ? undefined : memorySize(pages * BigInt(p.memory.pageSize), p.memory.pageSize);
     });
-    const log = Buffer.from(formatLog(kernelLog(p))).toString('latin1');
-    const panic = panicMessage(log);
-    if (panic) rows.push(['PANIC', `"${panic}"`]);
+    const panic = panicMessage(logTextLines(p));
+    rows.push(['PANIC', `"${panic}"${panic.includes('Oops: ') ? ' (check log for details)' : ''}`]);
     for (const [k, v] of rows) ctx.out(`${k.padStart(12)}: ${v}\n`);
   },
 };

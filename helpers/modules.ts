@@ -59,6 +59,7 @@ export function listModules(prog: Program): ModuleInfo[] {
 const ELF64_SYM_SIZE = 24;
 const STT_SECTION = 3;
 const STT_FILE = 4;
+const STB_GLOBAL = 1;
 
 /** A module's symbols from its in-memory kallsyms (mod->kallsyms on 5.x+, mod->symtab before). */
 export function moduleSymbols(prog: Program, info: ModuleInfo): ModuleSymbolInput[] {
@@ -91,7 +92,11 @@ export function moduleSymbols(prog: Program, info: ModuleInfo): ModuleSymbolInpu
       continue;
     }
     if (!name || name.startsWith('__UNIQUE_ID') || name.startsWith('$')) continue;
-    const letter = types ? String.fromCharCode(types[i]!) : undefined;
+    // The kernel's type letter (typetab) is lower case; a global binding makes it capital, as nm and crash show
+    // it (crash maps st_info GLOBAL FUNC to 'T').
+    let letter = types ? String.fromCharCode(types[i]!) : undefined;
+    if (letter && info8 >> 4 === STB_GLOBAL && /^[a-z]$/.test(letter) && letter !== 'w' && letter !== 'v')
+      letter = letter.toUpperCase();
     out.push({ name, address: value, size, letter });
   }
   return out;

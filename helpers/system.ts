@@ -16,8 +16,34 @@ export function monotonicNs(prog: Program): bigint | undefined {
   return ns;
 }
 
-/** Seconds since boot: the monotonic clock plus time spent suspended, whole seconds. */
+/**
+ * The kernel's tick rate (CONFIG_HZ): NSEC_PER_SEC over tick_nsec, the tick length NTP keeps within a few parts
+ * per million of NSEC_PER_SEC / HZ. Undefined when the kernel has no tick_nsec or it is implausible.
+ */
+export function kernelHz(prog: Program): number | undefined {
+  if (!prog.hasVariable('tick_nsec')) return undefined;
+  const tick = prog.variable('tick_nsec').num();
+  if (tick <= 0) return undefined;
+  const hz = Math.round(1e9 / tick);
+  return hz >= 24 && hz <= 10000 ? hz : undefined;
+}
+
+/** Jiffies since boot: jiffies_64 less its start value INITIAL_JIFFIES, (u32)(-300 * HZ). */
+export function jiffiesSinceBoot(prog: Program): { jiffies: bigint; hz: number } | undefined {
+  const hz = kernelHz(prog);
+  if (hz === undefined || !prog.hasVariable('jiffies_64')) return undefined;
+  const initial = BigInt((-300 * hz) >>> 0);
+  const j = prog.variable('jiffies_64').value();
+  return { jiffies: BigInt.asUintN(64, j - initial), hz };
+}
+
+/**
+ * Whole seconds since boot as crash counts them (sys UPTIME, the boot date of log -T): jiffies since boot over
+ * HZ; where HZ cannot be found, the monotonic clock plus time spent suspended.
+ */
 export function uptimeSeconds(prog: Program): number | undefined {
+  const j = jiffiesSinceBoot(prog);
+  if (j) return Number(j.jiffies / BigInt(j.hz));
   const ns = monotonicNs(prog);
   return ns === undefined ? undefined : Number(ns / 1_000_000_000n);
 }

@@ -73,6 +73,40 @@ export function findTask(prog: Program, pid: number): Obj | undefined {
   return undefined;
 }
 
+const taskSizes = new WeakMap<Program, bigint>();
+
+/**
+ * The bytes a task_struct really occupies: the kernel sizes the FPU register area at the end of the task to the
+ * CPU's xstate and keeps the allocation size in arch_task_struct_size (x86), often less than the type's sizeof.
+ * Slab neighbours start within the type's size, so an address-to-task lookup must use this one (as crash does).
+ */
+export function taskStructSize(prog: Program): bigint {
+  let size = taskSizes.get(prog);
+  if (size !== undefined) return size;
+  size = BigInt(prog.sizeof('struct task_struct'));
+  const sym = prog.symbolAddress('arch_task_struct_size');
+  if (sym !== undefined) {
+    try {
+      const v = BigInt(prog.memory.readU32(sym));
+      if (v > 0n && v <= size * 2n) size = v;
+    } catch (e) {
+      if (!(e instanceof TscrashError)) throw e;
+    }
+  }
+  taskSizes.set(prog, size);
+  return size;
+}
+
+/** The task whose task_struct holds the address, if any. */
+export function taskContaining(prog: Program, tasks: Iterable<Obj>, address: bigint): Obj | undefined {
+  const size = taskStructSize(prog);
+  for (const t of tasks) {
+    const a = t.address as bigint;
+    if (address >= a && address < a + size) return t;
+  }
+  return undefined;
+}
+
 /** The task at an address (checked to look like a task: its pid and comm readable). */
 export function taskAt(prog: Program, address: bigint): Obj {
   const t = prog.object('struct task_struct', address, 'task');

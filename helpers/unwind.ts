@@ -58,6 +58,8 @@ export interface Unwind {
   userRegs?: bigint;
   /** Why the walk stopped, when not at a normal end of stack. */
   error?: string;
+  /** The task has no kernel stack (task_struct.stack is NULL: it exited and the stack was released). */
+  noStack?: boolean;
 }
 
 interface UnwindContext {
@@ -495,6 +497,9 @@ export function unwindTask(prog: Program, task: Obj): Unwind & { cpuRegs?: Regis
     if (isUserMode(saved.regs)) return { frames: [], cpuRegs: saved.regs };
     return { ...unwindFrom(prog, saved.regs), cpuRegs: saved.regs };
   }
+  // A task that has exited releases its stack (task_struct.stack is NULL); thread.sp then points into freed or
+  // reused memory, whose contents are no frames of this task.
+  if (task.hasMember('stack') && task.member('stack').value() === 0n) return { frames: [], noStack: true };
   const s = sleepingStart(prog, task);
   return unwindFrom(prog, s.regs, { isReturn: true, firstSp: s.frameSp });
 }

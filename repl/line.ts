@@ -32,6 +32,11 @@ function saveHistory(lines: readonly string[]): void {
 }
 
 /** Run lines non-interactively (from -c, -i or a pipe); returns the number of failed commands. */
+/** Command output is a byte string (one character a byte, as the dump holds them): written as those bytes. */
+function writeOut(s: string): void {
+  process.stdout.write(Buffer.from(s, 'latin1'));
+}
+
 export async function runScript(
   program: Program,
   lines: Iterable<string> | AsyncIterable<string>,
@@ -40,7 +45,7 @@ export async function runScript(
   let failed = 0;
   for await (const line of lines) {
     if (echo && line.trim()) process.stdout.write(`tscrash> ${line}\n`);
-    const r = await runLine(program, line, (s) => process.stdout.write(s));
+    const r = await runLine(program, line, writeOut);
     if (!r.ok) failed++;
     if (r.quit) break;
   }
@@ -85,7 +90,7 @@ export async function interactive(program: Program): Promise<void> {
   }
   rl.prompt();
   for await (const line of rl) {
-    const r = await runLine(program, line, (s) => process.stdout.write(s));
+    const r = await runLine(program, line, writeOut);
     if (r.quit) break;
     rl.prompt();
   }

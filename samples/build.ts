@@ -4,20 +4,31 @@
  * drgn, makedumpfile and pahole on them. Cached in ~/.cache/tscrash/samples
  * (TSCRASH_SAMPLES overrides); a re-run reuses what is complete and valid.
  *
- *   node dist/samples/build.js [--case NAME] [--force] [--verify] [--print-env CASE]
+ *   node dist/samples/build.js [--case NAME] [--force] [--verify] [--print-env CASE] [--fresh DIR]
+ *
+ * --fresh DIR builds everything from nothing into DIR (new or empty); `TSCRASH_SAMPLES=DIR npm test` then runs the
+ * suite on that build.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureHostTools, ensureKernel, type KernelFiles, pruneDebs, resolveRelease } from './debian.js';
+import {
+  ensureHostTools,
+  ensureKernel,
+  extractModuleDebug,
+  type KernelFiles,
+  pruneDebs,
+  realSystemMap,
+  resolveRelease,
+} from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
-import { FILE_KEYS } from './manifest.js';
+import { FILE_KEYS, ORACLE_ENV } from './manifest.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
 import { log, run, StepError, sh, sha256File, shq } from './run.js';
 
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 export interface ManifestFile {
   path: string;
@@ -53,6 +64,11 @@ interface CaseDef {
   /** Guest memory and crashkernel reservation, when not the default 512M / 192M. */
   memory?: string;
   crashkernel?: string;
+  /**
+   * Modules loaded in the guest beyond the output disk's driver. ata_piix drives QEMU's IDE controller: its SCSI
+   * error-handler threads sleep in scsi_mod's scsi_error_handler, so backtraces have module frames.
+   */
+  modules?: string[];
   /** Built only when asked for by name (npm run bench builds it): not a test sample. */
   benchOnly?: boolean;
 }
@@ -75,6 +91,7 @@ const CASES: CaseDef[] = [
     trigger: 'echo "TSCRASH: waiting for the machine check"',
     mce: INJECTED_MCE,
     qemuDump: true,
+    modules: ['ata_piix'],
   },
   {
     name: 'capture',
@@ -139,10 +156,11 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     memory: def.memory ?? '512M',
     cpus: 2,
     crashkernel: def.crashkernel ?? '192M',
+    modules: def.modules,
     tsmakedumpfile: def.tsmakedumpfile ? fileURLToPath(new URL('../..', import.meta.url)) : undefined,
   };
   const t0 = Date.now();
-  const { main } = buildInitramfs(work, plan);
+  const { main, modules } = buildInitramfs(work, plan);
   const memMiB = Number.parseInt(plan.memory, 10);
   const serial = await runGuest(work, plan, main, Math.max(420_000, memMiB * 600));
   unpackDisk(work, dir);
@@ -169,7 +187,8 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   };
   // crash and drgn read the core from the temporary directory; file names in
   // their outputs (crash's DUMPFILE) are rewritten to the final location.
-  place(runDrgn(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir));
+  const moduleObjects = extractModuleDebug(root, kernel.release, modules, join(dir, 'debug-root'));
+  place(runDrgn(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, moduleObjects));
   const drgnFacts0 = JSON.parse(readFileSync(join(oracleDir, 'drgn-facts.json'), 'utf8')) as Record<string, string>;
   // vtop of a direct-map, a kernel-data and a vmalloc address (crash's vtop takes addresses only).
   const vtops: [string, string][] = [];
@@ -215,6 +234,7 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     memory: plan.memory,
     cpus: plan.cpus,
     crashkernel: plan.crashkernel,
+    modules: def.modules ?? [],
     elfPath: finalElf,
   };
   if (def.mce) {
@@ -246,14 +266,23 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
 }
 
 async function main(): Promise<void> {
+  Object.assign(process.env, ORACLE_ENV);
   const { values } = parseArgs({
     options: {
       case: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
       verify: { type: 'boolean', default: false },
       'print-env': { type: 'string' },
+      fresh: { type: 'string' },
     },
   });
+  if (values.fresh !== undefined) {
+    // A build from nothing (kernels downloaded again) into a new or empty directory, which then serves as the cache:
+    // TSCRASH_SAMPLES=DIR npm test runs the suite on it.
+    const dir = resolve(values.fresh);
+    if (existsSync(dir) && readdirSync(dir).length) throw new StepError(`--fresh ${dir}: the directory is not empty`);
+    process.env.TSCRASH_SAMPLES = dir;
+  }
   const root = samplesDir();
   if (values['print-env']) {
     const name = values['print-env'];
@@ -267,11 +296,17 @@ async function main(): Promise<void> {
   for (const name of wanted) {
     const def = CASES.find((c) => c.name === name);
     if (!def) throw new StepError(`unknown case ${name} (have ${CASES.map((c) => c.name).join(', ')})`);
-    const state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
+    let state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
+    if (typeof state !== 'string' && String(state.facts.modules ?? []) !== String(def.modules ?? []))
+      state = 'the guest loads other modules now';
     if (typeof state === 'string') {
       log(`${name}: ${state}, building`);
       todo.push(def);
-    } else log(`${name}: ok (${state.release})`);
+    } else {
+      // Caches made before the real System.map was taken from -dbg on a kernel's first extraction.
+      realSystemMap(root, state.release, state.systemMap);
+      log(`${name}: ok (${state.release})`);
+    }
   }
   if (todo.length === 0) return;
   mkdirSync(root, { recursive: true, mode: 0o700 });

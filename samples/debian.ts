@@ -3,8 +3,8 @@
  * (resolved through the meta packages, since security updates retire old
  * versions), extracted into the cache.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { log, run, StepError, sh, shq, which } from './run.js';
 
 /** Commands we need on the host and the Debian package providing each. */
@@ -18,6 +18,8 @@ const HOST_TOOLS: [string, string][] = [
   ['cpio', 'cpio'],
   ['modinfo', 'kmod'],
   ['readelf', 'binutils'],
+  // gdb prints strings the way crash's embedded gdb does: the oracle of the char-array tests.
+  ['gdb', 'gdb'],
 ];
 
 let updated = false;
@@ -36,6 +38,8 @@ export function ensureHostTools(): void {
   if (!['/usr/lib/x86_64-linux-gnu/liblzo2.so.2', '/lib/x86_64-linux-gnu/liblzo2.so.2'].some((p) => existsSync(p))) {
     missing.add('liblzo2-2');
   }
+  // The time zones the date tests compare crash and date(1) in.
+  if (!existsSync('/usr/share/zoneinfo/Asia/Kolkata')) missing.add('tzdata');
   // busybox must be the static build: it runs inside the guest with no libraries.
   if (!existsSync('/bin/busybox') || !sh('ldd /bin/busybox 2>&1 || true').includes('not a dynamic')) {
     missing.add('busybox-static');
@@ -113,6 +117,24 @@ export interface KernelFiles {
   modulesDir: string;
 }
 
+/**
+ * Debian's image package ships a placeholder System.map ("The real System.map is in the linux-image-<version>-dbg
+ * package"); the real one is in -dbg, as boot/System.map-RELEASE under usr/lib/debug.
+ */
+export function realSystemMap(cache: string, release: string, path: string): void {
+  if (statSync(path).size >= 4096) return;
+  const dbg = download(`linux-image-${release}-dbg`, join(cache, 'debs'));
+  log(`extracting System.map of ${release}`);
+  sh(
+    `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -O --wildcards '*/boot/System.map-*' > ${shq(path)}.tmp && mv ${shq(path)}.tmp ${shq(path)}`,
+  );
+  if (statSync(path).size < 4096) {
+    // A kernel whose -dbg has none: the map the kernel's build makes (scripts/mksysmap is nm -n of the vmlinux).
+    log(`linux-image-${release}-dbg holds no System.map: making one with nm -n from its vmlinux`);
+    sh(`nm -n ${shq(join(dirname(path), 'vmlinux'))} > ${shq(path)}.tmp && mv ${shq(path)}.tmp ${shq(path)}`);
+  }
+}
+
 /** Download and extract one kernel: vmlinuz, config, System.map, modules, and the debug vmlinux. */
 export function ensureKernel(cache: string, release: string): KernelFiles {
   const dir = join(cache, 'kernels', release);
@@ -126,14 +148,7 @@ export function ensureKernel(cache: string, release: string): KernelFiles {
     modulesDir: join(dir, 'modules'),
   };
   if (existsSync(join(dir, '.complete'))) {
-    // Debian's image package ships a placeholder System.map; the real one is in -dbg.
-    if (statSync(files.systemMap).size < 4096) {
-      const dbg = download(`linux-image-${release}-dbg`, join(cache, 'debs'));
-      log(`extracting System.map of ${release}`);
-      sh(
-        `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -O --wildcards '*/boot/System.map-*' > ${shq(files.systemMap)}.tmp && mv ${shq(files.systemMap)}.tmp ${shq(files.systemMap)}`,
-      );
-    }
+    realSystemMap(cache, release, files.systemMap);
     return files;
   }
   const debs = join(cache, 'debs');
@@ -151,10 +166,15 @@ export function ensureKernel(cache: string, release: string): KernelFiles {
       `mv ${shq(x)}/boot/System.map-* ${shq(tmp)}/System.map && mv ${shq(x)}/lib/modules/* ${shq(tmp)}/modules`,
   );
   rmSync(x, { recursive: true, force: true });
+  // One pass over -dbg for the vmlinux and the real System.map (when the image package's is a placeholder).
+  const wantMap = statSync(join(tmp, 'System.map')).size < 4096;
   sh(
-    `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -C ${shq(tmp)} --wildcards '*/boot/vmlinux-*' && ` +
-      `mv ${shq(tmp)}/usr/lib/debug/boot/vmlinux-* ${shq(tmp)}/vmlinux && rm -rf ${shq(tmp)}/usr`,
+    `dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -C ${shq(tmp)} --wildcards '*/boot/vmlinux-*'${wantMap ? ` '*/boot/System.map-*'` : ''} && ` +
+      `mv ${shq(tmp)}/usr/lib/debug/boot/vmlinux-* ${shq(tmp)}/vmlinux && ` +
+      (wantMap ? `mv ${shq(tmp)}/usr/lib/debug/boot/System.map-* ${shq(tmp)}/System.map && ` : '') +
+      `rm -rf ${shq(tmp)}/usr`,
   );
+  realSystemMap(cache, release, join(tmp, 'System.map'));
   sh(`touch ${shq(tmp)}/.complete`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -189,4 +209,38 @@ export function moduleClosure(modulesDir: string, names: string[]): string[] {
   };
   for (const n of names) visit(n);
   return out;
+}
+
+/**
+ * The debug objects (.ko with DWARF) of the named modules, extracted from the kernel's -dbg package into
+ * ROOT/usr/lib/debug/lib/modules/RELEASE/... (the package's layout); ROOT/.complete lists the names, sorted.
+ * Returns the objects' paths.
+ */
+export function extractModuleDebug(cache: string, release: string, names: string[], root: string): string[] {
+  const dbg = download(`linux-image-${release}-dbg`, join(cache, 'debs'));
+  mkdirSync(root, { recursive: true });
+  if (names.length) {
+    log(`extracting the debug objects of ${names.length} modules`);
+    const patterns = names.flatMap((n) => [
+      `./usr/lib/debug/lib/modules/${release}/*/${n}.ko`,
+      `./usr/lib/debug/lib/modules/${release}/*/${n.replace(/_/g, '-')}.ko`,
+    ]);
+    // tar exits 2 for the spellings that are not in the package; what it found is checked below.
+    sh(`dpkg-deb --fsys-tarfile ${shq(dbg)} | tar -x -C ${shq(root)} --wildcards ${patterns.map(shq).join(' ')}`, {
+      allowFail: true,
+    });
+  }
+  const found = new Map<string, string>();
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.ko')) found.set(e.name.slice(0, -3).replace(/-/g, '_'), join(d, e.name));
+    }
+  };
+  walk(join(root, 'usr'));
+  const missing = names.filter((n) => !found.has(n.replace(/-/g, '_')));
+  if (missing.length) throw new StepError(`linux-image-${release}-dbg has no debug object for ${missing.join(', ')}`);
+  writeFileSync(join(root, '.complete'), [...names.map((n) => n.replace(/-/g, '_'))].sort().join('\n'));
+  return names.map((n) => found.get(n.replace(/-/g, '_'))!);
 }

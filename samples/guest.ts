@@ -30,6 +30,8 @@ export interface GuestPlan {
   memory: string;
   cpus: number;
   crashkernel: string;
+  /** More modules to load in the guest (with their dependencies), when the kernel builds them as modules. */
+  modules?: string[];
   /** Put node and this repository's built tsmakedumpfile (dist/ and its runtime modules) in the capture image. */
   tsmakedumpfile?: string;
 }
@@ -73,7 +75,7 @@ function cpio(root: string, out: string): void {
 }
 
 /** Build the capture image and the main image (the capture image plus the kernel to kexec). */
-export function buildInitramfs(work: string, plan: GuestPlan): { main: string } {
+export function buildInitramfs(work: string, plan: GuestPlan): { main: string; modules: string[] } {
   const root = join(work, 'root');
   rmSync(root, { recursive: true, force: true });
   for (const d of ['bin', 'proc', 'sys', 'dev', 'modules', 'boot', 'tmp'])
@@ -87,6 +89,11 @@ export function buildInitramfs(work: string, plan: GuestPlan): { main: string } 
   const mods: string[] = [];
   if (configValue(config, 'CONFIG_BLK_DEV_NVME') === 'm') mods.push(...moduleClosure(modulesDir, ['nvme']));
   else if (configValue(config, 'CONFIG_BLK_DEV_NVME') !== 'y') throw new StepError('kernel has no NVMe driver');
+  for (const name of plan.modules ?? []) {
+    const key = `CONFIG_${name.toUpperCase()}`;
+    if (configValue(config, key) !== 'm') throw new StepError(`${plan.kernel.release}: ${key} is not a module`);
+    for (const p of moduleClosure(modulesDir, [name])) if (!mods.includes(p)) mods.push(p);
+  }
   const order: string[] = [];
   for (const m of mods) {
     let name = basename(m);
@@ -112,7 +119,7 @@ export function buildInitramfs(work: string, plan: GuestPlan): { main: string } 
   const main = join(work, 'main.img');
   cpio(root, main);
   rmSync(root, { recursive: true, force: true });
-  return { main };
+  return { main, modules: order.map((n) => n.replace(/\.ko$/, '').replace(/-/g, '_')) };
 }
 
 /** Which QEMU accelerator to use: TSCRASH_QEMU_ACCEL, else TCG (nested KVM proved unreliable here). */

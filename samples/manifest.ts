@@ -12,3 +12,9 @@ export const FILE_KEYS: Record<string, string> = {
   'reassembled-c-d31': 'reassembled-c-d31',
   dmesg: 'dmesg',
 };
+
+/**
+ * The time zone and locale the oracles run in: crash prints dates in the local zone and strings in the locale's
+ * charset, so they are fixed here and the tests run tscrash in the same ones (test/lib/samples.ts).
+ */
+export const ORACLE_ENV = { TZ: 'UTC', LC_ALL: 'C.UTF-8' } as const;

@@ -1,4 +1,4 @@
-# drgn oracle for the samples: run as  python3 oracle-drgn.py VMLINUX VMCORE OUTDIR
+# drgn oracle for the samples: run as  python3 oracle-drgn.py VMLINUX VMCORE OUTDIR [MODULE.ko ...]
 # Writes drgn-tasks.json, drgn-stacks.json, drgn-dmesg.txt, drgn-facts.json, drgn-modules.json.
 import json
 import os
@@ -12,7 +12,8 @@ from drgn.helpers.linux.printk import get_dmesg
 vmlinux, vmcore, out = sys.argv[1:4]
 prog = drgn.Program()
 prog.set_core_dump(vmcore)
-prog.load_debug_info([vmlinux])
+# The loaded modules' debug objects too: without them drgn cannot unwind past a module's frame.
+prog.load_debug_info([vmlinux, *sys.argv[4:]])
 
 
 def task_cpu(t):

@@ -79,10 +79,16 @@ export function runCrash(
   return files;
 }
 
-export function runDrgn(vmlinux: string, vmcore: string, outDir: string): Record<string, string> {
+/** drgn on the core, with the vmlinux and the loaded modules' debug objects (so it unwinds through module code). */
+export function runDrgn(
+  vmlinux: string,
+  vmcore: string,
+  outDir: string,
+  moduleObjects: string[] = [],
+): Record<string, string> {
   log('drgn oracle');
   const script = new URL('../../samples/oracle-drgn.py', import.meta.url).pathname;
-  run('/usr/bin/python3', [script, vmlinux, vmcore, outDir], { timeout: 300_000 });
+  run('/usr/bin/python3', [script, vmlinux, vmcore, outDir, ...moduleObjects], { timeout: 300_000 });
   const files: Record<string, string> = {};
   for (const n of ['tasks', 'stacks', 'facts', 'modules']) files[`drgn-${n}`] = join(outDir, `drgn-${n}.json`);
   files['drgn-dmesg'] = join(outDir, 'drgn-dmesg.txt');

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 have=$(cat node_modules/.tscrash-lock-sha 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
-  # npm ci refuses this registry's lock files (platform packages it does not serve), so install from the lock without saving.
-  npm install --no-save --no-audit --no-fund
+  # Exactly what the lock file names (npm ci starts from an empty node_modules).
+  npm ci --no-audit --no-fund
   echo "$want" > node_modules/.tscrash-lock-sha
 fi
 npx tsc -p tsconfig.json

@@ -8,6 +8,7 @@ import { FaultError } from '../../core/errors.js';
 import { Obj, strip } from '../../program/object.js';
 import type { Program } from '../../program/program.js';
 import { type CType, type Member, sizeOf } from '../../symbols/dwarf/types.js';
+import { hostCharset, printable, stringElements } from './locale.js';
 
 /** How crash spells gcc's DWARF base type names. */
 const BASE_SPELLING: Record<string, string> = {
@@ -233,26 +234,86 @@ function charEscape(c: number, quote: string): string {
 }
 
 /**
- * gdb's char array: `"swapper/0\000\000"`. As in gdb's printstr: one NUL that ends the array is left out;
- * characters are taken a run of equal ones at a time until `limit` (crash's `print elements`, 256) is reached,
- * and "..." marks a string cut there. crash turns repeat blocks off, so runs are printed out.
+ * gdb's string text (its generic_printstr) of `bytes[0..end)`: characters in the host charset (see locale.ts), a
+ * run of equal ones at a time until `limit` characters (crash's `print elements`) are taken; a printable
+ * character is printed as its bytes, others as escapes (named, else each byte in octal), and a digit after an
+ * octal escape is escaped too so that it does not read as part of it. `cut` tells whether characters were left.
+ */
+function stringBody(
+  bytes: Uint8Array,
+  end: number,
+  limit: number,
+): { text: string; cut: boolean; incomplete?: string } {
+  const charset = hostCharset();
+  const elems = stringElements(bytes, end, charset);
+  let text = '';
+  let needEscape = false;
+  let taken = 0;
+  let i = 0;
+  while (i < elems.length && taken < limit) {
+    const e = elems[i]!;
+    if (e.incomplete) {
+      // gdb closes the string and names the bytes that end inside a character; nothing follows.
+      let seq = '';
+      for (let b = 0; b < e.length; b++) seq += `\\${bytes[e.start + b]!.toString(8).padStart(3, '0')}`;
+      return { text, cut: false, incomplete: seq };
+    }
+    let run = 1;
+    if (e.codePoint !== undefined) while (i + run < elems.length && elems[i + run]!.codePoint === e.codePoint) run++;
+    for (let k = 0; k < run; k++) {
+      const cp = e.codePoint;
+      const digit = cp !== undefined && cp >= 0x30 && cp <= 0x39;
+      if (cp !== undefined && printable(cp, charset) && !(needEscape && digit)) {
+        text += cp === 0x22 || cp === 0x5c ? `\\${String.fromCharCode(cp)}` : latin1(bytes, e.start, e.length);
+        needEscape = false;
+      } else if (cp !== undefined && NAMED_ESCAPES.has(cp)) {
+        text += NAMED_ESCAPES.get(cp);
+        needEscape = false;
+      } else {
+        for (let b = 0; b < e.length; b++) text += `\\${bytes[e.start + b]!.toString(8).padStart(3, '0')}`;
+        needEscape = true;
+      }
+    }
+    taken += run;
+    i += run;
+  }
+  return { text, cut: i < elems.length };
+}
+
+const NAMED_ESCAPES = new Map<number, string>([
+  [0x07, '\\a'],
+  [0x08, '\\b'],
+  [0x09, '\\t'],
+  [0x0a, '\\n'],
+  [0x0b, '\\v'],
+  [0x0c, '\\f'],
+  [0x0d, '\\r'],
+]);
+
+function latin1(bytes: Uint8Array, start: number, length: number): string {
+  let s = '';
+  for (let k = 0; k < length; k++) s += String.fromCharCode(bytes[start + k]!);
+  return s;
+}
+
+/**
+ * gdb's char array: `"swapper/0\000\000"`. As in gdb's printstr, one NUL that ends the array is left out, and
+ * "..." marks a string cut at `limit` characters (crash's `print elements`, 256). crash turns repeat blocks off,
+ * so runs are printed out.
  */
 export function charArrayText(bytes: Uint8Array, limit = PRINT_ELEMENTS): string {
   const end = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
-  let str = '';
-  let i = 0;
-  while (i < end && i < limit) {
-    let run = 1;
-    while (i + run < end && bytes[i + run] === bytes[i]) run++;
-    for (let k = 0; k < run; k++) {
-      const c = bytes[i]!;
-      // After an octal escape, a digit is escaped too, so that it does not read as part of the escape (as gdb does).
-      str +=
-        c >= 0x30 && c <= 0x39 && /\\[0-7]{3}$/.test(str) ? `\\${c.toString(8).padStart(3, '0')}` : charEscape(c, '"');
-    }
-    i += run;
-  }
-  return `"${str}"${i < end ? '...' : ''}`;
+  const { text, cut, incomplete } = stringBody(bytes, end, limit);
+  if (incomplete !== undefined) return `${text ? `"${text}", ` : ''}<incomplete sequence ${incomplete}>`;
+  return `"${text}"${cut ? '...' : ''}`;
+}
+
+/** A NUL-terminated string read through a `char *`, as gdb prints it after the pointer. */
+export function cStringText(str: string): string {
+  const bytes = Buffer.from(str, 'latin1');
+  const { text, incomplete } = stringBody(bytes, bytes.length, Number.MAX_SAFE_INTEGER);
+  if (incomplete !== undefined) return `${text ? `"${text}", ` : ''}<incomplete sequence ${incomplete}>`;
+  return `"${text}"`;
 }
 
 function isCharType(t: CType): boolean {
@@ -281,7 +342,7 @@ function pointerText(prog: Program, o: Obj): string {
   if (isCharType(target)) {
     try {
       const str = prog.memory.readCString(v, 200);
-      return `${hex}${imageSymbol(prog, v)} "${Array.from(Buffer.from(str, 'latin1'), (c) => charEscape(c, '"')).join('')}"`;
+      return `${hex}${imageSymbol(prog, v)} ${cStringText(str)}`;
     } catch (e) {
       if (e instanceof FaultError) return `${hex} <error: Cannot access memory at address ${hex}>`;
       throw e;

@@ -95,6 +95,13 @@ for (const name of SAMPLE_NAMES) {
           .filter((f) => BigInt(f.pc) >= 0xffff800000000000n)
           .map((f) => f.pc);
         const u = unwindTask(s.prog, task);
+        if (task.member('stack').value() === 0n) {
+          // An exited task whose stack was released: drgn unwinds what lies at its stale thread.sp; there are
+          // no frames of the task there, and bt says so as crash does.
+          assert.deepEqual(u.frames, []);
+          assert.match(await runOk(s.prog, `bt ${task.address!.toString(16)}`), /\n\(no stack\)\n$/);
+          continue;
+        }
         assert.equal(u.error, undefined, `pid ${d.pid}: ${u.error}`);
         assert.deepEqual(
           u.frames.map((f) => `0x${f.ip.toString(16)}`),
@@ -118,6 +125,32 @@ for (const name of SAMPLE_NAMES) {
       const all = await runOk(s.prog, 'foreach bt');
       assert.equal((all.match(/^PID: /gm) ?? []).length, allTasks(s.prog).length);
       assert.doesNotMatch(all, /bt: /);
+    });
+
+    test("module frames as crash prints them: ' #N [SP] NAME at ADDR [MODULE]', named as drgn names them", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const mods = (JSON.parse(oracleText(s.m, 'drgn-modules')) as { name: string; base: string; size: number }[]).map(
+        (x) => ({ name: x.name, start: BigInt(x.base), end: BigInt(x.base) + BigInt(x.size) }),
+      );
+      const moduleOf = (pc: bigint): string | undefined => mods.find((x) => pc >= x.start && pc < x.end)?.name;
+      let seen = 0;
+      for (const d of JSON.parse(oracleText(s.m, 'drgn-stacks')) as DrgnStack[]) {
+        // Inlined functions share their caller's pc: the frame's function is the last of them.
+        const frames = d.frames.filter((f, i) => !(i + 1 < d.frames.length && d.frames[i + 1]!.pc === f.pc));
+        if (!frames.some((f) => moduleOf(BigInt(f.pc)))) continue;
+        const ours = (await runOk(s.prog, `bt ${d.pid}`)).split('\n').filter((l) => / #\d+ \[/.test(l));
+        frames.forEach((f, i) => {
+          const mod = moduleOf(BigInt(f.pc));
+          if (!mod) return;
+          const want = new RegExp(`^ *#${i} \\[[0-9a-f]{16}\\] ${f.name} at ${f.pc.slice(2)} \\[${mod}\\]$`);
+          assert.match(ours[i] ?? '', want, `pid ${d.pid} frame ${i}`);
+          seen++;
+        });
+      }
+      // The mce guest loads ata_piix: its SCSI error handlers sleep in scsi_mod.
+      if ((s.m.facts.modules as string[] | undefined)?.includes('ata_piix'))
+        assert.ok(seen >= 2, `${seen} module frames`);
     });
   });
 }

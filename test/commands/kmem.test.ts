@@ -8,7 +8,7 @@ import { listForEach } from '../../helpers/lists.js';
 import { formatKmemInfo, pagesToSize } from '../../helpers/meminfo.js';
 import { memMap, physToVirt, zones } from '../../helpers/mm.js';
 import { cpuSlab, findCache, slabContents, slabCpus } from '../../helpers/slab.js';
-import { cpuCurr } from '../../helpers/tasks.js';
+import { cpuCurr, taskStructSize } from '../../helpers/tasks.js';
 import { type Obj, strip } from '../../program/object.js';
 import type { Program } from '../../program/program.js';
 import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
@@ -169,6 +169,33 @@ for (const name of SAMPLE_NAMES) {
       assert.match(k, / {2}task_struct\n/);
       assert.match(k, new RegExp(`\\[${h(taskAddr)}\\]`));
       assert.match(k, /STATE: TASK_RUNNING \(PANIC\)/);
+    });
+
+    test("kmem on each task's first and last byte names that task, as crash's ps lists them", async (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const prog = await openSample(m);
+      // The task's real extent: the FPU area at its end is sized to the CPU (arch_task_struct_size).
+      const size = taskStructSize(prog);
+      assert.ok(size <= BigInt(prog.sizeof('struct task_struct')));
+      // Every task drgn lists, and the active ones crash 8.0.2 lists (drgn leaves out the other CPUs' idle tasks).
+      const tasks = new Map<string, [string, string]>();
+      for (const d of JSON.parse(oracleText(m, 'drgn-tasks')) as { pid: number; task: string; comm: string }[])
+        tasks.set(BigInt(d.task).toString(16), [String(d.pid), d.comm]);
+      for (const l of oracleText(m, 'crash-ps').split('\n')) {
+        const x = /^[ >]\s*(\d+)\s+\S+\s+\d+\s+([0-9a-f]+)\s+\S+\s+\S+\s+\d+\s+\d+\s+(.*)$/.exec(l);
+        if (x) tasks.set(x[2]!, [x[1]!, x[3]!.replace(/^\[(.*)\]$/, '$1')]);
+      }
+      assert.ok(tasks.size > 20, `the oracles list ${tasks.size} tasks`);
+      for (const [addr, [pid, comm]] of tasks) {
+        const a = BigInt(`0x${addr}`);
+        for (const at of [a, a + size - 1n]) {
+          const out = await run(prog, `kmem ${at.toString(16)}`);
+          const ctx = /PID: (\d+)\n\s*COMMAND: "(.*)"\n\s*TASK: ([0-9a-f]+)/.exec(out);
+          assert.ok(ctx, `kmem ${at.toString(16)} names no task:\n${out}`);
+          assert.deepEqual([ctx[1], ctx[2], ctx[3]], [pid, comm, addr], `kmem ${at.toString(16)}`);
+        }
+      }
     });
   });
 }

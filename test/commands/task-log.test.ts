@@ -16,6 +16,24 @@ for (const name of SAMPLE_NAMES) {
       assert.match(tm.split('\n')[0]!, /^<\d>Linux version /);
     });
 
+    test("sys DATE and log -T in other time zones equal crash's run in them", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      for (const tz of ['Asia/Kolkata', 'America/New_York', 'EST5EDT,M3.2.0,M11.1.0']) {
+        const [sys, logT] = crashLive(s.m.vmlinux, s.m.files['kdump-c-d31']!.path, ['sys', 'log -T'], { TZ: tz });
+        const saved = process.env.TZ;
+        process.env.TZ = tz;
+        try {
+          const date = (text: string): string | undefined => /^ {8}DATE: (.*)$/m.exec(text)?.[1];
+          assert.equal(date(await runOk(s.prog, 'sys')), date(sys!), `TZ=${tz}`);
+          assert.ok(date(sys!), 'crash printed a DATE');
+          assert.equal(await runOk(s.prog, 'log -T'), logT, `TZ=${tz}: log -T`);
+        } finally {
+          process.env.TZ = saved;
+        }
+      }
+    });
+
     test("task, task -R, ps -t and rd -s equal crash's for the panic task", async (t) => {
       const s = await sampleProgram(name, t);
       if (!s) return;

@@ -7,14 +7,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function crashLive(vmlinux: string, vmcore: string, commands: string[]): string[] {
+/** `env` adds to the environment crash runs in (TZ, LC_ALL: crash prints dates and strings in the local ones). */
+export function crashLive(
+  vmlinux: string,
+  vmcore: string,
+  commands: string[],
+  env: Record<string, string> = {},
+): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'tscrash-crash-'));
   try {
     const lines = commands.map((c, i) => `${c} > ${join(dir, `${i}.txt`)}`);
     lines.push('q');
     const script = join(dir, 'cmds');
     writeFileSync(script, `${lines.join('\n')}\n`);
-    const r = spawnSync('crash', ['-s', vmlinux, vmcore, '-i', script], { encoding: 'latin1', timeout: 300_000 });
+    const r = spawnSync('crash', ['-s', vmlinux, vmcore, '-i', script], {
+      encoding: 'latin1',
+      timeout: 300_000,
+      env: { ...process.env, ...env },
+    });
     if (r.error) throw r.error;
     return commands.map((c, i) => {
       try {

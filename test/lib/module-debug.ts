@@ -15,7 +15,9 @@ export function moduleDebugRoot(m: Manifest, t: TestContext): string | undefined
   const root = join(dir, 'usr', 'lib', 'debug');
   const names = (JSON.parse(oracleText(m, 'drgn-modules')) as { name: string }[]).map((x) => x.name);
   const marker = join(dir, '.complete');
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === names.join('\n')) return root;
+  // The sample builder extracts them (it gives them to drgn); older caches get them here.
+  const list = [...names].sort().join('\n');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === list) return root;
   const debs = join(samplesDir(), 'debs');
   const deb = existsSync(debs)
     ? readdirSync(debs).find((f) => f.startsWith(`linux-image-${m.release}-dbg_`))
@@ -58,6 +60,6 @@ export function moduleDebugRoot(m: Manifest, t: TestContext): string | undefined
   if (missing.length) throw new Error(`${deb} has no object for module(s) ${missing.join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
-  writeFileSync(marker, names.join('\n'));
+  writeFileSync(marker, list);
   return root;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 import type { Manifest as BuiltManifest } from '../../samples/build.js';
+import { ORACLE_ENV } from '../../samples/manifest.js';
 
 export type { ManifestFile } from '../../samples/build.js';
 
@@ -21,6 +22,10 @@ export type Manifest = BuiltManifest & {
     mce?: { cpu: number; bank: number; status: string; mcgStatus: string; addr: string; misc: string };
   };
 };
+
+// The stored oracles were made in this time zone and locale (dates, strings): tscrash runs in the same ones, in this
+// process and in the tscrash processes tests start. Tests of other zones and locales set theirs explicitly.
+Object.assign(process.env, ORACLE_ENV);
 
 /** Keys of the dump files every case has (makedumpfile outputs, the raw core, the dmesg oracle). */
 export { FILE_KEYS as SAMPLE_FILES } from '../../samples/manifest.js';
