@@ -1,5 +1,5 @@
 /**
- * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force]`: open the dump
+ * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force] [--json]`: open the dump
  * (and the vmlinux, in either order: the one that is an ELF executable is the
  * vmlinux), then run commands from -c / -i / a piped stdin, or interactively.
  */
@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { registerBuiltins } from '../commands/index.js';
+import { setOutputFormat } from '../commands/result.js';
 import { openDump } from '../core/open.js';
 import { Program } from '../program/index.js';
 import { interactive, runScript } from '../repl/line.js';
@@ -53,6 +54,7 @@ export async function runSession(argv: string[]): Promise<number> {
   const files: string[] = [];
   const commands: string[] = [];
   let force = false;
+  let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-c') {
@@ -64,6 +66,7 @@ export async function runSession(argv: string[]): Promise<number> {
       if (f === undefined) throw new Error('-i needs a file');
       commands.push(...readFileSync(f, 'utf8').split('\n'));
     } else if (a === '--force' || a === '-f') force = true;
+    else if (a === '--json') json = true;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a} (tscrash --help)`);
     else files.push(a);
   }
@@ -85,6 +88,7 @@ export async function runSession(argv: string[]): Promise<number> {
   }
   registerBuiltins();
   const program = Program.open({ vmcore, vmlinux, force });
+  if (json) setOutputFormat(program, 'json');
   try {
     for (const w of program.warnings) process.stderr.write(`${w}\n`);
     if (commands.length) return (await runScript(program, commands, false)) ? 1 : 0;

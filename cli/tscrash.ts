@@ -13,6 +13,7 @@ export const VERSION = '0.1.0';
 
 const USAGE = `usage:
   tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session (line mode when piped)
+          [--json]                                each command's result as one JSON document a line
   tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session

@@ -2,14 +2,72 @@ import { loadModuleSymbols } from '../helpers/modules.js';
 import { perCpuSymbolAddress } from '../helpers/percpu.js';
 import { type StackRange, stackOf } from '../helpers/stacks.js';
 import { activeTasks, cpuCurr, panicCpu, taskCpu } from '../helpers/tasks.js';
-import { type Frame, type Registers, readPtRegs, type Unwind, unwindCpu, unwindTaskForBt } from '../helpers/unwind.js';
+import { type Registers, readPtRegs, type Unwind, unwindCpu, unwindTaskForBt } from '../helpers/unwind.js';
 import { CommandError, FaultError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
-import { currentTask, resolveTasks, taskHeader } from './lib/context.js';
-import type { Command } from './registry.js';
+import { currentTask, resolveTasks, type TaskRef, taskHeader, taskRef } from './lib/context.js';
+import type { Command, CommandContext } from './registry.js';
+import type { Hex } from './result.js';
 
 const hx = (v: bigint, w = 16): string => v.toString(16).padStart(w, '0');
+
+/** Registers by name (ip, sp, flags, ax ... r15, orig_ax, cs, ss). */
+export type RegisterSet = Record<string, Hex>;
+
+/** One frame of a backtrace. */
+export interface BtFrame {
+  /** The stack slot crash shows in brackets, and the frame's text address. */
+  sp: Hex;
+  ip: Hex;
+  /** The function (kernel or module symbol) and the offset into it, when the address has a symbol. */
+  symbol?: string;
+  offset?: number;
+  /** The module whose text the address is in. */
+  module?: string;
+  /** bt -l: the source line (of the call, for a return address). */
+  file?: string;
+  line?: number;
+  /** The kernel-mode exception this frame was entered from: its registers and crash's "exception RIP". */
+  exception?: { rip: string; registers: RegisterSet };
+  /** The stack the previous frame was on, when this frame is on another (crash's "--- <NAME> ---"). */
+  leftStack?: string;
+  /** bt -f: the stack words between this frame's slot and the next one's, from `wordsFrom`. */
+  wordsFrom?: Hex;
+  words?: Hex[];
+}
+
+/** The backtrace of one task (or, without a vmlinux, of one CPU's active task). */
+export interface BtTask {
+  /** The task (with a vmlinux). */
+  task?: TaskRef;
+  /** Without a vmlinux: the CPU's NT_PRSTATUS PID and its current_task, when the kernel has that symbol. */
+  cpuNote?: { pid: number; cpu: number; task?: Hex };
+  frames: BtFrame[];
+  /** The registers where the walk left the kernel (user mode), or the CPU's registers when there are no frames. */
+  userRegisters?: RegisterSet;
+  /** The task has no stack (it exited: task_struct.stack is NULL). */
+  noStack?: boolean;
+  /** Why the walk stopped early. */
+  error?: string;
+}
+
+/** bt: backtraces, and the options the text view shows (-l lines, -f stack words). */
+export interface BtResult {
+  tasks: BtTask[];
+  options: { lines: boolean; frames: boolean };
+}
+
+interface BtOptions {
+  lines: boolean;
+  frames: boolean;
+}
+
+function regsRecord(r: Registers): RegisterSet {
+  const out: RegisterSet = {};
+  for (const [k, v] of Object.entries(r)) if (typeof v === 'bigint') out[k] = v;
+  return out;
+}
 
 /** A text address as crash names it in a backtrace: `name` or `name+offset`; the module is not part of it. */
 function symbolText(prog: Program, ip: bigint, withOffset: boolean): string {
@@ -18,44 +76,9 @@ function symbolText(prog: Program, ip: bigint, withOffset: boolean): string {
   return `${r.symbol.name}${withOffset && r.offset ? `+${r.offset}` : ''}`;
 }
 
-/** crash's module tag after a frame's address: ` [module]` when the address is a module's text. */
-function moduleTag(prog: Program, ip: bigint): string {
-  const mod = prog.symbols.symbolize(ip)?.symbol.module;
-  return mod ? ` [${mod}]` : '';
-}
-
-/** crash's register block of an exception frame (kernel: headed by `[exception RIP: fn+off]`). */
-function regsBlock(prog: Program, r: Registers, kernel: boolean): string {
-  const g = (n: string): bigint => r[n] ?? 0n;
-  let s = kernel ? `    [exception RIP: ${symbolText(prog, r.ip, true)}]\n` : '';
-  s += `    RIP: ${hx(g('ip'))}  RSP: ${hx(g('sp'))}  RFLAGS: ${hx(g('flags'), 8)}\n`;
-  s += `    RAX: ${hx(g('ax'))}  RBX: ${hx(g('bx'))}  RCX: ${hx(g('cx'))}\n`;
-  s += `    RDX: ${hx(g('dx'))}  RSI: ${hx(g('si'))}  RDI: ${hx(g('di'))}\n`;
-  s += `    RBP: ${hx(g('bp'))}   R8: ${hx(g('r8'))}   R9: ${hx(g('r9'))}\n`;
-  s += `    R10: ${hx(g('r10'))}  R11: ${hx(g('r11'))}  R12: ${hx(g('r12'))}\n`;
-  s += `    R13: ${hx(g('r13'))}  R14: ${hx(g('r14'))}  R15: ${hx(g('r15'))}\n`;
-  s += `    ORIG_RAX: ${hx(g('orig_ax'))}  CS: ${hx(g('cs'), 4)}  SS: ${hx(g('ss'), 4)}\n`;
-  return s;
-}
-
-interface BtOptions {
-  lines: boolean;
-  frames: boolean;
-}
-
-function frameLine(prog: Program, i: number, f: Frame, opts: BtOptions): string {
-  let s = `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${symbolText(prog, f.ip, false)} at ${hx(f.ip)}${moduleTag(prog, f.ip)}\n`;
-  if (opts.lines) {
-    const l = prog.lineFor(f.isReturn ? f.ip - 1n : f.ip);
-    if (l) s += `    ${l.file}: ${l.line}\n`;
-  }
-  return s;
-}
-
-/** The frame's stack contents (bt -f): the words between this frame's slot and the next one's. */
-function frameWords(prog: Program, from: bigint, to: bigint): string {
-  if (to <= from || to - from > 8192n) return '';
-  let s = '';
+/** The words of a frame's stack (bt -f): from `from` up to `to`, stopping at the first unreadable one. */
+function frameWords(prog: Program, from: bigint, to: bigint): bigint[] {
+  if (to <= from || to - from > 8192n) return [];
   const words: bigint[] = [];
   for (let a = from; a < to; a += 8n) {
     try {
@@ -65,58 +88,111 @@ function frameWords(prog: Program, from: bigint, to: bigint): string {
       throw e;
     }
   }
-  for (let i = 0; i < words.length; i += 2) {
-    s += `    ${hx(from + BigInt(i * 8))}: ${words
-      .slice(i, i + 2)
-      .map((w) => hx(w))
-      .join(' ')} \n`;
-  }
-  return s;
+  return words;
 }
 
-export function backtrace(prog: Program, task: Obj, opts: BtOptions): string {
-  const u = unwindTaskForBt(prog, task, panicCpu(prog));
-  // crash's words for a task whose stack is gone (an exited task: task_struct.stack is NULL).
-  if (u.noStack) return `${taskHeader(task)}\n(no stack)\n`;
-  return `${taskHeader(task)}\n${framesText(prog, u, u.cpu ?? taskCpu(task), opts)}`;
-}
-
-/** The frames of an unwind as crash prints them: exception frames' registers, stack changes, -l and -f. */
-function framesText(
+/** The frames of an unwind as data: exception registers, stack changes, -l lines and -f words. */
+function framesOf(
   prog: Program,
   u: Unwind & { cpuRegs?: Registers },
   cpu: number,
   opts: BtOptions,
   /** The stacks to name (default: the CPU's, from the vmlinux's variables). */
   stacks?: StackRange[],
-): string {
+): Pick<BtTask, 'frames' | 'userRegisters' | 'error'> {
   const stackAt = (a: bigint): StackRange | undefined =>
     stacks ? stacks.find((st) => a >= st.start && a < st.end) : stackOf(prog, cpu, a);
-  let out = '';
-  const frames = u.frames;
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (i > 0 && f.regs !== undefined) {
-      const r = readPtRegs(prog, f.regs);
-      if (r) out += regsBlock(prog, r, true);
-      const from = stackAt(frames[i - 1]!.sp);
+  const frames: BtFrame[] = [];
+  const raw = u.frames;
+  for (let i = 0; i < raw.length; i++) {
+    const f = raw[i]!;
+    const hit = prog.symbols.symbolize(f.ip);
+    const frame: BtFrame = {
+      sp: f.sp,
+      ip: f.ip,
+      symbol: hit?.symbol.name,
+      offset: hit ? Number(hit.offset) : undefined,
+      module: hit?.symbol.module,
+    };
+    if (i > 0) {
+      if (f.regs !== undefined) {
+        const r = readPtRegs(prog, f.regs);
+        if (r) frame.exception = { rip: symbolText(prog, r.ip, true), registers: regsRecord(r) };
+      }
+      const from = stackAt(raw[i - 1]!.sp);
       const to = stackAt(f.sp);
-      if (from && from !== to) out += `--- <${from.name}> ---\n`;
-    } else if (i > 0) {
-      const from = stackAt(frames[i - 1]!.sp);
-      const to = stackAt(f.sp);
-      if (from && from !== to) out += `--- <${from.name}> ---\n`;
+      if (from && from !== to) frame.leftStack = from.name;
     }
-    out += frameLine(prog, i, f, opts);
-    if (opts.frames && i + 1 < frames.length) out += frameWords(prog, f.sp + 8n, frames[i + 1]!.sp);
+    if (opts.lines) {
+      const l = prog.lineFor(f.isReturn ? f.ip - 1n : f.ip);
+      if (l) {
+        frame.file = l.file;
+        frame.line = l.line;
+      }
+    }
+    if (opts.frames && i + 1 < raw.length) {
+      frame.wordsFrom = f.sp + 8n;
+      frame.words = frameWords(prog, f.sp + 8n, raw[i + 1]!.sp);
+    }
+    frames.push(frame);
   }
+  let userRegisters: RegisterSet | undefined;
   if (u.userRegs !== undefined) {
     const r = readPtRegs(prog, u.userRegs);
-    if (r) out += regsBlock(prog, r, false);
-  } else if (frames.length === 0 && u.cpuRegs) {
-    out += regsBlock(prog, u.cpuRegs, false);
-  }
-  if (u.error) out += `bt: ${u.error}\n`;
+    if (r) userRegisters = regsRecord(r);
+  } else if (raw.length === 0 && u.cpuRegs) userRegisters = regsRecord(u.cpuRegs);
+  return { frames, userRegisters, error: u.error };
+}
+
+/** The backtrace of a task, as data. */
+export function backtraceOf(prog: Program, task: Obj, opts: BtOptions): BtTask {
+  const u = unwindTaskForBt(prog, task, panicCpu(prog));
+  if (u.noStack) return { task: taskRef(task), frames: [], noStack: true };
+  return { task: taskRef(task), ...framesOf(prog, u, u.cpu ?? taskCpu(task), opts) };
+}
+
+/* ------------------------------------------------------------------ the text view */
+
+/** crash's register block of an exception frame (kernel: headed by `[exception RIP: fn+off]`). */
+function regsBlock(g: RegisterSet, rip?: string): string {
+  const v = (n: string): bigint => g[n] ?? 0n;
+  let s = rip !== undefined ? `    [exception RIP: ${rip}]\n` : '';
+  s += `    RIP: ${hx(v('ip'))}  RSP: ${hx(v('sp'))}  RFLAGS: ${hx(v('flags'), 8)}\n`;
+  s += `    RAX: ${hx(v('ax'))}  RBX: ${hx(v('bx'))}  RCX: ${hx(v('cx'))}\n`;
+  s += `    RDX: ${hx(v('dx'))}  RSI: ${hx(v('si'))}  RDI: ${hx(v('di'))}\n`;
+  s += `    RBP: ${hx(v('bp'))}   R8: ${hx(v('r8'))}   R9: ${hx(v('r9'))}\n`;
+  s += `    R10: ${hx(v('r10'))}  R11: ${hx(v('r11'))}  R12: ${hx(v('r12'))}\n`;
+  s += `    R13: ${hx(v('r13'))}  R14: ${hx(v('r14'))}  R15: ${hx(v('r15'))}\n`;
+  s += `    ORIG_RAX: ${hx(v('orig_ax'))}  CS: ${hx(v('cs'), 4)}  SS: ${hx(v('ss'), 4)}\n`;
+  return s;
+}
+
+/** One task's backtrace in crash's layout. */
+export function backtraceText(t: BtTask): string {
+  const head = t.task
+    ? taskHeader(t.task)
+    : `PID: ${String(t.cpuNote!.pid).padEnd(7)}  TASK: ${t.cpuNote!.task === undefined ? '?' : t.cpuNote!.task.toString(16)}  CPU: ${String(t.cpuNote!.cpu).padEnd(3)}  COMMAND: (no vmlinux)`;
+  // crash's words for a task whose stack is gone (an exited task: task_struct.stack is NULL).
+  if (t.noStack) return `${head}\n(no stack)\n`;
+  let out = `${head}\n`;
+  t.frames.forEach((f, i) => {
+    if (f.exception) out += regsBlock(f.exception.registers, f.exception.rip);
+    if (f.leftStack) out += `--- <${f.leftStack}> ---\n`;
+    const name = f.symbol ?? hx(f.ip);
+    // crash's module tag after a frame's address: ` [module]` when the address is a module's text.
+    out += `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${name} at ${hx(f.ip)}${f.module ? ` [${f.module}]` : ''}\n`;
+    if (f.file !== undefined) out += `    ${f.file}: ${f.line}\n`;
+    if (f.words && f.wordsFrom !== undefined) {
+      for (let k = 0; k < f.words.length; k += 2) {
+        out += `    ${hx(f.wordsFrom + BigInt(k * 8))}: ${f.words
+          .slice(k, k + 2)
+          .map((w) => hx(w))
+          .join(' ')} \n`;
+      }
+    }
+  });
+  if (t.userRegisters) out += regsBlock(t.userRegisters);
+  if (t.error) out += `bt: ${t.error}\n`;
   return out;
 }
 
@@ -126,7 +202,7 @@ function framesText(
  * and the task from the per-cpu current_task when the kernel has that symbol; the command name needs
  * struct task_struct, which only the vmlinux describes.
  */
-function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptions): string {
+function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptions): BtTask[] {
   const notes = prog.cpus;
   if (notes.length === 0) throw new CommandError('bt: the dump has no CPU registers (NT_PRSTATUS notes)');
   const pc = panicCpu(prog);
@@ -142,22 +218,23 @@ function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptio
         );
     } else chosen = [notes.find((n) => n.index === panicked) ?? notes[0]!];
   }
-  const current = (cpu: number): string => {
+  const current = (cpu: number): bigint | undefined => {
     const at = perCpuSymbolAddress(prog, 'current_task', cpu);
     const t = at === undefined ? undefined : prog.memory.tryReadVirt(at, 8, 'current_task');
-    return t ? new DataView(t.buffer, t.byteOffset, 8).getBigUint64(0, true).toString(16) : '?';
+    return t ? new DataView(t.buffer, t.byteOffset, 8).getBigUint64(0, true) : undefined;
   };
-  return chosen
-    .map((n) => {
-      const u = unwindCpu(prog, n, n.index === panicked);
-      const head = `PID: ${String(n.pid).padEnd(7)}  TASK: ${current(n.index)}  CPU: ${String(n.index).padEnd(3)}  COMMAND: (no vmlinux)\n`;
-      return head + framesText(prog, u, n.index, opts, u.nmiStack ? [u.nmiStack] : []);
-    })
-    .join('\n');
+  return chosen.map((n) => {
+    const u = unwindCpu(prog, n, n.index === panicked);
+    return {
+      cpuNote: { pid: n.pid, cpu: n.index, task: current(n.index) },
+      ...framesOf(prog, u, n.index, opts, u.nmiStack ? [u.nmiStack] : []),
+    };
+  });
 }
 
-export const bt: Command = {
+export const bt: Command<BtResult> = {
   name: 'bt',
+  resultType: 'BtResult',
   summary: 'backtrace',
   help: `NAME
   bt - backtrace
@@ -190,7 +267,7 @@ EXAMPLES
   bt -l 1234
   foreach UN bt
 `,
-  async run(ctx, args) {
+  async run(ctx: CommandContext, args: string[]): Promise<BtResult> {
     const prog = ctx.program;
     loadModuleSymbols(prog);
     const opts: BtOptions = { lines: false, frames: false };
@@ -206,10 +283,7 @@ EXAMPLES
       } else if (a.startsWith('-')) throw new CommandError(`bt: unsupported option ${a}`);
       else sel.push(a);
     }
-    if (!prog.vmlinux) {
-      ctx.out(cpuBacktraces(prog, all, sel, opts));
-      return;
-    }
+    if (!prog.vmlinux) return { tasks: cpuBacktraces(prog, all, sel, opts), options: opts };
     let tasks: Obj[];
     if (all) {
       const active = activeTasks(prog);
@@ -217,6 +291,9 @@ EXAMPLES
     } else if (sel.length) tasks = sel.flatMap((s) => resolveTasks(prog, s));
     else tasks = [currentTask(prog)];
     if (tasks.length === 0) throw new CommandError('bt: no task');
-    ctx.out(tasks.map((t) => backtrace(prog, t, opts)).join('\n'));
+    return { tasks: tasks.map((t) => backtraceOf(prog, t, opts)), options: opts };
+  },
+  text(r, ctx) {
+    ctx.out(r.tasks.map(backtraceText).join('\n'));
   },
 };

@@ -3,7 +3,7 @@ import { CommandError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import { taskHeader } from './lib/context.js';
 import { psRows } from './ps.js';
-import { type Command, hasCommand, resolveCommand } from './registry.js';
+import { type Command, hasCommand, resolveCommand, runForText } from './registry.js';
 
 const STATES = new Set(['RU', 'IN', 'UN', 'ST', 'TR', 'ZO', 'DE', 'PA', 'ID', 'WA', 'NE']);
 /** Commands foreach runs with a task argument appended. */
@@ -64,7 +64,7 @@ EXAMPLES
       const rows = psRows(prog).filter((r) => match(r.task));
       const ps = (await resolveCommand('ps'))!;
       if (rows.length === 0) return;
-      await ps.run(ctx, rest.concat(rows.map((r) => (r.task.address as bigint).toString(16))));
+      await runForText(ps, ctx, rest.concat(rows.map((r) => (r.task.address as bigint).toString(16))));
       return;
     }
     const cmd = await resolveCommand(cmdName);
@@ -77,7 +77,7 @@ EXAMPLES
       if (!first) ctx.out('\n');
       first = false;
       try {
-        await cmd.run(ctx, [...rest, `0x${(t.address as bigint).toString(16)}`]);
+        await runForText(cmd, ctx, [...rest, `0x${(t.address as bigint).toString(16)}`]);
       } catch (e) {
         ctx.out(`${taskHeader(t)}\n${cmdName}: ${(e as Error).message}\n`);
       }

@@ -50,7 +50,7 @@ import {
 import { CommandError, FaultError, TscrashError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
-import type { Command } from './registry.js';
+import type { Command, CommandContext } from './registry.js';
 
 const hex = (v: bigint): string => v.toString(16);
 
@@ -550,7 +550,25 @@ function parseAddress(a: string): bigint | undefined {
   return BigInt(a.toLowerCase().startsWith('0x') ? a : `0x${a}`);
 }
 
-export const kmem: Command = {
+/** kmem -i: memory usage in pages, as crash's table counts them. */
+export interface KmemInfoResult {
+  totalram: number;
+  free: number;
+  used: number;
+  shared: number;
+  buffers: number;
+  cached: number;
+  slab: number;
+  high?: { total: number; free: number };
+  huge?: { total: number; free: number };
+  swap?: { total: number; used: number };
+  commit?: { limit: number; committed: number };
+}
+
+/** kmem: -i as data; the other forms (not modelled yet) as crash's text. */
+export type KmemResult = { mode: 'info'; pageSize: number; pages: KmemInfoResult } | { mode: 'text'; text: string };
+
+export const kmem: Command<KmemResult> = {
   name: 'kmem',
   summary: 'kernel memory: usage summary, slab caches, struct page, what an address is',
   help: `NAME
@@ -599,7 +617,71 @@ EXAMPLES
   kmem ffff8f52011fe000
   kmem -p 11fe000
 `,
-  run(ctx, args) {
+  resultType: 'KmemResult',
+  run(ctx, args): KmemResult {
+    const prog = ctx.program;
+    if (args.length === 1 && /^-i+$/.test(args[0]!)) {
+      if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
+      const i = kmemInfo(prog);
+      const n = (v: bigint): number => Number(v);
+      const pair = <K extends string>(x: Record<K, bigint> | undefined): Record<K, number> | undefined =>
+        x && (Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Number(v)])) as Record<K, number>);
+      return {
+        mode: 'info',
+        pageSize: prog.memory.pageSize,
+        pages: {
+          totalram: n(i.totalram),
+          free: n(i.free),
+          used: n(i.used),
+          shared: n(i.shared),
+          buffers: n(i.buffers),
+          cached: n(i.cached),
+          slab: n(i.slab),
+          high: pair(i.high),
+          huge: pair(i.huge),
+          swap: pair(i.swap),
+          commit: pair(i.commit),
+        },
+      };
+    }
+    // The other forms are not modelled yet: their result is crash's text.
+    let text = '';
+    kmemText({ ...ctx, out: (s) => (text += s) }, args);
+    return { mode: 'text', text };
+  },
+  text(r, ctx) {
+    if (r.mode === 'text') {
+      ctx.out(r.text);
+      return;
+    }
+    const b = (v: number): bigint => BigInt(v);
+    const pair = <K extends string>(x: Record<K, number> | undefined): Record<K, bigint> | undefined =>
+      x && (Object.fromEntries(Object.entries(x).map(([k, v]) => [k, BigInt(v as number)])) as Record<K, bigint>);
+    const p = r.pages;
+    ctx.out(
+      formatKmemInfo(
+        {
+          totalram: b(p.totalram),
+          free: b(p.free),
+          used: b(p.used),
+          shared: b(p.shared),
+          buffers: b(p.buffers),
+          cached: b(p.cached),
+          slab: b(p.slab),
+          high: pair(p.high),
+          huge: pair(p.huge),
+          swap: pair(p.swap),
+          commit: pair(p.commit),
+        },
+        r.pageSize,
+      ),
+    );
+  },
+};
+
+/** kmem's forms in crash's text (all but -i, which has a result model). */
+function kmemText(ctx: CommandContext, args: string[]): void {
+  {
     const prog = ctx.program;
     const out = (s: string): void => ctx.out(s);
     const flags = new Set<string>();
@@ -716,8 +798,8 @@ EXAMPLES
         else throw e;
       }
     });
-  },
-};
+  }
+}
 
 function cacheByName(prog: Program, name: string): KmemCache | undefined {
   return kmemCaches(prog).find((c) => c.name === name);

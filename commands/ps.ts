@@ -14,8 +14,9 @@ import {
 import { CommandError, FaultError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
-import { taskHeader } from './lib/context.js';
+import { type TaskRef, taskHeader, taskRef } from './lib/context.js';
 import type { Command, CommandContext } from './registry.js';
+import type { Hex } from './result.js';
 
 interface Row {
   task: Obj;
@@ -96,23 +97,69 @@ export function psRows(prog: Program): Row[] {
 const HEADER = '      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM';
 const HEADER_S = '      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM';
 
-function line(r: Row, kstack?: string): string {
-  const comm = r.kernel ? `[${r.comm}]` : r.comm;
-  const col = kstack ?? (r.task.address as bigint).toString(16);
-  return `${r.active ? '>' : ' '}${String(r.pid).padStart(8)}${String(r.ppid).padStart(8)}${String(r.cpu).padStart(4)}  ${col.padStart(16)}  ${r.state} ${r.pctMem.toFixed(1).padStart(5)}${String(r.vszKb).padStart(9)}${String(r.rssKb).padStart(9)}  ${comm}`;
+function line(t: PsTask, kstack: boolean): string {
+  const comm = t.kernel ? `[${t.comm}]` : t.comm;
+  // crash shows "--" for the stack pointer of a task that is running.
+  const col = kstack
+    ? t.kstackPointer === undefined
+      ? '       --       '
+      : t.kstackPointer.toString(16)
+    : t.task.toString(16);
+  return `${t.active ? '>' : ' '}${String(t.pid).padStart(8)}${String(t.ppid).padStart(8)}${String(t.cpu).padStart(4)}  ${col.padStart(16)}  ${t.state} ${t.pctMem.toFixed(1).padStart(5)}${String(t.vszKb).padStart(9)}${String(t.rssKb).padStart(9)}  ${comm}`;
 }
 
-function kstackPointer(r: Row): string {
-  // crash shows the saved kernel stack pointer of tasks that are not running, "--" for active ones.
-  if (r.active && r.pid !== 0) return '       --       ';
+/** The saved kernel stack pointer of a task that is not running (crash's ps -s); undefined for active ones. */
+function kstackPointer(r: Row): bigint | undefined {
+  if (r.active && r.pid !== 0) return undefined;
   try {
-    return r.task.member('thread.sp').value().toString(16);
+    return r.task.member('thread.sp').value();
   } catch {
-    return '       --       ';
+    return undefined;
   }
 }
 
-export const ps: Command = {
+/** A task of ps's list. */
+export interface PsTask extends TaskRef {
+  ppid: number;
+  /** crash's state letters: RU, IN, UN, ZO, ID, ... */
+  state: string;
+  /** A kernel thread (no mm). */
+  kernel: boolean;
+  /** Running on a CPU at the crash. */
+  active: boolean;
+  pctMem: number;
+  vszKb: number;
+  rssKb: number;
+  /** ps -s: the saved kernel stack pointer (none for a running task). */
+  kstackPointer?: Hex;
+}
+
+export interface PsTimes {
+  task: TaskRef;
+  runTime: { seconds: number; text: string };
+  startTime: Hex;
+  utime: Hex;
+  stime: Hex;
+}
+
+export interface PsArgs {
+  task: TaskRef;
+  args?: string[];
+  env?: string[];
+  /** Why the arguments could not be read (crash's message). */
+  error?: string;
+}
+
+/** ps: the task list (-k -u -G -s), or parents (-p), children (-c), times (-t), arguments (-a). */
+export type PsResult =
+  | { mode: 'list'; kstack: boolean; tasks: PsTask[] }
+  | { mode: 'parents'; chains: TaskRef[][] }
+  | { mode: 'children'; families: { task: TaskRef; children: TaskRef[] }[] }
+  | { mode: 'times'; tasks: PsTimes[] }
+  | { mode: 'args'; tasks: PsArgs[] };
+
+export const ps: Command<PsResult> = {
+  resultType: 'PsResult',
   name: 'ps',
   summary: 'display process status information',
   help: `NAME
@@ -148,7 +195,7 @@ EXAMPLES
   ps -p 1234
   ps bash
 `,
-  run(ctx: CommandContext, args: string[]) {
+  run(ctx: CommandContext, args: string[]): PsResult {
     const prog = ctx.program;
     let kernel = false;
     let user = false;
@@ -189,7 +236,7 @@ EXAMPLES
     }
     if (parents) {
       const byAddr = new Map(rows.map((r) => [r.task.address as bigint, r]));
-      const blocks: string[] = [];
+      const chains: TaskRef[][] = [];
       for (const r of chosen) {
         const chain: Obj[] = [];
         let t: Obj | undefined = r.task;
@@ -200,66 +247,121 @@ EXAMPLES
           if (p.isNull() || p.value() === t.address) break;
           t = byAddr.get(p.value())?.task ?? p.deref();
         }
-        blocks.push(chain.map((c, i) => `${' '.repeat(i)}${taskHeader(c)}\n`).join(''));
+        chains.push(chain.map(taskRef));
       }
-      ctx.out(blocks.join('\n'));
-      return;
+      return { mode: 'parents', chains };
     }
     if (argsEnv) {
-      // crash's layout: each argument followed by a space; one environment variable a line.
-      const blocks = chosen.map((r) => {
-        let text = `${taskHeader(r.task)}\n`;
+      const tasks = chosen.map((r): PsArgs => {
+        const task = taskRef(r.task);
         try {
           const a = taskArgsEnv(prog, r.task);
-          if (!a) return `${text}ps: no user stack\n`;
-          text += `ARG: ${a.args.map((x) => `${x} `).join('')}\n`;
-          text += a.env.map((e, i) => `${i === 0 ? 'ENV: ' : '     '}${e}\n`).join('');
-          return text;
+          if (!a) return { task, error: 'no user stack' };
+          return { task, args: a.args, env: a.env };
         } catch (e) {
           if (!(e instanceof FaultError)) throw e;
           const at = e.message.match(/user stack address ([0-9a-f]+)/)?.[1] ?? e.address.toString(16);
-          return `${text}ps: cannot access user stack address: ${at}\n`;
+          return { task, error: `cannot access user stack address: ${at}` };
         }
       });
-      ctx.out(blocks.join('\n'));
-      return;
+      return { mode: 'args', tasks };
     }
     if (times) {
       // crash's RUN TIME: jiffies since boot less the start time's whole seconds in jiffies, over HZ.
       const j = jiffiesSinceBoot(prog);
       const now = monotonicNs(prog);
-      const blocks = chosen.map((r) => {
+      const tasks = chosen.map((r): PsTimes => {
         const start = r.task.member('start_time').value();
         let run = 0;
         if (j) {
           const startJiffies = (start / 1_000_000_000n) * BigInt(j.hz);
           run = j.jiffies > startJiffies ? Number((j.jiffies - startJiffies) / BigInt(j.hz)) : 0;
         } else if (now !== undefined && now > start) run = Number((now - start) / 1_000_000_000n);
-        return (
-          `${taskHeader(r.task)}\n` +
-          `    RUN TIME: ${formatUptime(run)}\n` +
-          `  START TIME: ${start}\n` +
-          `       UTIME: ${r.task.member('utime').value()}\n` +
-          `       STIME: ${r.task.member('stime').value()}\n\n`
-        );
+        return {
+          task: taskRef(r.task),
+          runTime: { seconds: run, text: formatUptime(run) },
+          startTime: start,
+          utime: r.task.member('utime').value(),
+          stime: r.task.member('stime').value(),
+        };
       });
-      ctx.out(blocks.join(''));
-      return;
+      return { mode: 'times', tasks };
     }
     if (children) {
-      const blocks: string[] = [];
-      for (const r of chosen) {
-        let text = `${taskHeader(r.task)}\n`;
-        const kids = rows.filter((k) => k.ppid === r.pid && k.task.address !== r.task.address && k.pid !== 0);
-        if (kids.length === 0) text += '  (no children)\n';
-        for (const k of kids) text += `  ${taskHeader(k.task)}\n`;
-        blocks.push(text);
-      }
-      ctx.out(blocks.join('\n'));
-      return;
+      const families = chosen.map((r) => ({
+        task: taskRef(r.task),
+        children: rows
+          .filter((k) => k.ppid === r.pid && k.task.address !== r.task.address && k.pid !== 0)
+          .map((k) => taskRef(k.task)),
+      }));
+      return { mode: 'children', families };
     }
-    let text = `${kstack ? HEADER_S : HEADER}\n`;
-    for (const r of chosen) text += `${line(r, kstack ? kstackPointer(r) : undefined)}\n`;
-    ctx.out(text);
+    return {
+      mode: 'list',
+      kstack,
+      tasks: chosen.map((r) => ({
+        ...taskRef(r.task),
+        ppid: r.ppid,
+        state: r.state,
+        kernel: r.kernel,
+        active: r.active,
+        pctMem: r.pctMem,
+        vszKb: Number(r.vszKb),
+        rssKb: Number(r.rssKb),
+        kstackPointer: kstack ? kstackPointer(r) : undefined,
+      })),
+    };
+  },
+  text(r, ctx) {
+    switch (r.mode) {
+      case 'parents':
+        ctx.out(r.chains.map((c) => c.map((t, i) => `${' '.repeat(i)}${taskHeader(t)}\n`).join('')).join('\n'));
+        return;
+      case 'args':
+        // crash's layout: each argument followed by a space; one environment variable a line.
+        ctx.out(
+          r.tasks
+            .map((t) => {
+              const head = `${taskHeader(t.task)}\n`;
+              if (t.error !== undefined) return `${head}ps: ${t.error}\n`;
+              return (
+                `${head}ARG: ${(t.args ?? []).map((x) => `${x} `).join('')}\n` +
+                (t.env ?? []).map((e, i) => `${i === 0 ? 'ENV: ' : '     '}${e}\n`).join('')
+              );
+            })
+            .join('\n'),
+        );
+        return;
+      case 'times':
+        ctx.out(
+          r.tasks
+            .map(
+              (t) =>
+                `${taskHeader(t.task)}\n` +
+                `    RUN TIME: ${t.runTime.text}\n` +
+                `  START TIME: ${t.startTime}\n` +
+                `       UTIME: ${t.utime}\n` +
+                `       STIME: ${t.stime}\n\n`,
+            )
+            .join(''),
+        );
+        return;
+      case 'children':
+        ctx.out(
+          r.families
+            .map(
+              (f) =>
+                `${taskHeader(f.task)}\n` +
+                (f.children.length ? f.children.map((k) => `  ${taskHeader(k)}\n`).join('') : '  (no children)\n'),
+            )
+            .join('\n'),
+        );
+        return;
+      case 'list': {
+        let text = `${r.kstack ? HEADER_S : HEADER}\n`;
+        for (const t of r.tasks) text += `${line(t, r.kstack)}\n`;
+        ctx.out(text);
+      }
+    }
   },
 };

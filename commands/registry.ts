@@ -5,25 +5,46 @@
  */
 import type { Program } from '../program/program.js';
 
+/** The session's output form: crash's text, or each command's result as JSON. */
+export type OutputFormat = 'text' | 'json';
+
 export interface CommandContext {
   program: Program;
-  /** Append text to the command's output. */
+  /** Append text to the command's output (the text view, or a command without a result model). */
   out(text: string): void;
+  /** The form the session prints results in. */
+  format: OutputFormat;
 }
 
-export interface Command {
+/**
+ * A command. One with a result model returns its result (records, not strings) from `run` and renders it in
+ * crash's layout with `text`; the runner calls `text` in a text session and prints the result as JSON in a JSON
+ * one. A command without one writes its text with `ctx.out` (its JSON is that text).
+ */
+export interface Command<R = unknown> {
   name: string;
   aliases?: string[];
   /** One line for `help`'s list. */
   summary: string;
   /** Full help text (crash style: synopsis, description, options, examples). */
   help: string;
-  run(ctx: CommandContext, args: string[]): void | Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command without a result model returns nothing (void)
+  run(ctx: CommandContext, args: string[]): void | R | Promise<void | R>;
+  /** The text view: crash's layout of the result `run` returned, written with ctx.out. */
+  text?(result: R, ctx: CommandContext): void;
+  /** The name of the result's TypeScript type: its JSON Schema is schemas/NAME.json. */
+  resultType?: string;
   /**
    * Whether the command reads types from the vmlinux's debug info (default true): the runner loads the debug
    * info (the DWARF index, cached on disk) before the first such command, so memory-only commands start at once.
    */
   usesTypes?: boolean;
+}
+
+/** Run a command for its text (its text view when it has a result model): for commands that run others. */
+export async function runForText(cmd: Command, ctx: CommandContext, args: string[]): Promise<void> {
+  const r = await cmd.run(ctx, args);
+  if (r !== undefined && cmd.text) cmd.text(r, ctx);
 }
 
 /** A registered command: loaded, or the module that has it (built-ins load when first run, for start-up time). */

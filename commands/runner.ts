@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { CommandError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
 import { hasCommand, resolveCommand } from './registry.js';
+import { errorKind, type JsonLine, jsonLine, outputFormat, toJsonValue } from './result.js';
 
 /** Split a line into words, honouring single and double quotes. */
 export function splitWords(line: string): string[] {
@@ -84,18 +85,25 @@ export interface RunResult {
   quit?: boolean;
 }
 
-/** Run one line; `write` receives everything the user should see. */
+/**
+ * Run one line; `write` receives everything the user should see. In a JSON session (`set output json`) each
+ * command line gives one JSON document on a line: its result, or its error.
+ */
 export async function runLine(program: Program, line: string, write: (s: string) => void): Promise<RunResult> {
   const trimmed = line.trim();
   if (!trimmed || trimmed.startsWith('#')) return { ok: true };
+  const format = outputFormat(program);
+  const failure = (kind: string, message: string): RunResult => {
+    write(format === 'json' ? jsonLine({ command: trimmed, ok: false, error: { kind, message } }) : `${message}\n`);
+    return { ok: false };
+  };
   let parsed: Parsed;
   let words: string[];
   try {
     parsed = parseLine(trimmed);
     words = splitWords(parsed.command);
   } catch (e) {
-    write(`${(e as Error).message}\n`);
-    return { ok: false };
+    return failure(errorKind(e), (e as Error).message);
   }
   let [name, ...args] = words;
   if (!name) return { ok: true };
@@ -115,23 +123,31 @@ export async function runLine(program: Program, line: string, write: (s: string)
   try {
     cmd = await resolveCommand(name);
   } catch (e) {
-    write(`${name}: the command could not be loaded: ${(e as Error).message}\n`);
-    return { ok: false };
+    return failure('LoadError', `${name}: the command could not be loaded: ${(e as Error).message}`);
   }
-  if (!cmd) {
-    write(`${name}: command not found (help lists the commands)\n`);
-    return { ok: false };
-  }
+  if (!cmd) return failure('CommandError', `${name}: command not found (help lists the commands)`);
   let text = '';
   let ok = true;
+  let result: unknown;
+  let error: { kind: string; message: string } | undefined;
+  const ctx = { program, out: (s: string) => (text += s), format };
   try {
     if (cmd.usesTypes !== false && program.vmlinux && !program.hasDebugInfo) await program.loadDebugInfo();
-    await cmd.run({ program, out: (s) => (text += s) }, args);
+    result = await cmd.run(ctx, args);
+    // The text view of a result-model command; in a JSON session the result itself is printed.
+    if (result !== undefined && cmd.text && format === 'text') cmd.text(result, ctx);
   } catch (e) {
     ok = false;
     const msg = e instanceof TscrashError ? e.message : e instanceof Error ? `${e.message}` : String(e);
+    error = { kind: errorKind(e), message: `${name}: ${msg}` };
     text += `${name}: ${msg}\n`;
     if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) text += `${e.stack}\n`;
+  }
+  if (format === 'json') {
+    const doc: JsonLine = error
+      ? { command: trimmed, ok: false, error }
+      : { command: trimmed, ok: true, result: toJsonValue(result !== undefined && cmd.text ? result : { text }) };
+    text = jsonLine(doc);
   }
   try {
     if (parsed.file) writePrivate(parsed.file.path, text, parsed.file.append);
@@ -140,7 +156,11 @@ export async function runLine(program: Program, line: string, write: (s: string)
       write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
     } else write(text);
   } catch (e) {
-    write(`${name}: ${(e as Error).message}\n`);
+    write(
+      format === 'json'
+        ? jsonLine({ command: trimmed, ok: false, error: { kind: errorKind(e), message: (e as Error).message } })
+        : `${name}: ${(e as Error).message}\n`,
+    );
     ok = false;
   }
   return { ok };

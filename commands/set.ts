@@ -4,6 +4,7 @@ import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { currentTask, resolveTasks, setCurrentTask } from './lib/context.js';
 import type { Command } from './registry.js';
+import { outputFormat, setOutputFormat } from './result.js';
 
 const STATE_NAMES: Record<string, string> = {
   R: 'TASK_RUNNING',
@@ -41,6 +42,7 @@ export const set: Command = {
 
 SYNOPSIS
   set [pid | taskp | -c cpu | -p]
+  set output [json | text]
 
 DESCRIPTION
   Without an argument, shows the current context: the task that commands such
@@ -51,9 +53,23 @@ DESCRIPTION
       taskp  a hexadecimal task_struct address
    -c cpu    the task running on that CPU at the crash
       -p     the panic task
+
+  set output json makes every command print its result as one JSON document
+  per command line ({"command", "ok", "result" or "error"}; addresses and
+  64-bit values as "0x..." strings); set output text returns to crash's text.
 `,
   run(ctx, args) {
     const prog = ctx.program;
+    if (args[0] === 'output') {
+      const f = args[1];
+      if (args.length === 1) {
+        ctx.out(`output: ${outputFormat(prog)}\n`);
+        return;
+      }
+      if ((f !== 'json' && f !== 'text') || args.length > 2) throw new CommandError('set output takes json or text');
+      setOutputFormat(prog, f);
+      return;
+    }
     let task: Obj | undefined;
     if (args.length === 0) task = currentTask(prog);
     else if (args[0] === '-p') {

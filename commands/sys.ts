@@ -6,6 +6,7 @@ import { utsname } from '../helpers/utsname.js';
 import { CommandError, type Program, TscrashError } from '../program/index.js';
 import { crashDate } from './lib/localtime.js';
 import type { Command } from './registry.js';
+import type { Hex } from './result.js';
 
 /**
  * The panic line crash's sys shows, searched in the log's text as crash 8.0.2 searches it (get_panicmsg): groups of
@@ -54,7 +55,32 @@ export function memorySize(bytes: bigint, pageSize: number): string {
   return pagesToSize(total / BigInt(pageSize), pageSize);
 }
 
-export const sys: Command = {
+/** sys: what the dump and the kernel's variables say of the system. */
+export interface SysResult {
+  /** The vmlinux, when the session has one. */
+  kernel?: string;
+  dumpfile: string;
+  cpus: number;
+  /** The crash time (VMCOREINFO's CRASHTIME), and as crash prints it in the local zone. */
+  date?: { epoch: number; text: string };
+  /** Whole seconds since boot, as crash counts them (jiffies over HZ), and crash's text. */
+  uptime?: { seconds: number; text: string };
+  /** The load averages as /proc/loadavg prints them: "0.16, 0.03, 0.01". */
+  loadAverage?: string;
+  tasks?: number;
+  nodename: string;
+  release: string;
+  version: string;
+  machine: string;
+  /** The CPU clock in MHz (cpu_khz). */
+  mhz?: number;
+  /** The memory the kernel manages (present pages), and crash's size text. */
+  memory?: { bytes: Hex; text: string };
+  /** The panic line crash's sys shows; empty when the log has none. */
+  panic: string;
+}
+
+export const sys: Command<SysResult> = {
   name: 'sys',
   summary: 'system data: the kernel, the dump, the panic',
   help: `NAME
@@ -69,49 +95,62 @@ DESCRIPTION
   AVERAGE, TASKS and MEMORY come from kernel variables read through the
   vmlinux's debug info.)
 `,
-  run(ctx, args) {
+  resultType: 'SysResult',
+  run(ctx, args): SysResult {
     if (args.length) throw new CommandError('sys takes no arguments here');
     const p = ctx.program;
     const u = utsname(p);
-    const rows: [string, string][] = [];
-    if (p.vmlinux) rows.push(['KERNEL', p.vmlinux]);
-    rows.push(['DUMPFILE', p.dump.path]);
-    rows.push(['CPUS', String(p.dump.info.nrCpus ?? p.cpus.length)]);
-    if (p.vmcoreinfo.crashTime !== undefined) rows.push(['DATE', crashDate(p.vmcoreinfo.crashTime)]);
     const typed = p.hasDebugInfo;
     // Figures from kernel variables: each is left out when the kernel lacks it or its memory is not in the dump.
-    const tryRow = (key: string, f: () => string | undefined): void => {
-      if (!typed) return;
+    const tryGet = <T>(f: () => T | undefined): T | undefined => {
+      if (!typed) return undefined;
       try {
-        const v = f();
-        if (v !== undefined) rows.push([key, v]);
+        return f();
       } catch (e) {
         if (!(e instanceof TscrashError)) throw e;
+        return undefined;
       }
     };
-    tryRow('UPTIME', () => {
-      const s = uptimeSeconds(p);
-      return s === undefined ? undefined : formatUptime(s);
-    });
-    tryRow('LOAD AVERAGE', () => loadAverage(p));
-    tryRow('TASKS', () => String(allTasks(p).length));
-    rows.push(['NODENAME', u.nodename], ['RELEASE', u.release], ['VERSION', u.version]);
-    let machine = u.machine;
-    if (typed) {
-      try {
-        const mhz = cpuMhz(p);
-        if (mhz) machine += `  (${mhz} Mhz)`;
-      } catch (e) {
-        if (!(e instanceof TscrashError)) throw e;
-      }
-    }
-    rows.push(['MACHINE', machine]);
-    tryRow('MEMORY', () => {
-      const pages = presentPages(p);
-      return pages === undefined ? undefined : memorySize(pages * BigInt(p.memory.pageSize), p.memory.pageSize);
-    });
+    const crashTime = p.vmcoreinfo.crashTime;
+    const uptime = tryGet(() => uptimeSeconds(p));
+    const pages = tryGet(() => presentPages(p));
+    const mhz = tryGet(() => cpuMhz(p));
     const panic = panicMessage(logTextLines(p));
-    rows.push(['PANIC', `"${panic}"${panic.includes('Oops: ') ? ' (check log for details)' : ''}`]);
+    return {
+      kernel: p.vmlinux,
+      dumpfile: p.dump.path,
+      cpus: p.dump.info.nrCpus ?? p.cpus.length,
+      date: crashTime === undefined ? undefined : { epoch: crashTime, text: crashDate(crashTime) },
+      uptime: uptime === undefined ? undefined : { seconds: uptime, text: formatUptime(uptime) },
+      loadAverage: tryGet(() => loadAverage(p)),
+      tasks: tryGet(() => allTasks(p).length),
+      nodename: u.nodename,
+      release: u.release,
+      version: u.version,
+      machine: u.machine,
+      mhz: mhz || undefined,
+      memory:
+        pages === undefined
+          ? undefined
+          : {
+              bytes: pages * BigInt(p.memory.pageSize),
+              text: memorySize(pages * BigInt(p.memory.pageSize), p.memory.pageSize),
+            },
+      panic,
+    };
+  },
+  text(r, ctx) {
+    const rows: [string, string][] = [];
+    if (r.kernel) rows.push(['KERNEL', r.kernel]);
+    rows.push(['DUMPFILE', r.dumpfile], ['CPUS', String(r.cpus)]);
+    if (r.date) rows.push(['DATE', r.date.text]);
+    if (r.uptime) rows.push(['UPTIME', r.uptime.text]);
+    if (r.loadAverage) rows.push(['LOAD AVERAGE', r.loadAverage]);
+    if (r.tasks !== undefined) rows.push(['TASKS', String(r.tasks)]);
+    rows.push(['NODENAME', r.nodename], ['RELEASE', r.release], ['VERSION', r.version]);
+    rows.push(['MACHINE', `${r.machine}${r.mhz ? `  (${r.mhz} Mhz)` : ''}`]);
+    if (r.memory) rows.push(['MEMORY', r.memory.text]);
+    rows.push(['PANIC', `"${r.panic}"${r.panic.includes('Oops: ') ? ' (check log for details)' : ''}`]);
     for (const [k, v] of rows) ctx.out(`${k.padStart(12)}: ${v}\n`);
   },
 };

@@ -5,8 +5,9 @@
 
 import { allTasks, panicTask, taskAt, taskComm, taskCpu, taskPid } from '../../helpers/tasks.js';
 import { CommandError } from '../../program/index.js';
-import type { Obj } from '../../program/object.js';
+import { Obj } from '../../program/object.js';
 import type { Program } from '../../program/program.js';
+import type { Hex } from '../result.js';
 
 const current = new WeakMap<Program, bigint>();
 
@@ -24,11 +25,23 @@ export function setCurrentTask(prog: Program, task: Obj): void {
   current.set(prog, task.address as bigint);
 }
 
+/** A task as results name it: what crash's task header shows. */
+export interface TaskRef {
+  pid: number;
+  /** The task_struct's address. */
+  task: Hex;
+  cpu: number;
+  comm: string;
+}
+
+export function taskRef(task: Obj): TaskRef {
+  return { pid: taskPid(task), task: task.address as bigint, cpu: taskCpu(task), comm: taskComm(task) };
+}
+
 /** crash's task header: `PID: 1        TASK: ffff8f52011fe000  CPU: 0    COMMAND: "init"`. */
-export function taskHeader(task: Obj): string {
-  const pid = taskPid(task);
-  const cpu = taskCpu(task);
-  return `PID: ${String(pid).padEnd(7)}  TASK: ${(task.address as bigint).toString(16)}  CPU: ${String(cpu).padEnd(3)}  COMMAND: "${taskComm(task)}"`;
+export function taskHeader(task: Obj | TaskRef): string {
+  const r = task instanceof Obj ? taskRef(task) : task;
+  return `PID: ${String(r.pid).padEnd(7)}  TASK: ${r.task.toString(16)}  CPU: ${String(r.cpu).padEnd(3)}  COMMAND: "${r.comm}"`;
 }
 
 /**

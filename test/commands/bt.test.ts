@@ -86,9 +86,10 @@ for (const name of SAMPLE_NAMES) {
       const tasks = new Map(allTasks(s.prog).map((x) => [x.address as bigint, x]));
       let compared = 0;
       for (const d of drgn) {
-        assert.equal(d.error, null);
         const task = tasks.get(BigInt(d.task));
         assert.ok(task, `task ${d.task}`);
+        // drgn reads a released stack's stale thread.sp too: it fails where that memory is unmapped.
+        if (task.member('stack').value() !== 0n) assert.equal(d.error, null, `pid ${d.pid}`);
         // drgn lists inlined functions as frames of their own at the caller's pc; user-mode frames end it.
         const want = d.frames
           .filter((f, i) => !(i + 1 < d.frames.length && d.frames[i + 1]!.pc === f.pc))
