@@ -1,10 +1,11 @@
-import { decodeMce, formatDecoded, type Vendor } from '../helpers/mce.js';
+import { type DecodedMce, decodeMce, formatDecoded, type Vendor } from '../helpers/mce.js';
 import { type LoggedMce, parseMceLog } from '../helpers/mce-log.js';
 import { type MceMemory, type MemoryMce, mceRecordsInMemory, mceVendor } from '../helpers/mce-records.js';
 import { formatLog, kernelLog } from '../helpers/printk.js';
 import { CommandError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
 import type { Command } from './registry.js';
+import type { Hex } from './result.js';
 
 function num(v: string | undefined, what: string): bigint {
   if (v === undefined) throw new CommandError(`${what} needs a value`);
@@ -22,7 +23,35 @@ function num(v: string | undefined, what: string): bigint {
 const jsonify = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x), 1);
 
-export const mce: Command = {
+/** A machine check the kernel kept in memory, decoded, and which logged record it is (1-based), if any. */
+export interface MceMemoryRecord {
+  source: MemoryMce['source'];
+  where: string;
+  address: Hex;
+  record: MemoryMce['record'];
+  matchesLog?: number;
+  decoded: DecodedMce;
+}
+
+/**
+ * mce: `decode` of raw register values, or the machine checks of the dump: the log's records and the ones the
+ * kernel kept in memory (null without the vmlinux), each decoded. `json`: mce --json prints it as JSON.
+ */
+export type MceResult =
+  | { kind: 'decode'; json: boolean; decoded: DecodedMce }
+  | {
+      kind: 'dump';
+      json: boolean;
+      source: 'kernel log';
+      records: { logged: LoggedMce; decoded: DecodedMce }[];
+      messages: string[];
+      panic?: string;
+      memory: MceMemoryRecord[] | null;
+      memoryNotes: string[] | null;
+    };
+
+export const mce: Command<MceResult> = {
+  resultType: 'MceResult',
   name: 'mce',
   summary: 'machine checks: find them in the dump and decode them',
   help: `NAME
@@ -48,7 +77,7 @@ DESCRIPTION
 
   mce decode decodes raw register values; it needs no dump contents.
 `,
-  run(ctx, args) {
+  run(ctx, args): MceResult {
     const json = args.includes('--json');
     const rest = args.filter((a) => a !== '--json');
     if (rest[0] === 'decode') {
@@ -78,63 +107,75 @@ DESCRIPTION
         throw new CommandError(
           'usage: mce decode STATUS [--mcgstatus X] [--addr A] [--misc M] [--bank N] [--vendor intel|amd]',
         );
-      const d = decodeMce({ status, mcgStatus: mcg, addr, misc, bank, cpu, vendor });
-      ctx.out(json ? `${jsonify(d)}\n` : formatDecoded(d).replace(/^ {2}/gm, ''));
-      return;
+      return { kind: 'decode', json, decoded: decodeMce({ status, mcgStatus: mcg, addr, misc, bank, cpu, vendor }) };
     }
     if (rest.length) throw new CommandError(`unknown argument ${rest[0]} (mce [--json] | mce decode STATUS ...)`);
     const log = Buffer.from(formatLog(kernelLog(ctx.program))).toString('latin1');
     const found = parseMceLog(log);
     const memory = inMemory(ctx.program);
-    if (json) {
-      const records = found.records.map((r) => ({
+    return {
+      kind: 'dump',
+      json,
+      source: 'kernel log',
+      records: found.records.map((r) => ({
         logged: r,
+        // CS's low two bits are the privilege level: 0 kernel, 3 user.
         decoded: decodeMce({ ...r, vendor: r.vendor ?? 'intel' }, r.rip ? r.rip.cs % 4 === 0 : undefined),
-      }));
-      const mem = memory?.records.map((m) => ({
-        source: m.source,
-        where: m.where,
-        address: m.address,
-        record: m.record,
-        matchesLog: matchLog(m, found.records),
-        decoded: decodeMemory(m),
-      }));
-      ctx.out(
-        `${jsonify({ source: 'kernel log', records, messages: found.messages, panic: found.panic, memory: mem ?? null, memoryNotes: memory?.notes ?? null })}\n`,
-      );
+      })),
+      messages: found.messages,
+      panic: found.panic,
+      memory:
+        memory?.records.map((m) => ({
+          source: m.source,
+          where: m.where,
+          address: m.address,
+          record: m.record,
+          matchesLog: matchLog(m, found.records),
+          decoded: decodeMemory(m),
+        })) ?? null,
+      memoryNotes: memory?.notes ?? null,
+    };
+  },
+  text(r, ctx) {
+    const { json, ...data } = r;
+    // mce --json: the result as JSON in a text session too.
+    if (json) {
+      ctx.out(`${jsonify(data.kind === 'decode' ? data.decoded : data)}\n`);
       return;
     }
-    if (found.records.length === 0) {
+    if (r.kind === 'decode') {
+      ctx.out(formatDecoded(r.decoded).replace(/^ {2}/gm, ''));
+      return;
+    }
+    if (r.records.length === 0) {
       ctx.out(
-        `no machine check in the kernel log${found.panic && !memory?.records.length ? ` (the panic was: "${found.panic}")` : ''}\n`,
+        `no machine check in the kernel log${r.panic && !r.memory?.length ? ` (the panic was: "${r.panic}")` : ''}\n`,
       );
     }
-    found.records.forEach((r, i) => {
+    r.records.forEach(({ logged: m, decoded }, i) => {
       ctx.out(
-        `MACHINE CHECK ${i + 1} of ${found.records.length} (kernel log)${r.exception ? ', raised as a machine-check exception' : ''}\n`,
+        `MACHINE CHECK ${i + 1} of ${r.records.length} (kernel log)${m.exception ? ', raised as a machine-check exception' : ''}\n`,
       );
-      // CS's low two bits are the privilege level: 0 kernel, 3 user.
-      const inKernel = r.rip ? r.rip.cs % 4 === 0 : undefined;
-      ctx.out(formatDecoded(decodeMce({ ...r, vendor: r.vendor ?? 'intel' }, inKernel)));
-      if (r.rip)
+      ctx.out(formatDecoded(decoded));
+      if (m.rip)
         ctx.out(
-          `  RIP ${r.rip.cs.toString(16).padStart(2, '0')}:0x${r.rip.ip.toString(16)}${r.rip.inexact ? ' (inexact: EIPV clear)' : ''} in ${r.rip.cs % 4 === 0 ? 'kernel' : 'user'} mode${r.rip.symbol ? ` ${r.rip.symbol}` : ''}\n`,
+          `  RIP ${m.rip.cs.toString(16).padStart(2, '0')}:0x${m.rip.ip.toString(16)}${m.rip.inexact ? ' (inexact: EIPV clear)' : ''} in ${m.rip.cs % 4 === 0 ? 'kernel' : 'user'} mode${m.rip.symbol ? ` ${m.rip.symbol}` : ''}\n`,
         );
       const extra = [
-        r.tsc !== undefined ? `TSC 0x${r.tsc.toString(16)}` : '',
-        r.time !== undefined ? `TIME ${r.time} (${new Date(r.time * 1000).toISOString()})` : '',
-        r.socket !== undefined ? `SOCKET ${r.socket}` : '',
-        r.apic !== undefined ? `APIC ${r.apic}` : '',
-        r.cpuid !== undefined ? `CPUID 0x${r.cpuid.toString(16)}` : '',
-        r.microcode !== undefined ? `microcode 0x${r.microcode.toString(16)}` : '',
+        m.tsc !== undefined ? `TSC 0x${m.tsc.toString(16)}` : '',
+        m.time !== undefined ? `TIME ${m.time} (${new Date(m.time * 1000).toISOString()})` : '',
+        m.socket !== undefined ? `SOCKET ${m.socket}` : '',
+        m.apic !== undefined ? `APIC ${m.apic}` : '',
+        m.cpuid !== undefined ? `CPUID 0x${m.cpuid.toString(16)}` : '',
+        m.microcode !== undefined ? `microcode 0x${m.microcode.toString(16)}` : '',
       ].filter(Boolean);
       if (extra.length) ctx.out(`  ${extra.join('  ')}\n`);
       ctx.out('\n');
     });
-    if (memory) showMemory(ctx.out, memory, found.records);
-    if (!found.records.length && !memory?.records.length) return;
-    for (const m of found.messages) ctx.out(`KERNEL: "Machine check: ${m}"\n`);
-    if (found.panic) ctx.out(` PANIC: "${found.panic}"\n`);
+    if (r.memory && r.memoryNotes) showMemory(ctx.out, r.memory, r.memoryNotes);
+    if (!r.records.length && !r.memory?.length) return;
+    for (const m of r.messages) ctx.out(`KERNEL: "Machine check: ${m}"\n`);
+    if (r.panic) ctx.out(` PANIC: "${r.panic}"\n`);
   },
 };
 
@@ -188,15 +229,15 @@ const SOURCE: Record<MemoryMce['source'], string> = {
   stack: 'handler stack',
 };
 
-function showMemory(out: (s: string) => void, mem: MceMemory, logged: LoggedMce[]): void {
-  mem.records.forEach((m, i) => {
+function showMemory(out: (s: string) => void, records: MceMemoryRecord[], notes: string[]): void {
+  records.forEach((m, i) => {
     const r = m.record;
-    const n = matchLog(m, logged);
+    const n = m.matchesLog;
     out(
-      `MACHINE CHECK IN MEMORY ${i + 1} of ${mem.records.length} (${SOURCE[m.source]})${n ? `: the same record as MACHINE CHECK ${n} of the log` : ''}\n`,
+      `MACHINE CHECK IN MEMORY ${i + 1} of ${records.length} (${SOURCE[m.source]})${n ? `: the same record as MACHINE CHECK ${n} of the log` : ''}\n`,
     );
     out(`  at 0x${m.address.toString(16)}: ${m.where}\n`);
-    out(formatDecoded(decodeMemory(m)));
+    out(formatDecoded(m.decoded));
     const inKernel = r.cs % 4 === 0;
     if (r.ip || r.cs)
       out(
@@ -215,6 +256,6 @@ function showMemory(out: (s: string) => void, mem: MceMemory, logged: LoggedMce[
     out(`  ${extra.join('  ')}\n\n`);
   });
   out('In memory:\n');
-  for (const note of mem.notes) out(`  ${note}\n`);
+  for (const note of notes) out(`  ${note}\n`);
   out('\n');
 }

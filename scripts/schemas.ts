@@ -9,7 +9,19 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGenerator } from 'ts-json-schema-generator';
+import {
+  BaseType,
+  type CompletedConfig,
+  createFormatter,
+  createParser,
+  createProgram,
+  DEFAULT_CONFIG,
+  type Definition,
+  SchemaGenerator,
+  type SubNodeParser,
+  type SubTypeFormatter,
+} from 'ts-json-schema-generator';
+import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HEX = { type: 'string', pattern: '^-?0x[0-9a-f]+$', description: 'A 64-bit value or address, in hex.' };
@@ -32,8 +44,37 @@ export function resultTypes(): { type: string; file: string }[] {
   return out;
 }
 
+/** bigint, wherever a result holds one (its own fields or a helper's record): a hex string in JSON. */
+class HexType extends BaseType {
+  getId(): string {
+    return 'bigint-hex';
+  }
+}
+
+class BigIntParser implements SubNodeParser {
+  supportsNode(node: ts.Node): boolean {
+    return node.kind === ts.SyntaxKind.BigIntKeyword;
+  }
+  createType(): BaseType {
+    return new HexType();
+  }
+}
+
+class HexFormatter implements SubTypeFormatter {
+  supportsType(type: BaseType): boolean {
+    return type instanceof HexType;
+  }
+  getDefinition(): Definition {
+    return HEX as Definition;
+  }
+  getChildren(): BaseType[] {
+    return [];
+  }
+}
+
 export function schemaText(type: string, file: string): string {
-  const generator = createGenerator({
+  const config: CompletedConfig = {
+    ...DEFAULT_CONFIG,
     path: join(root, file),
     tsconfig: join(root, 'tsconfig.json'),
     type,
@@ -42,7 +83,11 @@ export function schemaText(type: string, file: string): string {
     jsDoc: 'extended',
     skipTypeCheck: true,
     additionalProperties: false,
-  });
+  };
+  const program = createProgram(config);
+  const parser = createParser(program, config, (p) => p.addNodeParser(new BigIntParser()));
+  const formatter = createFormatter(config, (f) => f.addTypeFormatter(new HexFormatter()));
+  const generator = new SchemaGenerator(program, parser, formatter, config);
   const schema = generator.createSchema(type) as Record<string, unknown> & {
     definitions?: Record<string, unknown>;
   };
