@@ -47,6 +47,7 @@ const LINES: Record<string, string[]> = {
   bt: ['bt', 'bt -a'],
   task: ['task -R pid,comm'],
   dis: ['dis schedule 4'],
+  triage: ['triage'],
 };
 
 describe('the JSON view of every command', () => {
