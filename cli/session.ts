@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { registerBuiltins, runLine } from '../commands/index.js';
+import { registerBuiltins } from '../commands/index.js';
 import { setOutputFormat } from '../commands/result.js';
 import { openDump } from '../core/open.js';
 import { Program } from '../program/index.js';
@@ -110,42 +110,3 @@ export async function runSession(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * `tscrash triage [--json] [VMLINUX] VMCORE...`: the triage report of each dump. A VMLINUX given serves every dump;
- * otherwise each dump's is found in the debug-info tree by build-id. A dump that cannot be opened gets its error,
- * and the others still go through. JSON: one document a dump, {"dump", "ok", "result" | "error"}.
- */
-export async function runTriage(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const files = argv.filter((a) => a !== '--json');
-  for (const f of files) if (f.startsWith('-')) throw new Error(`triage: unknown option ${f}`);
-  if (files.length === 0) throw new Error('triage needs at least one VMCORE (tscrash --help)');
-  let vmlinux: string | undefined;
-  if (existsSync(files[0]!) && elfIdentity(files[0]!)?.type === ET_EXEC) vmlinux = files.shift();
-  registerBuiltins();
-  let status = 0;
-  for (const [n, vmcore] of files.entries()) {
-    let program: Program | undefined;
-    try {
-      if (!existsSync(vmcore)) throw new Error(`${vmcore}: no such file`);
-      program = Program.open({ vmcore, vmlinux: vmlinux ?? findVmlinux(vmcore) });
-      if (json) setOutputFormat(program, 'json');
-      let out = '';
-      const r = await runLine(program, 'triage', (s) => (out += s));
-      if (!r.ok) status = 1;
-      if (json) {
-        const doc = JSON.parse(out) as { ok: boolean; result?: unknown; error?: unknown };
-        process.stdout.write(`${JSON.stringify({ dump: vmcore, ...doc, command: undefined })}\n`);
-      } else process.stdout.write(Buffer.from(`${n ? '\n' : ''}${out}`, 'latin1'));
-    } catch (e) {
-      status = 1;
-      const message = e instanceof Error ? e.message : String(e);
-      if (json)
-        process.stdout.write(`${JSON.stringify({ dump: vmcore, ok: false, error: { kind: 'OpenError', message } })}\n`);
-      else process.stdout.write(`${n ? '\n' : ''}DUMP:      ${vmcore}\nERROR:     ${message}\n`);
-    } finally {
-      program?.close();
-    }
-  }
-  return status;
-}

@@ -16,7 +16,8 @@ const USAGE = `usage:
           [--json]                                each command's result as one JSON document a line
   tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
-  tscrash triage [--json] [VMLINUX] VMCORE...     what killed the machine: class, culprit, signature, ...
+  tscrash triage [--json] [VMLINUX] VMCORE|DIR... what killed each machine: class, culprit, signature, ...;
+                                                  several dumps in parallel, then a summary by signature
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
                                                   builds it in the background, searching until it is ready)
   tscrash --help | --version
@@ -123,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === '--dump-dmesg') return dmesgCommand(rest);
   if (first === 'info') return infoCommand(rest);
   if (first === 'index') return indexCommand(rest);
-  if (first === 'triage') return (await import('./session.js')).runTriage(rest);
+  if (first === 'triage') return (await import('./triage.js')).runTriage(rest);
   const { runSession } = await import('./session.js');
   return runSession(argv);
 }

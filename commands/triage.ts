@@ -33,6 +33,8 @@ export interface TaskStack {
 export interface TriageResult {
   dump: string;
   release: string;
+  /** The crash time (seconds since the epoch) and as crash prints it in the local zone. */
+  time?: number;
   date?: string;
   panic: {
     class: PanicClass;
@@ -191,6 +193,7 @@ DESCRIPTION
     return {
       dump: prog.dump.path,
       release: prog.vmcoreinfo.osrelease ?? '',
+      time: crashTime,
       date: crashTime === undefined ? undefined : crashDate(crashTime),
       panic: {
         class: cls,

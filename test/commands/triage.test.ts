@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { registerBuiltins } from '../../commands/index.js';
@@ -87,7 +89,8 @@ describe('triage on the real samples', () => {
     const docs = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { dump: string; ok: boolean; result?: TriageResult });
+      .map((l) => JSON.parse(l) as { dump: string; ok: boolean; result?: TriageResult })
+      .filter((d) => d.dump !== undefined);
     assert.deepEqual(
       docs.map((d) => d.ok),
       [true, false, true],
@@ -101,5 +104,60 @@ describe('triage on the real samples', () => {
     assert.match(text, /^PANIC: +sysrq: /m);
     assert.match(text, /^CULPRIT: +sysrq_handle_crash\+\d+/m);
     assert.match(text, /^BACKTRACE OF THE PANIC TASK\nPID: /m);
+  });
+
+  test('tscrash triage DIR: the dumps under it in parallel, summarised by signature; an unreadable one named', (t) => {
+    const cases = (['sysrq', 'capture', 'mce'] as const).map((n) => loadSample(n, t));
+    if (cases.some((m) => !m)) return;
+    const [sysrq, capture, mce] = cases as Manifest[];
+    const dir = mkdtempSync(join(tmpdir(), 'tscrash-triage-'));
+    try {
+      // A kdump-tools-like tree: dumps by crash, the dmesg text beside them (not a dump), vmlinux by release.
+      const debug = join(dir, 'debug', 'boot');
+      mkdirSync(debug, { recursive: true });
+      for (const m of [sysrq, mce]) symlinkSync(m!.vmlinux, join(debug, `vmlinux-${m!.release}`));
+      const crash = join(dir, 'crash');
+      for (const [sub, m, key] of [
+        ['1', sysrq, 'kdump-c-d31'],
+        ['2', capture, 'kdump-l-d31'],
+        ['3', mce, 'flat-c-d31'],
+        ['4', sysrq, 'elf-d31'],
+      ] as const) {
+        mkdirSync(join(crash, sub), { recursive: true });
+        symlinkSync(m!.files[key]!.path, join(crash, sub, 'dump.x'));
+        writeFileSync(join(crash, sub, 'dmesg.x'), 'not a dump\n');
+      }
+      mkdirSync(join(crash, '5'));
+      writeFileSync(join(crash, '5', 'dump.x'), readFileSync(sysrq!.files['kdump-c-d31']!.path).subarray(0, 200_000));
+      const r = spawnSync(join(root, 'bin', 'tscrash'), ['triage', '--json', crash], {
+        encoding: 'utf8',
+        timeout: 600_000,
+        env: { ...process.env, TSCRASH_DEBUG_ROOT: join(dir, 'debug') },
+      });
+      const lines = r.stdout.trim().split('\n');
+      const docs = lines.slice(0, -1).map((l) => JSON.parse(l) as { dump: string; ok: boolean; result?: TriageResult });
+      assert.deepEqual(
+        docs.map((d) => [d.dump.slice(crash.length), d.ok]),
+        [
+          ['/1/dump.x', true],
+          ['/2/dump.x', true],
+          ['/3/dump.x', true],
+          ['/4/dump.x', true],
+          ['/5/dump.x', false],
+        ],
+      );
+      const summary = (JSON.parse(lines.at(-1)!) as { summary: { signature: string; count: number; class: string }[] })
+        .summary;
+      assert.deepEqual(
+        summary.map((x) => [x.signature, x.count, x.class]),
+        [
+          [docs[0]!.result!.signature, 3, 'sysrq'],
+          [docs[2]!.result!.signature, 1, 'machine-check'],
+        ],
+      );
+      assert.equal(r.status, 1, 'an unreadable dump makes the exit status 1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
