@@ -109,4 +109,3 @@ export async function runSession(argv: string[]): Promise<number> {
     program.close();
   }
 }
-

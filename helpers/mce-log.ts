@@ -67,12 +67,17 @@ export function parseMceLog(log: string): MceLog {
       out.records.push(cur);
       continue;
     }
-    if ((x = /^Machine check: (.*)$/.exec(body))) {
+    x = /^Machine check: (.*)$/.exec(body);
+    if (x) {
       out.messages.push(x[1]!.trim());
       continue;
     }
     if (!cur) continue;
-    if ((x = /^RIP( !INEXACT!)? ([0-9a-fA-F]+):<([0-9a-fA-F]+)>\s*(?:\{(.*)\})?/.exec(body))) {
+    const rip = /^RIP( !INEXACT!)? ([0-9a-fA-F]+):<([0-9a-fA-F]+)>\s*(?:\{(.*)\})?/.exec(body);
+    const processor =
+      /^PROCESSOR (\d+):([0-9a-fA-F]+) TIME (\d+) SOCKET (\d+) APIC ([0-9a-fA-F]+) microcode ([0-9a-fA-F]+)/.exec(body);
+    x = rip;
+    if (x) {
       cur.rip = { cs: Number.parseInt(x[2]!, 16), ip: big(x[3]!) ?? 0n, inexact: !!x[1], symbol: x[4] };
       cur.lines.push(body);
     } else if (/^TSC /.test(body)) {
@@ -85,11 +90,8 @@ export function parseMceLog(log: string): MceLog {
         else if (k === 'IPID') cur.ipid = val;
       }
       cur.lines.push(body);
-    } else if (
-      (x = /^PROCESSOR (\d+):([0-9a-fA-F]+) TIME (\d+) SOCKET (\d+) APIC ([0-9a-fA-F]+) microcode ([0-9a-fA-F]+)/.exec(
-        body,
-      ))
-    ) {
+    } else if (processor) {
+      x = processor;
       cur.vendor = VENDORS[Number(x[1])];
       cur.cpuid = Number.parseInt(x[2]!, 16);
       cur.time = Number(x[3]);

@@ -16,7 +16,15 @@ describe('mce on the mce sample', () => {
       });
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout) as {
-        records: { logged: Record<string, unknown>; decoded: Record<string, any> }[];
+        records: {
+          logged: Record<string, unknown>;
+          decoded: {
+            flags: string[];
+            mcgFlags: string[];
+            mca: Record<string, string>;
+            severity: Record<string, string>;
+          };
+        }[];
         messages: string[];
         panic: string;
       };

@@ -127,7 +127,7 @@ export function buildKdump(spec: KdumpSpec): Buffer {
   header.write(spec.signature ?? 'KDUMP   ', 0, 'latin1');
   header.writeInt32LE(version, 8);
   const uts = ['Linux', 'synth', '6.1.0-synth', '#1 SMP', 'x86_64', '(none)'];
-  uts.forEach((s, i) => header.write(s, 12 + i * 65, 'latin1'));
+  for (const [i, s] of uts.entries()) header.write(s, 12 + i * 65, 'latin1');
   header.writeBigInt64LE(1700000000n, 408);
   header.writeUInt32LE(FLAG[comp] | (spec.incomplete ? 8 : 0), 424);
   header.writeUInt32LE(bs, 428);
