@@ -227,7 +227,7 @@ function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptio
     const u = unwindCpu(prog, n, n.index === panicked);
     return {
       cpuNote: { pid: n.pid, cpu: n.index, task: current(n.index) },
-      ...framesOf(prog, u, n.index, opts, u.nmiStack ? [u.nmiStack] : []),
+      ...framesOf(prog, u, n.index, opts, u.stacks),
     };
   });
 }

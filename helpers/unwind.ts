@@ -425,7 +425,7 @@ export function unwindCpu(
   prog: Program,
   note: CpuRegisters,
   panicked: boolean,
-): Unwind & { cpuRegs: Registers; nmiStack?: StackRange } {
+): Unwind & { cpuRegs: Registers; stacks: StackRange[] } {
   const regs = noteRegisters(note);
   let slot: bigint | undefined;
   let nmiStack: StackRange | undefined;
@@ -446,16 +446,46 @@ export function unwindCpu(
       break;
     }
   }
+  let u: Unwind;
   if (slot !== undefined) {
     const ip = prog.memory.readU64(slot, 'return address');
-    return {
-      ...unwindFrom(prog, { ip, sp: slot + 8n, bp: regs.bp }, { isReturn: true, firstSp: slot }),
-      cpuRegs: regs,
-      nmiStack,
-    };
+    u = unwindFrom(prog, { ip, sp: slot + 8n, bp: regs.bp }, { isReturn: true, firstSp: slot });
+  } else if (isUserMode(regs)) return { frames: [], cpuRegs: regs, stacks: [] };
+  else u = unwindFrom(prog, regs);
+  return { ...u, cpuRegs: regs, stacks: interruptStacksOf(prog, note.index, u.frames, nmiStack) };
+}
+
+/** The exception entry points whose frames name the interrupt stack they run on, as crash names those stacks. */
+const ENTRY_STACKS = new Map([
+  ['asm_exc_nmi', 'NMI'],
+  ['asm_exc_machine_check', 'MCE'],
+  ['asm_exc_double_fault', 'DOUBLEFAULT'],
+  ['asm_exc_debug', 'DEBUG'],
+  ['asm_exc_vmm_communication', 'VC'],
+]);
+
+/**
+ * Without debug info, the interrupt stacks a CPU's frames are on: each of the TSS's interrupt stacks (its extent
+ * the mapped pages below its top, bounded by guard pages) that holds a frame, named by the exception entry frame
+ * on it (asm_exc_machine_check: the MCE exception stack), or the NMI stack the crash NMI's handler was found on.
+ */
+function interruptStacksOf(prog: Program, cpu: number, frames: Frame[], nmiStack?: StackRange): StackRange[] {
+  const out: StackRange[] = nmiStack ? [nmiStack] : [];
+  for (const c of nmiStackCandidates(prog, cpu)) {
+    if (!c.interrupt) continue;
+    let start = c.hi;
+    while (start > c.lo && read(prog, start - 4096n, 'interrupt stack') !== undefined) start -= 4096n;
+    const on = frames.filter((f) => f.sp >= start && f.sp < c.hi);
+    if (on.length === 0 || out.some((s) => s.start === start && s.end === c.hi)) continue;
+    let name: string | undefined;
+    for (const f of on) {
+      const sym = prog.symbols.symbolize(f.ip)?.symbol.name;
+      name = sym === undefined ? undefined : ENTRY_STACKS.get(sym);
+      if (name) break;
+    }
+    if (name) out.push({ name: `${name} exception stack`, start, end: c.hi });
   }
-  if (isUserMode(regs)) return { frames: [], cpuRegs: regs };
-  return { ...unwindFrom(prog, regs), cpuRegs: regs };
+  return out;
 }
 
 /**

@@ -19,7 +19,7 @@ for (const name of SAMPLE_NAMES) {
     test("sys DATE and log -T in other time zones equal crash's run in them", async (t) => {
       const s = await sampleProgram(name, t);
       if (!s) return;
-      for (const tz of ['Asia/Kolkata', 'America/New_York', 'EST5EDT,M3.2.0,M11.1.0']) {
+      for (const tz of ['Asia/Kolkata', 'America/New_York']) {
         const [sys, logT] = crashLive(s.m.vmlinux, s.m.files['kdump-c-d31']!.path, ['sys', 'log -T'], { TZ: tz });
         const saved = process.env.TZ;
         process.env.TZ = tz;
