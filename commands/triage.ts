@@ -119,7 +119,8 @@ DESCRIPTION
       ? attempt('backtrace', () => backtraceOf(prog, pt, { lines: true, frames: false }))
       : undefined;
     let culprit: TriageResult['culprit'];
-    if (backtrace) {
+    // A machine check's culprit is the hardware: the code it interrupted is chance, not cause.
+    if (backtrace && cls !== 'machine-check') {
       // A kernel-mode exception on the stack: the function it interrupted is where things went wrong.
       const exc = backtrace.frames.findIndex((f) => f.exception);
       const i = exc >= 0 ? exc : backtrace.frames.findIndex((f) => f.symbol && !isMachinery(f.symbol));
@@ -144,7 +145,6 @@ DESCRIPTION
     // The culprit and the four functions under it: where the crash came from, without the machinery above it.
     const stackFrom = culprit && backtrace ? functions(backtrace).slice(culprit.frame, culprit.frame + 5) : [];
     if (culprit && stackFrom.length) stackFrom[0] = culprit.symbol;
-    const signature = crashSignature(cls, message, stackFrom);
     const m = attempt('machine checks', () => mce.run({ ...ctx, out: () => {} }, []) as MceResult);
     let machineChecks: TriageResult['machineChecks'];
     if (m && m.kind === 'dump' && (m.records.length || m.memory?.length)) {
@@ -157,6 +157,13 @@ DESCRIPTION
         ),
       };
     }
+    // What names the crash: the culprit's stack; for a machine check, what the hardware reported (bank, error
+    // class, severity) instead.
+    const mceKey =
+      m && m.kind === 'dump'
+        ? m.records.map((r) => `bank ${r.logged.bank} ${r.decoded.mca.class} ${r.decoded.severity.level}`)
+        : [];
+    const signature = crashSignature(cls, message, cls === 'machine-check' ? mceKey : stackFrom);
     const rows = attempt('tasks', () => psRows(prog)) ?? [];
     const blocked = rows
       .filter((r) => r.state === 'UN')
