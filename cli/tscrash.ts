@@ -129,6 +129,12 @@ export async function main(argv: string[]): Promise<number> {
   return runSession(argv);
 }
 
+// A reader that stops early (tscrash ... | head) closes the pipe: stop quietly, as a Unix filter does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -85,6 +85,16 @@ for (const name of SAMPLE_NAMES) {
       // Pipes.
       const tail = tscrash([m.files['flat-c-d31']!.path, '-c', 'log | tail -1']);
       assert.equal(tail.stdout, `${oracleText(m, 'crash-log').trimEnd().split('\n').pop()}\n`);
+      // A reader that stops early: tscrash ends quietly (no EPIPE trace), as a Unix filter does.
+      const head = spawnSync(
+        'sh',
+        ['-c', `"$0" "$1" -c log -c log -c log | head -1`, BIN, m.files['kdump-c-d31']!.path],
+        {
+          encoding: 'latin1',
+        },
+      );
+      assert.equal(head.stdout, `${oracleText(m, 'crash-log').split('\n')[0]}\n`);
+      assert.equal(head.stderr, '');
     });
 
     test('a vmlinux that does not match the dump is refused unless forced; the matching one is accepted', (t) => {
