@@ -9,17 +9,45 @@ import {
 } from '../helpers/modules.js';
 import { CommandError, type Program, TscrashError } from '../program/index.js';
 import type { Command } from './registry.js';
+import type { Hex } from './result.js';
 
 const HEADER = '     MODULE       NAME                    BASE          SIZE  OBJECT FILE\n';
 
-function line(prog: Program, m: ModuleInfo): string {
-  const loaded = prog.modulesWithDebug.get(m.name);
-  // crash ends a loaded module's line with a space after the path.
-  const obj = loaded ? `${loaded.path} ` : '(not loaded)  [CONFIG_KALLSYMS]';
-  return `${m.address.toString(16)}  ${m.name.padEnd(16)}  ${m.base.toString(16)}  ${String(m.size).padStart(6)}  ${obj}\n`;
+/** A loaded module as mod lists it. */
+export interface ModRow {
+  /** The struct module's address. */
+  module: Hex;
+  name: string;
+  base: Hex;
+  size: number;
+  /** The object file whose debug info is loaded (mod -s / -S). */
+  objectFile?: string;
 }
 
-export const mod: Command = {
+/** mod: the module table (null for -d and -D, which print nothing); `missing`: names asked for, not loaded. */
+export interface ModResult {
+  table: ModRow[] | null;
+  missing?: string[];
+}
+
+function row(prog: Program, m: ModuleInfo): ModRow {
+  return {
+    module: m.address,
+    name: m.name,
+    base: m.base,
+    size: Number(m.size),
+    objectFile: prog.modulesWithDebug.get(m.name)?.path,
+  };
+}
+
+function line(r: ModRow): string {
+  // crash ends a loaded module's line with a space after the path.
+  const obj = r.objectFile !== undefined ? `${r.objectFile} ` : '(not loaded)  [CONFIG_KALLSYMS]';
+  return `${r.module.toString(16)}  ${r.name.padEnd(16)}  ${r.base.toString(16)}  ${String(r.size).padStart(6)}  ${obj}\n`;
+}
+
+export const mod: Command<ModResult> = {
+  resultType: 'ModResult',
   name: 'mod',
   summary: 'module information and debug info',
   help: `NAME
@@ -56,7 +84,7 @@ DESCRIPTION
 
   TSCRASH_DEBUG_ROOT replaces /usr/lib/debug.
 `,
-  async run(ctx, args) {
+  async run(ctx, args): Promise<ModResult> {
     const prog = ctx.program;
     loadModuleSymbols(prog);
     const all = listModules(prog).sort((a, b) => (a.address < b.address ? -1 : 1));
@@ -75,13 +103,11 @@ DESCRIPTION
         if (e instanceof TscrashError) throw new CommandError(`mod: ${e.message}`);
         throw e;
       }
-      ctx.out(HEADER + line(prog, m));
-      return;
+      return { table: [row(prog, m)] };
     }
     if (opt === '-S') {
       if (args.length > 2) throw new CommandError('usage: mod -S [directory]');
       const files = moduleFilesUnder(args[1] ? [args[1]] : defaultModuleDirs(prog));
-      let text = HEADER;
       const errors: string[] = [];
       for (const m of all) {
         try {
@@ -90,28 +116,30 @@ DESCRIPTION
           if (!(e instanceof TscrashError)) throw e;
           errors.push(`mod: ${m.name}: ${e.message}`);
         }
-        text += line(prog, m);
       }
-      ctx.out(text);
       if (errors.length && errors.length === all.length) throw new CommandError(errors.join('\n'));
-      return;
+      return { table: all.map((m) => row(prog, m)) };
     }
     if (opt === '-d') {
       if (!args[1]) throw new CommandError('usage: mod -d module');
       const m = byName(args[1]);
       if (!unloadModuleDebug(prog, m)) throw new CommandError(`mod: ${m.name}: no debug info loaded`);
-      return;
+      return { table: null };
     }
     if (opt === '-D') {
       for (const m of all) unloadModuleDebug(prog, m);
-      return;
+      return { table: null };
     }
     if (opt?.startsWith('-')) throw new CommandError(`mod: option ${opt} is not supported (mod -s, -S, -d, -D)`);
     const mods = args.length ? all.filter((m) => args.includes(m.name)) : all;
-    if (mods.length === 0) {
-      ctx.out(args.length ? `mod: ${args.join(' ')}: not loaded\n` : 'no modules installed\n');
+    return { table: mods.map((m) => row(prog, m)), missing: args.length && !mods.length ? args : undefined };
+  },
+  text(r, ctx) {
+    if (r.table === null) return;
+    if (r.table.length === 0) {
+      ctx.out(r.missing ? `mod: ${r.missing.join(' ')}: not loaded\n` : 'no modules installed\n');
       return;
     }
-    ctx.out(HEADER + mods.map((m) => line(prog, m)).join(''));
+    ctx.out(HEADER + r.table.map(line).join(''));
   },
 };

@@ -43,7 +43,7 @@ const LINES: Record<string, string[]> = {
   whatis: ['whatis init_task'],
   ptype: ['ptype struct list_head'],
   p: ['p jiffies', 'p/x init_task.pid'],
-  mod: ['mod'],
+  mod: ['mod', 'mod nvme', 'mod nonesuch'],
   bt: ['bt', 'bt -a'],
   task: ['task -R pid,comm'],
   dis: ['dis schedule 4'],
