@@ -88,6 +88,12 @@ export async function interactive(program: Program): Promise<void> {
       .then((d) => d.buildIndex({ background: true }))
       .catch(() => undefined);
   }
+  // Ctrl-C at the prompt drops the line being typed and gives a new prompt, as crash does; q ends the session.
+  rl.on('SIGINT', () => {
+    process.stdout.write('^C\n');
+    (rl as unknown as { line: string }).line = '';
+    rl.prompt();
+  });
   rl.prompt();
   for await (const line of rl) {
     const r = await runLine(program, line, writeOut);

@@ -20,6 +20,8 @@ const HOST_TOOLS: [string, string][] = [
   ['readelf', 'binutils'],
   // gdb prints strings the way crash's embedded gdb does: the oracle of the char-array tests.
   ['gdb', 'gdb'],
+  // A real terminal for the interactive session's tests.
+  ['tmux', 'tmux'],
 ];
 
 let updated = false;
