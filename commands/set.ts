@@ -1,10 +1,10 @@
-import { activeTasks, cpuCurr, panicTask, taskComm, taskCpu, taskPid, taskStateChar } from '../helpers/tasks.js';
+import { activeTasks, cpuCurr, panicTask, taskStateChar } from '../helpers/tasks.js';
 import { CommandError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
-import { currentTask, resolveTasks, setCurrentTask } from './lib/context.js';
+import { currentTask, resolveTasks, setCurrentTask, type TaskRef, taskRef } from './lib/context.js';
 import type { Command } from './registry.js';
-import { outputFormat, setOutputFormat } from './result.js';
+import { type Hex, outputFormat, setOutputFormat } from './result.js';
 
 const STATE_NAMES: Record<string, string> = {
   R: 'TASK_RUNNING',
@@ -18,23 +18,43 @@ const STATE_NAMES: Record<string, string> = {
   I: 'TASK_IDLE',
 };
 
-/** crash's context display: PID, COMMAND, TASK, CPU, STATE (with ACTIVE or PANIC). */
-export function contextText(prog: Program, task: Obj): string {
+/** A task's context as crash's set shows it. */
+export interface TaskContext extends TaskRef {
+  /** With THREAD_INFO_IN_TASK, the task itself; else task_struct.stack. */
+  threadInfo: Hex;
+  state: string;
+  /** Whether the task panicked, or was running on a CPU at the crash. */
+  mark?: 'PANIC' | 'ACTIVE';
+}
+
+export function taskContext(prog: Program, task: Obj): TaskContext {
   const a = task.address as bigint;
   const panic = panicTask(prog);
-  const mark = panic?.address === a ? ' (PANIC)' : activeTasks(prog).has(a) ? ' (ACTIVE)' : '';
-  // With THREAD_INFO_IN_TASK the thread_info is the task's first member, so crash shows the task address.
-  const ti = task.hasMember('thread_info') ? a : task.member('stack').value();
+  return {
+    ...taskRef(task),
+    // With THREAD_INFO_IN_TASK the thread_info is the task's first member, so crash shows the task address.
+    threadInfo: task.hasMember('thread_info') ? a : task.member('stack').value(),
+    state: STATE_NAMES[taskStateChar(task)] ?? 'unknown',
+    mark: panic?.address === a ? 'PANIC' : activeTasks(prog).has(a) ? 'ACTIVE' : undefined,
+  };
+}
+
+/** crash's context display: PID, COMMAND, TASK, CPU, STATE (with ACTIVE or PANIC). */
+export function contextText(c: TaskContext): string {
   return (
-    `    PID: ${taskPid(task)}\n` +
-    `COMMAND: "${taskComm(task)}"\n` +
-    `   TASK: ${a.toString(16)}  [THREAD_INFO: ${ti.toString(16)}]\n` +
-    `    CPU: ${taskCpu(task)}\n` +
-    `  STATE: ${STATE_NAMES[taskStateChar(task)] ?? 'unknown'}${mark}\n`
+    `    PID: ${c.pid}\n` +
+    `COMMAND: "${c.comm}"\n` +
+    `   TASK: ${c.task.toString(16)}  [THREAD_INFO: ${c.threadInfo.toString(16)}]\n` +
+    `    CPU: ${c.cpu}\n` +
+    `  STATE: ${c.state}${c.mark ? ` (${c.mark})` : ''}\n`
   );
 }
 
-export const set: Command = {
+/** set: the current context, or the session's output form (set output). */
+export type SetResult = { context: TaskContext } | { output: 'json' | 'text'; changed: boolean };
+
+export const set: Command<SetResult> = {
+  resultType: 'SetResult',
   name: 'set',
   summary: 'set or show the current context (task)',
   help: `NAME
@@ -58,17 +78,14 @@ DESCRIPTION
   per command line ({"command", "ok", "result" or "error"}; addresses and
   64-bit values as "0x..." strings); set output text returns to crash's text.
 `,
-  run(ctx, args) {
+  run(ctx, args): SetResult {
     const prog = ctx.program;
     if (args[0] === 'output') {
       const f = args[1];
-      if (args.length === 1) {
-        ctx.out(`output: ${outputFormat(prog)}\n`);
-        return;
-      }
+      if (args.length === 1) return { output: outputFormat(prog), changed: false };
       if ((f !== 'json' && f !== 'text') || args.length > 2) throw new CommandError('set output takes json or text');
       setOutputFormat(prog, f);
-      return;
+      return { output: f, changed: true };
     }
     let task: Obj | undefined;
     if (args.length === 0) task = currentTask(prog);
@@ -86,6 +103,10 @@ DESCRIPTION
       task = hits[0]!;
     }
     setCurrentTask(prog, task);
-    ctx.out(contextText(prog, task));
+    return { context: taskContext(prog, task) };
+  },
+  text(r, ctx) {
+    if ('context' in r) ctx.out(contextText(r.context));
+    else if (!r.changed) ctx.out(`output: ${r.output}\n`);
   },
 };

@@ -35,7 +35,7 @@ const LINES: Record<string, string[]> = {
   kmem: ['kmem -i', 'kmem -s kmalloc-64'],
   ps: ['ps', 'ps -t 1'],
   runq: ['runq'],
-  set: ['set'],
+  set: ['set', 'set output'],
   foreach: ['foreach bt', 'foreach RU ps', 'foreach 1 ps -t'],
   struct: ['struct list_head', 'struct task_struct.pid,comm init_task'],
   union: ['union fpregs_state'],
