@@ -28,7 +28,7 @@ const LINES: Record<string, string[]> = {
   help: ['help', 'help sys'],
   log: ['log', 'log -T'],
   mce: ['mce'],
-  rd: ['rd jiffies', 'rd -s init_task 4'],
+  rd: ['rd jiffies', 'rd -s init_task 4', 'rd -a linux_banner', 'rd -32 linux_banner 9'],
   sym: ['sym schedule'],
   sys: ['sys'],
   vtop: ['vtop init_task'],

@@ -46,6 +46,11 @@ for (const name of SAMPLE_NAMES) {
         `task -x -R prio,stack ${pid}`,
         `rd -s ${slot} 64`,
         'rd -s init_task 12',
+        // Short last lines of each unit size keep the ASCII column in place.
+        'rd -8 linux_banner 20',
+        'rd -16 linux_banner 11',
+        'rd -32 linux_banner 9',
+        'rd -64 linux_banner 3',
       ];
       const want = crashLive(s.m.vmlinux, s.m.files['kdump-c-d31']!.path, cmds);
       for (let i = 0; i < cmds.length; i++) assert.equal(await runOk(s.prog, cmds[i]!), want[i], cmds[i]);
