@@ -1,4 +1,4 @@
-import { formatKmemInfo, kmemInfo } from '../helpers/meminfo.js';
+import { formatKmemInfo, type KmemInfo, kmemInfo } from '../helpers/meminfo.js';
 import {
   decodePage,
   findFreeBlock,
@@ -550,23 +550,8 @@ function parseAddress(a: string): bigint | undefined {
   return BigInt(a.toLowerCase().startsWith('0x') ? a : `0x${a}`);
 }
 
-/** kmem -i: memory usage in pages, as crash's table counts them. */
-export interface KmemInfoResult {
-  totalram: number;
-  free: number;
-  used: number;
-  shared: number;
-  buffers: number;
-  cached: number;
-  slab: number;
-  high?: { total: number; free: number };
-  huge?: { total: number; free: number };
-  swap?: { total: number; used: number };
-  commit?: { limit: number; committed: number };
-}
-
 /** kmem: -i as data; the other forms (not modelled yet) as crash's text. */
-export type KmemResult = { mode: 'info'; pageSize: number; pages: KmemInfoResult } | { mode: 'text'; text: string };
+export type KmemResult = { mode: 'info'; pageSize: number; pages: KmemInfo } | { mode: 'text'; text: string };
 
 export const kmem: Command<KmemResult> = {
   name: 'kmem',
@@ -622,27 +607,7 @@ EXAMPLES
     const prog = ctx.program;
     if (args.length === 1 && /^-i+$/.test(args[0]!)) {
       if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
-      const i = kmemInfo(prog);
-      const n = (v: bigint): number => Number(v);
-      const pair = <K extends string>(x: Record<K, bigint> | undefined): Record<K, number> | undefined =>
-        x && (Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Number(v)])) as Record<K, number>);
-      return {
-        mode: 'info',
-        pageSize: prog.memory.pageSize,
-        pages: {
-          totalram: n(i.totalram),
-          free: n(i.free),
-          used: n(i.used),
-          shared: n(i.shared),
-          buffers: n(i.buffers),
-          cached: n(i.cached),
-          slab: n(i.slab),
-          high: pair(i.high),
-          huge: pair(i.huge),
-          swap: pair(i.swap),
-          commit: pair(i.commit),
-        },
-      };
+      return { mode: 'info', pageSize: prog.memory.pageSize, pages: kmemInfo(prog) };
     }
     // The other forms are not modelled yet: their result is crash's text.
     let text = '';
@@ -654,28 +619,7 @@ EXAMPLES
       ctx.out(r.text);
       return;
     }
-    const b = (v: number): bigint => BigInt(v);
-    const pair = <K extends string>(x: Record<K, number> | undefined): Record<K, bigint> | undefined =>
-      x && (Object.fromEntries(Object.entries(x).map(([k, v]) => [k, BigInt(v as number)])) as Record<K, bigint>);
-    const p = r.pages;
-    ctx.out(
-      formatKmemInfo(
-        {
-          totalram: b(p.totalram),
-          free: b(p.free),
-          used: b(p.used),
-          shared: b(p.shared),
-          buffers: b(p.buffers),
-          cached: b(p.cached),
-          slab: b(p.slab),
-          high: pair(p.high),
-          huge: pair(p.huge),
-          swap: pair(p.swap),
-          commit: pair(p.commit),
-        },
-        r.pageSize,
-      ),
-    );
+    ctx.out(formatKmemInfo(r.pages, r.pageSize));
   },
 };
 
