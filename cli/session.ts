@@ -1,17 +1,16 @@
 /**
- * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force] [--json]`: open the dump
+ * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force] [--json] [-s] [--line] [--no-color]`: open the dump
  * (and the vmlinux, in either order: the one that is an ELF executable is the
- * vmlinux), then run commands from -c / -i / a piped stdin, or interactively.
+ * vmlinux), then run commands from -c / -i / a piped stdin, or interactively: the TUI on a terminal, the line
+ * mode with --line (or TERM=dumb); -i FILE on a terminal runs the file, then stays interactive (crash's way).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { registerBuiltins } from '../commands/index.js';
-import { setOutputFormat } from '../commands/result.js';
 import { openDump } from '../core/open.js';
-import { Program } from '../program/index.js';
 import { interactive, runScript } from '../repl/line.js';
 import { elfIdentity } from '../symbols/build-id.js';
+import { LocalSession, WorkerSession } from './sessions.js';
 
 const ET_EXEC = 2;
 
@@ -52,21 +51,32 @@ export function findVmlinux(vmcore: string): string | undefined {
 
 export async function runSession(argv: string[]): Promise<number> {
   const files: string[] = [];
+  // -c commands and -i files' lines, in the order given.
   const commands: string[] = [];
+  let hasC = false;
+  let hasI = false;
   let force = false;
   let json = false;
+  let scroll = true;
+  let line = false;
+  let color = !process.env.NO_COLOR;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-c') {
       const c = argv[++i];
       if (c === undefined) throw new Error('-c needs a command');
       commands.push(c);
+      hasC = true;
     } else if (a === '-i') {
       const f = argv[++i];
       if (f === undefined) throw new Error('-i needs a file');
       commands.push(...readFileSync(f, 'utf8').split('\n'));
+      hasI = true;
     } else if (a === '--force' || a === '-f') force = true;
     else if (a === '--json') json = true;
+    else if (a === '-s' || a === '--no_scroll' || a === '--no-scroll') scroll = false;
+    else if (a === '--line') line = true;
+    else if (a === '--no-color' || a === '--no_color') color = false;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a} (tscrash --help)`);
     else files.push(a);
   }
@@ -86,26 +96,34 @@ export async function runSession(argv: string[]): Promise<number> {
     vmcore = files[0]!;
     vmlinux = findVmlinux(vmcore);
   }
-  registerBuiltins();
-  const program = Program.open({ vmcore, vmlinux, force });
-  if (json) setOutputFormat(program, 'json');
-  try {
-    for (const w of program.warnings) process.stderr.write(`${w}\n`);
-    if (commands.length) return (await runScript(program, commands, false)) ? 1 : 0;
-    if (!process.stdin.isTTY) {
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const opts = { vmcore, vmlinux, force, json, backgroundIndex: false };
+  // Scripts: -c, -i off a terminal, or a pipe: in this thread, each line's output as it comes.
+  if (hasC || (hasI && !terminal) || !terminal) {
+    const session = LocalSession.open(opts);
+    try {
+      for (const w of session.info.warnings) process.stderr.write(`${w}\n`);
+      if (hasC || hasI) return (await runScript(session, commands, false)) ? 1 : 0;
       const rl = createInterface({ input: process.stdin, terminal: false });
-      return (await runScript(program, rl, false)) ? 1 : 0;
+      return (await runScript(session, rl, false)) ? 1 : 0;
+    } finally {
+      await session.close();
     }
-    const i = program.hasDump ? program.dump.info : undefined;
-    process.stdout.write(
-      (i
-        ? `tscrash: ${vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${program.vmcoreinfo.osrelease ?? 'unknown release'}\n`
-        : `tscrash: ${vmlinux} (no dump: types and symbols only)\n`) +
-        `${vmlinux ? '' : "no vmlinux: memory-only commands (log, rd, vtop, sys) and bt, sym from the dump's kallsyms; "}type help for the commands, q to quit\n\n`,
-    );
-    await interactive(program);
+  }
+  // A person at a terminal: the session in a worker thread, so that Ctrl-C interrupts a running command.
+  const session = await WorkerSession.open({ ...opts, backgroundIndex: true });
+  try {
+    const tui = !line && process.env.TERM !== 'dumb' && process.env.TERM !== undefined;
+    if (tui) {
+      const { runTui } = await import('../repl/tui/tui.js');
+      await runTui(session, { color, first: commands });
+      return 0;
+    }
+    for (const w of session.info.warnings) process.stderr.write(`${w}\n`);
+    process.stdout.write(`${session.info.banner}\n`);
+    await interactive(session, { scroll, first: commands });
     return 0;
   } finally {
-    program.close();
+    await session.close();
   }
 }

@@ -7,9 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CommandError, TscrashError } from '../program/index.js';
+import { CommandError, InterruptedError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
-import { hasCommand, resolveCommand } from './registry.js';
+import { type CommandContext, hasCommand, type OutputFormat, resolveCommand } from './registry.js';
 import { errorKind, type JsonLine, jsonLine, outputFormat, toJsonValue } from './result.js';
 
 /** Split a line into words, honouring single and double quotes. */
@@ -83,18 +83,45 @@ function writePrivate(path: string, text: string, append: boolean): void {
 export interface RunResult {
   ok: boolean;
   quit?: boolean;
+  /** The command was interrupted (Ctrl-C): what it printed until then was written, then `(interrupted)`. */
+  interrupted?: boolean;
+}
+
+/** What a piece of output is: the command's output, or an error message (the TUI shows errors in red). */
+export type OutputKind = 'out' | 'error';
+
+/** Writes what the user should see. */
+export type Writer = (s: string, kind?: OutputKind) => void;
+
+export interface RunOptions {
+  /**
+   * Polled while the command runs (at each piece of output and each page read of the dump): true when the user
+   * has interrupted it. The command then stops with an InterruptedError; the session goes on.
+   */
+  interrupted?: () => boolean;
+  /** The output form for this line (default: the session's, `set output`). */
+  format?: OutputFormat;
 }
 
 /**
- * Run one line; `write` receives everything the user should see. In a JSON session (`set output json`) each
+ * Run one line; `write` receives everything the user should see, as it is produced (a long command's output
+ * streams; with `> file` or `| shell` it is gathered first). In a JSON session (`set output json`) each
  * command line gives one JSON document on a line: its result, or its error.
  */
-export async function runLine(program: Program, line: string, write: (s: string) => void): Promise<RunResult> {
+export async function runLine(
+  program: Program,
+  line: string,
+  write: Writer,
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const trimmed = line.trim();
   if (!trimmed || trimmed.startsWith('#')) return { ok: true };
-  const format = outputFormat(program);
+  const format = opts.format ?? outputFormat(program);
   const failure = (kind: string, message: string): RunResult => {
-    write(format === 'json' ? jsonLine({ command: trimmed, ok: false, error: { kind, message } }) : `${message}\n`);
+    write(
+      format === 'json' ? jsonLine({ command: trimmed, ok: false, error: { kind, message } }) : `${message}\n`,
+      'error',
+    );
     return { ok: false };
   };
   let parsed: Parsed;
@@ -126,11 +153,29 @@ export async function runLine(program: Program, line: string, write: (s: string)
     return failure('LoadError', `${name}: the command could not be loaded: ${(e as Error).message}`);
   }
   if (!cmd) return failure('CommandError', `${name}: command not found (help lists the commands)`);
+  // Text for the session's own writer streams as it is produced; JSON, files and pipes get it whole.
+  const stream = format === 'text' && !parsed.file && !parsed.pipe;
   let text = '';
   let ok = true;
+  let interrupted = false;
   let result: unknown;
   let error: { kind: string; message: string } | undefined;
-  const ctx = { program, out: (s: string) => (text += s), format };
+  const poll = opts.interrupted;
+  const check = (): void => {
+    if (poll?.()) throw new InterruptedError();
+  };
+  const ctx: CommandContext = {
+    program,
+    out: (s: string) => {
+      check();
+      if (stream) write(s);
+      else text += s;
+    },
+    format,
+  };
+  const memory = poll && program.hasDump ? program.memory : undefined;
+  const before = memory?.interruptCheck;
+  if (memory) memory.interruptCheck = check;
   try {
     if (cmd.usesTypes !== false && program.vmlinux && !program.hasDebugInfo) await program.loadDebugInfo();
     result = await cmd.run(ctx, args);
@@ -138,10 +183,15 @@ export async function runLine(program: Program, line: string, write: (s: string)
     if (result !== undefined && cmd.text && format === 'text') cmd.text(result, ctx);
   } catch (e) {
     ok = false;
+    interrupted = e instanceof InterruptedError;
     const msg = e instanceof TscrashError ? e.message : e instanceof Error ? `${e.message}` : String(e);
-    error = { kind: errorKind(e), message: `${name}: ${msg}` };
-    text += `${name}: ${msg}\n`;
-    if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) text += `${e.stack}\n`;
+    error = { kind: errorKind(e), message: interrupted ? msg : `${name}: ${msg}` };
+    let shown = interrupted ? '(interrupted)\n' : `${name}: ${msg}\n`;
+    if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) shown += `${e.stack}\n`;
+    if (stream) write(shown, 'error');
+    else text += shown;
+  } finally {
+    if (memory) memory.interruptCheck = before;
   }
   if (format === 'json') {
     const doc: JsonLine = error
@@ -154,14 +204,15 @@ export async function runLine(program: Program, line: string, write: (s: string)
     else if (parsed.pipe) {
       const r = spawnSync('sh', ['-c', parsed.pipe], { input: text, encoding: 'latin1', maxBuffer: 1 << 30 });
       write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
-    } else write(text);
+    } else if (!stream) write(text, ok ? 'out' : 'error');
   } catch (e) {
     write(
       format === 'json'
         ? jsonLine({ command: trimmed, ok: false, error: { kind: errorKind(e), message: (e as Error).message } })
         : `${name}: ${(e as Error).message}\n`,
+      'error',
     );
     ok = false;
   }
-  return { ok };
+  return interrupted ? { ok, interrupted } : { ok };
 }

@@ -55,6 +55,14 @@ export class LookupError extends TscrashError {
   override name = 'LookupError';
 }
 
+/** The user interrupted the running command (Ctrl-C); the session goes on. */
+export class InterruptedError extends TscrashError {
+  override name = 'InterruptedError';
+  constructor() {
+    super('interrupted');
+  }
+}
+
 /** A command was used wrongly (bad arguments); its message is shown to the user as is. */
 export class CommandError extends TscrashError {
   override name = 'CommandError';

@@ -111,8 +111,15 @@ export class KernelMemory {
     });
   }
 
+  /**
+   * Called before every page read: a session sets it to throw (an InterruptedError) when the user interrupts the
+   * running command, so that any loop over memory stops at its next read.
+   */
+  interruptCheck: (() => void) | undefined;
+
   /** Read `len` bytes of physical memory (may cross pages). */
   readPhys(paddr: bigint | number, len: number, what = 'memory'): Uint8Array {
+    this.interruptCheck?.();
     const ps = this.pageSize;
     const start = typeof paddr === 'bigint' ? Number(paddr) : paddr;
     const out = new Uint8Array(len);
@@ -151,6 +158,7 @@ export class KernelMemory {
       const v = (vaddr + BigInt(done)) & MASK64;
       const off = Number(v % BigInt(ps));
       const n = Math.min(len - done, ps - off);
+      this.interruptCheck?.();
       const p = toPhys(v);
       const pfn = Number(p / BigInt(ps));
       let page: Uint8Array;

@@ -1,18 +1,22 @@
 /**
- * The line mode: crash-like prompt with history (persisted, mode 0600) and
- * completion of command names. Used on a TTY; scripts use runScript.
+ * The line mode: crash's prompt with history (persisted, mode 0600, shared with the TUI) and completion; Ctrl-C
+ * interrupts the running command and keeps the session, and at the prompt drops the line (crash's behaviour);
+ * output longer than the terminal goes through a pager ($PAGER, else `less -E -X -R`) unless scrolling is off
+ * (`-s`, `--no_scroll`, `set scroll off`). Scripts (-c, -i, a pipe) use runScript.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { commandNames, runLine } from '../commands/index.js';
-import type { Program } from '../program/index.js';
+import { createInterface, type Interface } from 'node:readline';
+import type { OutputKind, RunResult } from '../commands/runner.js';
+import type { Session } from './session.js';
 
-const HISTORY = join(homedir(), '.tscrash_history');
+export const HISTORY = join(homedir(), '.tscrash_history');
 const MAX_HISTORY = 1000;
 
-function loadHistory(): string[] {
+/** The history, newest first (the file holds it oldest first, one line each). */
+export function loadHistory(): string[] {
   try {
     return existsSync(HISTORY)
       ? readFileSync(HISTORY, 'utf8').split('\n').filter(Boolean).reverse().slice(0, MAX_HISTORY)
@@ -22,84 +26,193 @@ function loadHistory(): string[] {
   }
 }
 
-function saveHistory(lines: readonly string[]): void {
+/** Save the history (newest first), mode 0600, under a temporary name renamed into place. */
+export function saveHistory(lines: readonly string[]): void {
   try {
-    writeFileSync(HISTORY, `${[...lines].reverse().join('\n')}\n`, { mode: 0o600 });
-    chmodSync(HISTORY, 0o600);
+    const tmp = `${HISTORY}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${[...lines].slice(0, MAX_HISTORY).reverse().join('\n')}\n`, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, HISTORY);
   } catch {
     // History is a convenience; never fail the session over it.
   }
 }
 
-/** Run lines non-interactively (from -c, -i or a pipe); returns the number of failed commands. */
 /** Command output is a byte string (one character a byte, as the dump holds them): written as those bytes. */
 function writeOut(s: string): void {
   process.stdout.write(Buffer.from(s, 'latin1'));
 }
 
+/** Run lines non-interactively (from -c, -i or a pipe); returns the number of failed commands. */
 export async function runScript(
-  program: Program,
+  session: Session,
   lines: Iterable<string> | AsyncIterable<string>,
   echo: boolean,
 ): Promise<number> {
   let failed = 0;
   for await (const line of lines) {
     if (echo && line.trim()) process.stdout.write(`tscrash> ${line}\n`);
-    const r = await runLine(program, line, writeOut);
+    const r = await session.run(line, writeOut);
     if (!r.ok) failed++;
     if (r.quit) break;
   }
   return failed;
 }
 
-export async function interactive(program: Program): Promise<void> {
-  const names = commandNames().concat(['q']);
+export interface InteractiveOptions {
+  /** Page long output (crash's scroll; off with -s, --no_scroll, `set scroll off`). */
+  scroll: boolean;
+  /** Lines to run first (-i FILE on a terminal), echoed like typed ones. */
+  first?: string[];
+}
+
+/** The pager command: $PAGER, else less when installed. */
+function pagerCommand(): string | undefined {
+  if (process.env.PAGER) return process.env.PAGER;
+  for (const p of ['/usr/bin/less', '/bin/less']) if (existsSync(p)) return `${p} -E -X -R`;
+  return undefined;
+}
+
+/**
+ * One command's output on the terminal: written directly while it fits the screen; once it fills a screen (or
+ * has been held for a moment without filling one), it goes through the pager, which gets the terminal until it
+ * ends. Quitting the pager interrupts the command.
+ */
+class Output {
+  private held = '';
+  private lines = 0;
+  private pager: ChildProcess | undefined;
+  private pagerDone: Promise<void> | undefined;
+  private gone = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: Session,
+    private readonly rl: Interface,
+    private readonly pagerCmd: string | undefined,
+  ) {}
+
+  write = (s: string, _kind?: OutputKind): void => {
+    if (this.gone) return;
+    if (this.pager) {
+      this.pager.stdin!.write(Buffer.from(s, 'latin1'));
+      return;
+    }
+    if (!this.pagerCmd) {
+      writeOut(s);
+      return;
+    }
+    this.held += s;
+    for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) this.lines++;
+    if (this.lines >= (process.stdout.rows || 24) - 1) this.startPager();
+    else this.timer ??= setTimeout(() => this.startPager(), 400);
+  };
+
+  private startPager(): void {
+    clearTimeout(this.timer);
+    if (this.pager || this.gone) return;
+    this.rl.pause();
+    process.stdin.setRawMode?.(false);
+    const p = spawn('sh', ['-c', this.pagerCmd!], { stdio: ['pipe', 'inherit', 'inherit'] });
+    this.pager = p;
+    p.stdin!.on('error', () => undefined); // the user quit the pager: EPIPE
+    this.pagerDone = new Promise((resolve) => {
+      p.on('exit', () => {
+        this.gone = true;
+        this.session.interrupt();
+        resolve();
+      });
+      p.on('error', () => {
+        this.gone = true;
+        resolve();
+      });
+    });
+    p.stdin!.write(Buffer.from(this.held, 'latin1'));
+    this.held = '';
+  }
+
+  /** The command ended: what is held is written; a pager is waited for, then the prompt gets the terminal back. */
+  async end(): Promise<void> {
+    clearTimeout(this.timer);
+    if (!this.pager) {
+      if (this.held) writeOut(this.held);
+      return;
+    }
+    this.pager.stdin!.end();
+    await this.pagerDone;
+    process.stdin.setRawMode?.(true);
+    this.rl.resume();
+  }
+
+  get paging(): boolean {
+    return this.pager !== undefined && !this.gone;
+  }
+}
+
+export async function interactive(session: Session, opts: InteractiveOptions): Promise<void> {
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
     prompt: 'tscrash> ',
     history: loadHistory(),
     historySize: MAX_HISTORY,
-    completer: (line: string): [string[], string] => {
-      const words = line.split(/\s+/);
-      const word = words.pop() ?? '';
-      if (words.length === 0) return [names.filter((n) => n.startsWith(word)), word];
-      // Arguments: struct/union names after the type commands (from the DWARF index, once loaded), else kernel
-      // symbols, when the vmlinux is given.
-      if (!program.vmlinux || word.length < 2) return [[], word];
-      const cmd = words[0]!.replace(/^\*/, '');
-      if (
-        program.hasDebugInfo &&
-        program.debug.indexed &&
-        ['struct', 'union', 'whatis', 'ptype', '*', ''].includes(cmd)
-      ) {
-        const kinds =
-          cmd === 'union' ? ['union '] : cmd === 'struct' || cmd === '' ? ['struct '] : ['struct ', 'union ', ''];
-        const types = kinds.flatMap((k) => program.debug.typeNames(`${k}${word}`).map((n) => n.slice(k.length)));
-        if (types.length) return [[...new Set(types)].slice(0, 200), word];
-      }
-      return [program.symbols.complete(word, 200), word];
+    completer: (line: string, cb: (err: null, r: [string[], string]) => void): void => {
+      session.complete(line).then(
+        (c) => cb(null, [c.candidates, c.word]),
+        () => cb(null, [[], line]),
+      );
     },
   });
-  // With no cached name index, build it in a worker while the session goes on (lookups meanwhile search).
-  if (program.vmlinux) {
-    void program
-      .loadDebugInfo()
-      .then((d) => d.buildIndex({ background: true }))
-      .catch(() => undefined);
-  }
-  // Ctrl-C at the prompt drops the line being typed and gives a new prompt, as crash does; q ends the session.
+  let scroll = opts.scroll;
+  const pagerCmd = pagerCommand();
+  let busy: Output | undefined;
+  // Ctrl-C: interrupts the running command (the session goes on); at the prompt it drops the line being typed
+  // and gives a new prompt, as crash does. While the pager has the terminal, the signal comes to the process.
   rl.on('SIGINT', () => {
+    if (busy) {
+      session.interrupt();
+      return;
+    }
     process.stdout.write('^C\n');
     (rl as unknown as { line: string }).line = '';
     rl.prompt();
   });
-  rl.prompt();
-  for await (const line of rl) {
-    const r = await runLine(program, line, writeOut);
-    if (r.quit) break;
+  const onSignal = (): void => {
+    if (busy) session.interrupt();
+  };
+  process.on('SIGINT', onSignal);
+
+  const runOne = async (line: string): Promise<RunResult> => {
+    const m = /^\s*set\s+scroll(?:\s+(on|off))?\s*$/.exec(line);
+    if (m) {
+      if (m[1]) scroll = m[1] === 'on';
+      process.stdout.write(`scroll: ${scroll ? `on (${pagerCmd ?? 'no pager'})` : 'off'}\n`);
+      return { ok: true };
+    }
+    const out = new Output(session, rl, scroll && process.stdout.isTTY ? pagerCmd : undefined);
+    busy = out;
+    try {
+      return await session.run(line, out.write);
+    } finally {
+      await out.end();
+      busy = undefined;
+    }
+  };
+
+  try {
+    for (const line of opts.first ?? []) {
+      if (line.trim()) process.stdout.write(`tscrash> ${line}\n`);
+      if ((await runOne(line)).quit) return;
+    }
     rl.prompt();
+    for await (const line of rl) {
+      const r = await runOne(line);
+      if (r.quit) break;
+      rl.prompt();
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    saveHistory((rl as unknown as { history: string[] }).history ?? []);
+    rl.close();
   }
-  saveHistory((rl as unknown as { history: string[] }).history ?? []);
-  rl.close();
 }

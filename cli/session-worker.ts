@@ -1,0 +1,84 @@
+/**
+ * The session's worker thread: it holds the Program and runs command lines one at a time, streaming their output
+ * to the terminal's thread in batches. The terminal's thread interrupts a command through a shared flag that the
+ * runner polls at each piece of output and each page read (cli/sessions.ts, WorkerSession).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { completeLine } from '../commands/complete.js';
+import { registerBuiltins } from '../commands/index.js';
+import { setOutputFormat } from '../commands/result.js';
+import { type OutputKind, runLine } from '../commands/runner.js';
+import { Program } from '../program/index.js';
+import { type SessionOpenOptions, sessionInfo, type ToSession, type ToTerminal } from './sessions.js';
+
+const port = parentPort!;
+const opts = workerData as SessionOpenOptions & { flag: SharedArrayBuffer };
+const flag = new Int32Array(opts.flag);
+const post = (m: ToTerminal): void => port.postMessage(m);
+
+registerBuiltins();
+let program: Program;
+try {
+  program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
+  if (opts.json) setOutputFormat(program, 'json');
+} catch (e) {
+  post({ t: 'fail', message: e instanceof Error ? e.message : String(e) });
+  process.exit(0);
+}
+post({ t: 'ready', info: sessionInfo(program, opts) });
+// With no cached name index, build it while the session goes on (lookups meanwhile search).
+if (opts.backgroundIndex && program.vmlinux) {
+  void program
+    .loadDebugInfo()
+    .then((d) => d.buildIndex({ background: true }))
+    .catch(() => undefined);
+}
+
+const interrupted = (): boolean => Atomics.load(flag, 0) !== 0;
+
+/** Output in batches: at most 64 KiB or 40 ms old, so that a long command's output appears as it comes. */
+function batcher(id: number): { write: (s: string, kind?: OutputKind) => void; flush: () => void } {
+  let buf = '';
+  let kind: OutputKind = 'out';
+  let last = performance.now();
+  const flush = (): void => {
+    if (buf) post({ t: 'out', id, s: buf, kind });
+    buf = '';
+    last = performance.now();
+  };
+  return {
+    write(s, k = 'out') {
+      if (k !== kind) flush();
+      kind = k;
+      buf += s;
+      if (buf.length >= 65536 || performance.now() - last >= 40) flush();
+    },
+    flush,
+  };
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: ToSession) => {
+  queue = queue.then(async () => {
+    try {
+      if (m.t === 'run') {
+        Atomics.store(flag, 0, 0);
+        const b = batcher(m.id);
+        const res = await runLine(program, m.line, b.write, { interrupted });
+        b.flush();
+        post({ t: 'done', id: m.id, res });
+      } else if (m.t === 'query') {
+        let text = '';
+        await runLine(program, m.line, (s) => (text += s), { format: 'json' });
+        post({ t: 'json', id: m.id, text });
+      } else if (m.t === 'complete') {
+        post({ t: 'completion', id: m.id, completion: completeLine(program, m.line) });
+      } else if (m.t === 'close') {
+        program.close();
+        process.exit(0);
+      }
+    } catch (e) {
+      post({ t: 'failed', id: m.id, message: e instanceof Error ? e.message : String(e) });
+    }
+  });
+});

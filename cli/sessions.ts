@@ -1,0 +1,212 @@
+/**
+ * The two kinds of session the faces run commands in (repl/session.ts): in this thread (scripts: -c, -i, a pipe),
+ * or in a worker thread (a person at a terminal: the terminal stays live while a command runs, output appears as
+ * it is produced, and Ctrl-C interrupts the command without losing the session).
+ */
+import { Worker } from 'node:worker_threads';
+import { type Completion, completeLine } from '../commands/complete.js';
+import { registerBuiltins } from '../commands/index.js';
+import { type JsonLine, setOutputFormat } from '../commands/result.js';
+import { type RunResult, runLine, type Writer } from '../commands/runner.js';
+import { Program } from '../program/index.js';
+import type { Session, SessionInfo } from '../repl/session.js';
+
+export interface SessionOpenOptions {
+  vmcore?: string;
+  vmlinux?: string;
+  force: boolean;
+  json: boolean;
+  /** Build the vmlinux's name index in the background when it is not cached (an interactive session). */
+  backgroundIndex: boolean;
+}
+
+/** Messages from the terminal's thread to the session's worker. */
+export type ToSession =
+  | { t: 'run'; id: number; line: string }
+  | { t: 'query'; id: number; line: string }
+  | { t: 'complete'; id: number; line: string }
+  | { t: 'close'; id: number };
+
+/** Messages from the session's worker. */
+export type ToTerminal =
+  | { t: 'ready'; info: SessionInfo }
+  | { t: 'fail'; message: string }
+  | { t: 'out'; id: number; s: string; kind: 'out' | 'error' }
+  | { t: 'done'; id: number; res: RunResult }
+  | { t: 'json'; id: number; text: string }
+  | { t: 'completion'; id: number; completion: Completion }
+  | { t: 'failed'; id: number; message: string };
+
+export function sessionInfo(program: Program, opts: SessionOpenOptions): SessionInfo {
+  const i = program.hasDump ? program.dump.info : undefined;
+  const release = program.hasDump ? (program.vmcoreinfo.osrelease ?? undefined) : undefined;
+  const banner =
+    (i
+      ? `tscrash: ${opts.vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${release ?? 'unknown release'}\n`
+      : `tscrash: ${opts.vmlinux} (no dump: types and symbols only)\n`) +
+    `${opts.vmlinux ? '' : "no vmlinux: memory-only commands (log, rd, vtop, sys) and bt, sym from the dump's kallsyms; "}type help for the commands, q to quit\n`;
+  return { vmcore: opts.vmcore, vmlinux: opts.vmlinux, release, banner, warnings: [...program.warnings] };
+}
+
+function parseJson(text: string, line: string): JsonLine {
+  try {
+    return JSON.parse(text) as JsonLine;
+  } catch {
+    return { command: line, ok: false, error: { kind: 'Error', message: text.trim() } };
+  }
+}
+
+/** A session in this thread. */
+export class LocalSession implements Session {
+  readonly info: SessionInfo;
+  private stop = false;
+
+  constructor(
+    readonly program: Program,
+    opts: SessionOpenOptions,
+  ) {
+    this.info = sessionInfo(program, opts);
+  }
+
+  static open(opts: SessionOpenOptions): LocalSession {
+    registerBuiltins();
+    const program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
+    if (opts.json) setOutputFormat(program, 'json');
+    return new LocalSession(program, opts);
+  }
+
+  run(line: string, write: Writer): Promise<RunResult> {
+    this.stop = false;
+    return runLine(this.program, line, write, { interrupted: () => this.stop });
+  }
+
+  interrupt(): void {
+    this.stop = true;
+  }
+
+  async complete(line: string): Promise<Completion> {
+    return completeLine(this.program, line);
+  }
+
+  async query(line: string): Promise<JsonLine> {
+    let text = '';
+    await runLine(this.program, line, (s) => (text += s), { format: 'json' });
+    return parseJson(text, line);
+  }
+
+  async close(): Promise<void> {
+    this.program.close();
+  }
+}
+
+interface Pending {
+  resolve: (m: ToTerminal) => void;
+  write?: Writer;
+}
+
+/** A session in a worker thread. */
+export class WorkerSession implements Session {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly flag: Int32Array;
+  private dead: string | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    sab: SharedArrayBuffer,
+    readonly info: SessionInfo,
+  ) {
+    this.flag = new Int32Array(sab);
+    worker.on('message', (m: ToTerminal) => {
+      if (m.t === 'ready' || m.t === 'fail') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.t === 'out') p.write?.(m.s, m.kind);
+      else {
+        this.pending.delete(m.id);
+        p.resolve(m);
+      }
+    });
+    const lost = (why: string): void => {
+      this.dead = why;
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.resolve({ t: 'failed', id, message: why });
+      }
+    };
+    worker.on('error', (e) => lost(`the session's worker failed: ${e.message}`));
+    worker.on('exit', (code) => lost(`the session's worker ended (exit ${code})`));
+  }
+
+  static async open(opts: SessionOpenOptions): Promise<WorkerSession> {
+    const sab = new SharedArrayBuffer(4);
+    const here = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const script = new URL(`./session-worker${here}`, import.meta.url);
+    const workerData = { ...opts, flag: sab };
+    // From TypeScript sources (tests under tsx), the worker registers tsx itself before loading the script.
+    const worker =
+      here === '.ts'
+        ? new Worker(
+            `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); })`,
+            { eval: true, workerData },
+          )
+        : new Worker(script, { workerData });
+    const info = await new Promise<SessionInfo>((resolve, reject) => {
+      const onMessage = (m: ToTerminal): void => {
+        if (m.t === 'ready') {
+          worker.off('message', onMessage);
+          resolve(m.info);
+        } else if (m.t === 'fail') {
+          worker.off('message', onMessage);
+          reject(new Error(m.message));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        reject(new Error(`the session's worker ended (exit ${code}) before it opened the dump`)),
+      );
+    });
+    worker.removeAllListeners('error');
+    worker.removeAllListeners('exit');
+    return new WorkerSession(worker, sab, info);
+  }
+
+  private request(m: ToSession, write?: Writer): Promise<ToTerminal> {
+    if (this.dead) return Promise.resolve({ t: 'failed', id: m.id, message: this.dead });
+    return new Promise((resolve) => {
+      this.pending.set(m.id, { resolve, write });
+      this.worker.postMessage(m);
+    });
+  }
+
+  async run(line: string, write: Writer): Promise<RunResult> {
+    const r = await this.request({ t: 'run', id: this.nextId++, line }, write);
+    if (r.t === 'done') return r.res;
+    write(`${r.t === 'failed' ? r.message : 'no answer'}\n`, 'error');
+    return { ok: false };
+  }
+
+  interrupt(): void {
+    Atomics.store(this.flag, 0, 1);
+  }
+
+  async complete(line: string): Promise<Completion> {
+    const r = await this.request({ t: 'complete', id: this.nextId++, line });
+    return r.t === 'completion' ? r.completion : { candidates: [], word: '' };
+  }
+
+  async query(line: string): Promise<JsonLine> {
+    const r = await this.request({ t: 'query', id: this.nextId++, line });
+    if (r.t === 'json') return parseJson(r.text, line);
+    return { command: line, ok: false, error: { kind: 'Error', message: r.t === 'failed' ? r.message : 'no answer' } };
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    const done = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ t: 'close', id: this.nextId++ } satisfies ToSession);
+    await Promise.race([done, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+    await this.worker.terminate();
+  }
+}
