@@ -99,7 +99,7 @@ DESCRIPTION
     } else {
       const hits = resolveTasks(prog, args[0]!);
       if (hits.length > 1)
-        throw new CommandError(`set: PID ${args[0]} has ${hits.length} tasks (idle tasks): give the task address`);
+        throw new CommandError(`PID ${args[0]} has ${hits.length} tasks (idle tasks): give the task address`);
       task = hits[0]!;
     }
     setCurrentTask(prog, task);

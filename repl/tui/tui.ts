@@ -115,6 +115,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   let panic = '';
   let panicTask = '';
   let context = '';
+  let contextShort = '';
   let tasks: TaskRow[] = [];
   let tasksNote = 'F2: loading the task list';
   let taskSel = 0;
@@ -233,22 +234,30 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   const renderStatus = (g: ReturnType<typeof geometry>): void => {
     statusBox.top = g.h - 1;
     statusBox.width = g.w;
-    const file = session.info.vmcore?.split('/').pop() ?? session.info.vmlinux?.split('/').pop() ?? '';
-    const right = busy
-      ? ` ${spinner(tick)} ${busy.line.split(/\s/)[0]} ${((Date.now() - busy.start) / 1000).toFixed(1)}s `
-      : search?.message
-        ? ` ${search.message} `
-        : note
-          ? ` ${note} `
-          : ' F1 help ';
-    const fixed = ` ${file} | ${session.info.release ?? '-'} | `;
-    const ctx = context ? ` | ${context}` : '';
-    const room = g.w - textWidth(fixed) - textWidth(ctx) - textWidth(right);
-    const pan = fit(panic ? `PANIC: ${panic}` : 'no panic message', Math.max(0, room));
-    let s = `${fixed}${pan}${ctx}`;
-    if (textWidth(s) + textWidth(right) > g.w) s = fit(s, Math.max(0, g.w - textWidth(right)));
-    s += ' '.repeat(Math.max(0, g.w - textWidth(s) - textWidth(right)));
-    statusBox.setContent(esc(s + right));
+    let file = session.info.vmcore?.split('/').pop() ?? session.info.vmlinux?.split('/').pop() ?? '';
+    let release = session.info.release ?? '-';
+    let right = busy
+      ? `${spinner(tick)} ${busy.line.split(/\s/)[0]} ${((Date.now() - busy.start) / 1000).toFixed(1)}s`
+      : (search?.message ?? (note || 'F1 help'));
+    let ctx = context;
+    const pan = panic ? `PANIC: ${panic}` : 'no panic message';
+    const minPanic = Math.min(textWidth(pan), 30);
+    const width = (panicW: number): number =>
+      textWidth(` ${file} | ${release} | `) +
+      panicW +
+      (ctx ? textWidth(` | ${ctx}`) : 0) +
+      (right ? textWidth(` | ${right} `) : 1);
+    // What gives way first on a narrow terminal: the help hint, COMMAND, then the file and release names.
+    if (width(minPanic) > g.w && !busy && !search?.message && !note) right = '';
+    if (width(minPanic) > g.w && contextShort) ctx = contextShort;
+    if (width(minPanic) > g.w) file = fit(file, 14);
+    if (width(minPanic) > g.w) release = fit(release, 12);
+    const room = Math.max(0, g.w - width(0));
+    let line = ` ${file} | ${release} | ${fit(pan, room)}${ctx ? ` | ${ctx}` : ''}`;
+    const tail = right ? ` | ${right} ` : ' ';
+    line = fit(line, Math.max(0, g.w - textWidth(tail)));
+    line += ' '.repeat(Math.max(0, g.w - textWidth(line) - textWidth(tail)));
+    statusBox.setContent(esc(line + tail));
   };
 
   const renderHelp = (g: ReturnType<typeof geometry>): void => {
@@ -278,10 +287,14 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   };
 
   // Data for the panes and the status bar, from the commands' results.
+  const setContext = (ctx: { pid: number; cpu: number; comm: string } | undefined): void => {
+    context = ctx ? `PID: ${ctx.pid}  CPU: ${ctx.cpu}  COMMAND: "${ctx.comm}"` : '';
+    contextShort = ctx ? `PID: ${ctx.pid}  CPU: ${ctx.cpu}` : '';
+  };
   const refreshContext = async (): Promise<void> => {
     const r = await session.query('set');
     const ctx = r.ok ? (r.result as { context?: { pid: number; cpu: number; comm: string } }).context : undefined;
-    context = ctx ? `PID: ${ctx.pid}  CPU: ${ctx.cpu}  COMMAND: "${ctx.comm}"` : '';
+    setContext(ctx);
   };
   const loadTasks = async (): Promise<void> => {
     const [ps, set] = await Promise.all([session.query('ps'), session.query('set')]);
@@ -575,7 +588,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
         const t = tasks[taskSel];
         if (t && !busy)
           void (async () => {
-            await runCommand(`set ${t.pid}`);
+            await runCommand(`set ${t.pid === 0 ? t.task.replace(/^0x/, '') : t.pid}`);
             await runCommand('bt');
           })();
         return;
@@ -679,7 +692,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     const ctx = (set.result as { context?: { pid: number; cpu: number; comm: string; task: string; mark?: string } })
       .context;
     if (ctx) {
-      context = `PID: ${ctx.pid}  CPU: ${ctx.cpu}  COMMAND: "${ctx.comm}"`;
+      setContext(ctx);
       if (ctx.mark === 'PANIC') panicTask = ctx.task.replace(/^0x/, '');
     }
   }

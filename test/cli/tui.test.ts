@@ -1,0 +1,138 @@
+/**
+ * The TUI on a real terminal (tmux), on the real sysrq sample: the status bar carries the release and crash's
+ * panic string; ps fills the output pane with crash's lines; F2 opens the task pane with the panic task first,
+ * and Enter on a task runs set and bt for it (what crash prints for that task); Ctrl-C interrupts a running
+ * command and the session goes on; a resize keeps the status bar and the input line; Ctrl-F finds a line of the
+ * scrollback; q quits and the terminal is given back.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadSample } from '../lib/samples.js';
+import { Tmux } from '../lib/tmux.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tscrash');
+
+/** The status bar is the last line; the input line the one above it. */
+function bars(screen: string): { input: string; status: string } {
+  const lines = screen.replace(/\n$/, '').split('\n');
+  return { input: lines[lines.length - 2] ?? '', status: lines[lines.length - 1] ?? '' };
+}
+
+function oracle(dir: string, name: string): string {
+  return readFileSync(join(dir, 'oracle', name), 'utf8');
+}
+
+/** What the line mode prints for a command (the TUI is a view of the same runner). */
+function lineMode(vmlinux: string, vmcore: string, cmd: string): string {
+  const r = spawnSync(BIN, [vmlinux, vmcore, '-c', cmd], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+describe('the TUI', () => {
+  test('status bar, ps, the task pane, Ctrl-C, resize, search, quit', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const dir = join(m.files.elf!.path, '..');
+    const sys = oracle(dir, 'crash-sys.txt');
+    const crashPanicPid = /^PID: (\d+)/m.exec(oracle(dir, 'crash-bt.txt'))![1]!;
+    const vmcore = m.files['kdump-c-d31']!.path;
+    const panic = /PANIC: "(.*)"/.exec(sys)![1]!;
+    const release = /RELEASE: (\S+)/.exec(sys)![1]!;
+    const term = new Tmux(`'${BIN}' '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED $?; sleep 60`);
+    try {
+      // The status bar: file, release, the start of the panic string, the context.
+      let s = await term.waitFor((x) => /PANIC: /.test(bars(x).status) && /PID: \d+/.test(bars(x).status));
+      assert.match(bars(s).status, new RegExp(`kdump-c-d31 \\| ${release.replace(/\./g, '\\.')} \\| PANIC: `));
+      const shown = /PANIC: (.*?)(…| \|)/.exec(bars(s).status)![1]!;
+      assert.ok(
+        shown.length >= 10 && panic.startsWith(shown),
+        `the status bar's panic "${shown}" is crash's "${panic}"`,
+      );
+      assert.match(bars(s).input, /^tscrash>/);
+
+      // ps: crash's lines in the output pane (the last tasks, as the pane follows the end).
+      term.type('ps');
+      term.keys('Enter');
+      const ps = lineMode(m.vmlinux, vmcore, 'ps').replace(/\n$/, '').split('\n');
+      const lastTask = ps[ps.length - 1]!.trimEnd();
+      s = await term.waitFor((x) => x.split('\n').some((l) => l.trimEnd() === lastTask));
+      assert.ok(s.includes(ps[ps.length - 2]!.trimEnd()), 'the task before the last one too');
+
+      // F2: the task pane, the panic task first and marked; Down then Enter runs set and bt for the next task.
+      term.keys('F2');
+      s = await term.waitFor((x) => /Tasks \([1-9]\d*\)/.test(x) && x.split('\n').some((l) => /│[*>] +\d+ /.test(l)));
+      const paneLines = s.split('\n').map((l) => l.split('│')[1] ?? '');
+      const first = paneLines.find((l) => /^[*> ] +\d+ /.test(l))!;
+      assert.match(first, /^\*/, 'the panic task is first and marked');
+      assert.equal(/^\* +(\d+)/.exec(first)![1], crashPanicPid, "the panic task is crash's");
+      assert.match(bars(s).status, new RegExp(`PID: ${crashPanicPid}  CPU:`), "the context is crash's panic task");
+      term.keys('Down');
+      const second = paneLines.filter((l) => /^[*> ] +\d+ /.test(l))[1]!;
+      const pid = /^[*> ] +(\d+)/.exec(second)![1]!;
+      term.keys('Enter');
+      s = await term.waitFor(new RegExp(`PID: ${pid}\\s+TASK: [0-9a-f]+\\s+CPU: \\d+\\s+COMMAND: `));
+      assert.match(s, /tscrash> set \S+/);
+      assert.match(s, /tscrash> bt/);
+      await term.waitFor((x) => new RegExp(`PID: ${pid}  CPU:`).test(bars(x).status));
+      term.keys('F2');
+      await term.waitFor((x) => !/Tasks \(\d+\)/.test(x));
+
+      // Ctrl-C while kmem -p runs: "(interrupted)", the session goes on.
+      term.type('kmem -p');
+      term.keys('Enter');
+      await term.waitFor((x) => / kmem \d+\.\ds\s*$/.test(bars(x).status), 20_000);
+      const t0 = Date.now();
+      term.keys('C-c');
+      s = await term.waitFor(/\(interrupted\)/, 10_000);
+      t.diagnostic(`Ctrl-C during kmem -p: interrupted after ${Date.now() - t0} ms (tmux polling included)`);
+      term.type('sys');
+      term.keys('Enter');
+      s = await term.waitFor(new RegExp(`RELEASE: ${release.replace(/\./g, '\\.')}`));
+      // At an idle prompt, Ctrl-C clears the line.
+      term.type('something');
+      await term.waitFor((x) => bars(x).input.startsWith('tscrash> something'));
+      term.keys('C-c');
+      await term.waitFor((x) => /^tscrash>\s*$/.test(bars(x).input));
+
+      // Resize to 80x24 and back: the status bar and the input line stay, laid out for the new width.
+      term.resize(80, 24);
+      s = await term.waitFor((x) => x.split('\n').length <= 25 && /PANIC: /.test(bars(x).status));
+      assert.ok(bars(s).status.length <= 80);
+      assert.match(bars(s).input, /^tscrash>/);
+      term.resize(120, 40);
+      s = await term.waitFor((x) => x.split('\n').length >= 40 && /PANIC: .* \| PID: /.test(bars(x).status));
+      assert.match(bars(s).input, /^tscrash>/);
+
+      // Ctrl-F: find a line of ps's output that has scrolled away (the first task) in the scrollback.
+      const firstTask = ps[1]!.trimEnd();
+      const comm = firstTask.split(/\s+/).pop()!;
+      term.keys('C-f');
+      await term.waitFor((x) => bars(x).input.startsWith('search:'));
+      term.type(firstTask.replace(/^>/, '').trim());
+      term.keys('Enter');
+      s = await term.waitFor((x) => /: line \d+ of \d+/.test(bars(x).status));
+      assert.ok(
+        s.split('\n').some((l) => l.trimEnd() === firstTask),
+        `the match is shown:\n${s}`,
+      );
+      assert.ok(s.includes(comm));
+      term.keys('Escape');
+      term.keys('End');
+      await term.waitFor((x) => bars(x).input.startsWith('tscrash>'));
+
+      // q quits and gives the terminal back.
+      term.type('q');
+      term.keys('Enter');
+      s = await term.waitFor(/SESSION-ENDED 0/);
+    } finally {
+      term.kill();
+    }
+  });
+});
