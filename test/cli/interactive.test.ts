@@ -1,53 +1,99 @@
 /**
- * The interactive session on a real terminal (tmux): Ctrl-C at the prompt drops the line and gives a new prompt,
- * as crash does, and the session goes on; q ends it.
+ * The line mode on a real terminal (tmux), as crash users expect: Ctrl-C at the prompt drops the line and gives
+ * a new prompt; Ctrl-C during a command interrupts it and the session goes on; output longer than the terminal
+ * goes through the pager (less -E -X -R), and not with -s; q ends the session.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSample } from '../lib/samples.js';
+import { Tmux } from '../lib/tmux.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tscrash');
 
-function tmux(socket: string, ...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return r.stdout;
-}
-
-async function waitFor(socket: string, re: RegExp, ms = 60_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const screen = tmux(socket, 'capture-pane', '-t', 't', '-p');
-    if (re.test(screen)) return screen;
-    if (Date.now() > end) throw new Error(`the terminal never showed ${re}:\n${screen}`);
-    await sleep(200);
-  }
-}
-
-describe('tscrash on a terminal', () => {
+describe('tscrash --line on a terminal', () => {
   test('Ctrl-C at the prompt gives a new prompt and the session goes on; q ends it', async (t) => {
     const m = loadSample('sysrq', t);
     if (!m) return;
-    const socket = `tscrash-test-${process.pid}`;
-    const cmd = `'${BIN}' '${m.vmlinux}' '${m.files['kdump-c-d31']!.path}'; echo SESSION-ENDED; sleep 60`;
-    tmux(socket, 'new-session', '-d', '-s', 't', '-x', '160', '-y', '40', cmd);
+    const term = new Tmux(
+      `'${BIN}' --line '${m.vmlinux}' '${m.files['kdump-c-d31']!.path}'; echo SESSION-ENDED; sleep 60`,
+      160,
+      40,
+    );
     try {
-      await waitFor(socket, /^tscrash>\s*$/m);
-      tmux(socket, 'send-keys', '-t', 't', 'sys');
-      await waitFor(socket, /^tscrash> sys$/m);
-      tmux(socket, 'send-keys', '-t', 't', 'C-c');
-      await waitFor(socket, /^tscrash> sys\^C\ntscrash>\s*$/m);
-      tmux(socket, 'send-keys', '-t', 't', 'rd jiffies', 'Enter');
-      const screen = await waitFor(socket, /^[0-9a-f]{16}: {2}[0-9a-f]{16} /m);
+      await term.waitFor(/^tscrash>\s*$/m);
+      term.keys('sys');
+      await term.waitFor(/^tscrash> sys$/m);
+      term.keys('C-c');
+      await term.waitFor(/^tscrash> sys\^C\ntscrash>\s*$/m);
+      term.keys('rd jiffies', 'Enter');
+      const screen = await term.waitFor(/^[0-9a-f]{16}: {2}[0-9a-f]{16} /m);
       assert.doesNotMatch(screen, /SESSION-ENDED/);
       assert.doesNotMatch(screen, /RELEASE:/, 'the line dropped by Ctrl-C did not run');
-      tmux(socket, 'send-keys', '-t', 't', 'q', 'Enter');
-      await waitFor(socket, /^SESSION-ENDED$/m);
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
     } finally {
-      tmux(socket, 'kill-server');
+      term.kill();
+    }
+  });
+
+  test('Ctrl-C interrupts a running command (kmem -p) and the session goes on', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const term = new Tmux(
+      `'${BIN}' --line -s '${m.vmlinux}' '${m.files.elf!.path}'; echo SESSION-ENDED; sleep 60`,
+      160,
+      40,
+    );
+    try {
+      await term.waitFor(/^tscrash>\s*$/m);
+      term.keys('kmem -p', 'Enter');
+      await term.waitFor(/^tscrash> kmem -p$/m);
+      term.keys('C-c');
+      const s = await term.waitFor(/^\(interrupted\)$/m, 20_000);
+      assert.match(s, /^tscrash>\s*$/m);
+      term.keys('sys', 'Enter');
+      await term.waitFor(/RELEASE: \S+/);
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      term.kill();
+    }
+  });
+
+  test('long output goes through the pager; with -s it does not', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const vmcore = m.files['kdump-c-d31']!.path;
+    // The pager: ps (more lines than the 30-row terminal) stops at less's prompt; q gives the prompt back.
+    const paged = new Tmux(`'${BIN}' --line '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED; sleep 60`, 120, 30, {
+      PAGER: '',
+    });
+    try {
+      await paged.waitFor(/^tscrash>\s*$/m);
+      paged.keys('ps', 'Enter');
+      let s = await paged.waitFor((x) => /^:\s*$/m.test(x.split('\n').slice(-2).join('\n')) && /PID\s+PPID/.test(x));
+      assert.doesNotMatch(s.split('\n').slice(-3).join('\n'), /tscrash>/, 'the pager holds the output');
+      paged.keys('q');
+      s = await paged.waitFor(/^tscrash>\s*$/m);
+      paged.keys('q', 'Enter');
+      await paged.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      paged.kill();
+    }
+    // -s: no pager, the whole list and a new prompt.
+    const plain = new Tmux(`'${BIN}' --line -s '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED; sleep 60`, 120, 30);
+    try {
+      await plain.waitFor(/^tscrash>\s*$/m);
+      plain.keys('ps', 'Enter');
+      const s = await plain.waitFor(
+        (x) => /^tscrash>\s*$/.test(x.trimEnd().split('\n').pop() ?? '') && /\d+\s+\d+\s+\d+\s+[0-9a-f]{16}/.test(x),
+      );
+      assert.doesNotMatch(s, /^:\s*$/m);
+      plain.keys('q', 'Enter');
+      await plain.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      plain.kill();
     }
   });
 });
