@@ -68,6 +68,7 @@ th, td { text-align: left; vertical-align: top; padding: .15em .7em .15em 0; }
 table.grid th, table.grid td { border-bottom: 1px solid #e4e4e4; padding: .25em .7em; }
 table.grid th { background: #f3f3f3; }
 td.num { text-align: right; }
+.nowrap { white-space: nowrap; }
 .headline th { color: #555; font-weight: 600; white-space: nowrap; }
 .class { display: inline-block; padding: 0 .45em; border-radius: .3em; background: #b00020; color: #fff; font-weight: 600; }
 .class.machine-check { background: #8a4b00; }
@@ -79,6 +80,7 @@ details.frame { margin: 0; border-left: 3px solid transparent; padding-left: .3e
 details.frame > summary { cursor: pointer; white-space: pre; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 details.frame > div { margin: .15em 0 .4em 1.6em; padding: .3em .6em; background: #f7f7f7; border-radius: .3em; }
 details.frame.culprit { border-left-color: #b00020; background: #fff0f0; }
+.badge.exception-badge { background: #8a4b00; }
 .badge { display: inline-block; margin-left: .6em; padding: 0 .4em; border-radius: .3em; background: #b00020; color: #fff; font: 600 11px system-ui, sans-serif; white-space: normal; }
 .stack-switch { color: #666; font-family: ui-monospace, monospace; font-size: 12.5px; margin: .1em 0 .1em 2.2em; }
 details.report { border: 1px solid #ddd; border-radius: .4em; margin: .6em 0; padding: .2em .8em; }
@@ -154,7 +156,10 @@ function frameDetails(f: BtFrame, i: number, culprit: TriageResult['culprit']): 
   const c = culprit;
   const cname = c && `${c.symbol}${c.offset ? `+${c.offset}` : ''}${c.module ? ` [${c.module}]` : ''}`;
   let s = `<details class="frame${isCulprit ? ' culprit' : ''}" data-frame="${i}"${isCulprit ? ' open' : ''}>`;
-  s += `<summary>${b(frameLine(f, i))}${isCulprit ? `<span class="badge">culprit: ${b(cname)}</span>` : ''}</summary>\n<div>`;
+  const badges =
+    (isCulprit ? `<span class="badge culprit-badge">culprit: ${b(cname)}</span>` : '') +
+    (f.exception ? `<span class="badge exception-badge">exception: ${b(f.exception.rip)}</span>` : '');
+  s += `<summary>${b(frameLine(f, i))}${badges}</summary>\n<div>`;
   const facts: [string, string][] = [];
   facts.push(['function', f.symbol ? b(`${f.symbol}${f.offset ? `+${f.offset}` : ''}`) : '(no symbol)']);
   facts.push(['source', f.file !== undefined ? `<code>${b(`${f.file}: ${f.line}`)}</code>` : '(no line information)']);
@@ -326,8 +331,8 @@ function summaryTable(rows: SummaryRow[], failed: HtmlDump[], anchor: Map<string
   s += '<th>class: message</th><th>culprit</th><th>releases</th><th>example</th></tr>\n';
   rows.forEach((r, i) => {
     s += `<tr class="signature-row" data-signature="${e(r.signature)}" data-count="${r.count}">`;
-    s += `<td><span class="swatch" style="background:${colour(i)}"></span><span class="sig">${e(r.signature)}</span></td>`;
-    s += `<td class="num count">${r.count}</td><td>${iso(r.first)}</td><td>${iso(r.last)}</td>`;
+    s += `<td class="nowrap"><span class="swatch" style="background:${colour(i)}"></span><span class="sig">${e(r.signature)}</span></td>`;
+    s += `<td class="num count">${r.count}</td><td class="nowrap">${iso(r.first)}</td><td class="nowrap">${iso(r.last)}</td>`;
     s += `<td>${b(r.class)}: ${b(r.message)}</td><td><code>${b(r.culprit ?? '(no culprit frame)')}</code></td>`;
     s += `<td>${b(r.releases.join(', '))}</td><td><a href="#${anchor.get(r.example) ?? ''}"><code>${e(r.example)}</code></a></td></tr>\n`;
   });
