@@ -76,6 +76,7 @@ td.num { text-align: right; }
 .class.warning { background: #9a7d00; }
 .sig { font-family: ui-monospace, monospace; background: #eef2ff; padding: 0 .3em; border-radius: .2em; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: .15em; margin-right: .35em; vertical-align: -.05em; }
+.backtrace { overflow-x: auto; }
 details.frame { margin: 0; border-left: 3px solid transparent; padding-left: .3em; }
 details.frame > summary { cursor: pointer; white-space: pre; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 details.frame > div { margin: .15em 0 .4em 1.6em; padding: .3em .6em; background: #f7f7f7; border-radius: .3em; }
