@@ -49,7 +49,14 @@ const b = (s: string | undefined): string => escapeHtml(decodeBytes(s ?? ''));
 /** A string of ours or of the command line (a path), escaped. */
 const e = (s: string | number | undefined): string => escapeHtml(pictures(String(s ?? '')));
 
+/** A path that may break after each slash in a narrow column. */
+const pathHtml = (p: string): string => e(p).replace(/\//g, '/<wbr>');
+
 const iso = (t?: number): string => (t === undefined ? '-' : new Date(t * 1000).toISOString().replace('.000Z', 'Z'));
+
+/** A time for a narrow column: it may break after the date. */
+const isoCell = (t?: number): string =>
+  iso(t).replace(/^(.*T)(.*)$/, '<span class="nowrap">$1</span><wbr><span class="nowrap">$2</span>');
 
 /** Series colours (distinct on white, in order), then hues spread around the wheel. */
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
@@ -69,6 +76,8 @@ table.grid th, table.grid td { border-bottom: 1px solid #e4e4e4; padding: .25em 
 table.grid th { background: #f3f3f3; }
 td.num { text-align: right; }
 .nowrap { white-space: nowrap; }
+table.summary { width: 100%; }
+table.summary td { overflow-wrap: break-word; }
 .headline th { color: #555; font-weight: 600; white-space: nowrap; }
 .class { display: inline-block; padding: 0 .45em; border-radius: .3em; background: #b00020; color: #fff; font-weight: 600; }
 .class.machine-check { background: #8a4b00; }
@@ -333,12 +342,12 @@ function summaryTable(rows: SummaryRow[], failed: HtmlDump[], anchor: Map<string
   rows.forEach((r, i) => {
     s += `<tr class="signature-row" data-signature="${e(r.signature)}" data-count="${r.count}">`;
     s += `<td class="nowrap"><span class="swatch" style="background:${colour(i)}"></span><span class="sig">${e(r.signature)}</span></td>`;
-    s += `<td class="num count">${r.count}</td><td class="nowrap">${iso(r.first)}</td><td class="nowrap">${iso(r.last)}</td>`;
+    s += `<td class="num count">${r.count}</td><td>${isoCell(r.first)}</td><td>${isoCell(r.last)}</td>`;
     s += `<td>${b(r.class)}: ${b(r.message)}</td><td><code>${b(r.culprit ?? '(no culprit frame)')}</code></td>`;
-    s += `<td>${b(r.releases.join(', '))}</td><td><a href="#${anchor.get(r.example) ?? ''}"><code>${e(r.example)}</code></a></td></tr>\n`;
+    s += `<td>${b(r.releases.join(', '))}</td><td><a href="#${anchor.get(r.example) ?? ''}"><code>${pathHtml(r.example)}</code></a></td></tr>\n`;
   });
   for (const f of failed)
-    s += `<tr class="unreadable"><td>(unreadable)</td><td class="num">1</td><td colspan="6"><code>${e(f.vmcore)}</code>: <span class="error">${b(f.error)}</span></td></tr>\n`;
+    s += `<tr class="unreadable"><td>(unreadable)</td><td class="num">1</td><td colspan="6"><code>${pathHtml(f.vmcore)}</code>: <span class="error">${b(f.error)}</span></td></tr>\n`;
   return `${s}</table>\n`;
 }
 
