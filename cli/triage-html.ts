@@ -109,7 +109,7 @@ function page(title: string, body: string): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="tscrash triage">
 <title>${title}</title>
@@ -144,7 +144,7 @@ function memoryChart(m: NonNullable<TriageResult['memory']>): string {
   const h = 26;
   const width = label + bar + 300;
   const height = rows.length * h + 10;
-  let s = `<svg class="memory-chart" role="img" aria-label="memory, as kmem -i counts it" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">\n`;
+  let s = `<svg class="memory-chart" role="img" aria-label="memory, as kmem -i counts it" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n`;
   rows.forEach(([name, pages], i) => {
     const y = 5 + i * h;
     const frac = m.total ? Math.min(1, pages / m.total) : 0;
@@ -284,7 +284,7 @@ function timeChart(dumps: HtmlDump[], rows: SummaryRow[]): string {
   const x = (t: number): number => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const maxCount = Math.max(...rows.map((r) => r.count), 1);
   const y = (n: number): number => H - B - (n / maxCount) * (H - T - B);
-  let s = `<svg class="time-chart" role="img" aria-label="crashes per signature over time" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">\n`;
+  let s = `<svg class="time-chart" role="img" aria-label="crashes per signature over time" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">\n`;
   // The y axis: running count of crashes of a signature.
   const yStep = Math.max(1, Math.ceil(maxCount / 6));
   s += '<g class="grid">';
