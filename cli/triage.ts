@@ -1,10 +1,10 @@
 /**
- * `tscrash triage [--json] [--html FILE] [VMLINUX] VMCORE|DIR...`: the triage report of each dump. A VMLINUX given serves every
- * dump; otherwise each dump's is found in the debug-info tree by build-id. A directory stands for the dumps under it
- * (files that begin like an ELF core, a kdump-compressed or a flattened file). Several dumps are triaged in
- * parallel, one worker thread per CPU, with a progress line on a terminal, then summarised by signature. A dump
- * that cannot be read gets its error; the others still go through. --html writes the reports (and the summary) as
- * one self-contained HTML page (cli/triage-html.ts) instead of the text.
+ * `tscrash triage [--json] [--html FILE] [VMLINUX] VMCORE|DIR...`: the triage report of each dump. A VMLINUX
+ * given serves every dump; otherwise each dump's is found in the debug-info tree by build-id. A directory stands for
+ * the dumps under it (files that begin like an ELF core, a kdump-compressed or a flattened file). Several dumps are
+ * triaged in parallel, one worker thread per CPU, with a progress line on a terminal, then summarised by signature.
+ * A dump that cannot be read gets its error; the others still go through. --html writes the reports (and the
+ * summary) as one self-contained HTML page (cli/triage-html.ts) instead of the text.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
