@@ -19,6 +19,8 @@ export interface TriageDone {
   vmcore: string;
   /** {"dump", "ok", "result" | "error"} */
   doc: { dump: string; ok: boolean; result?: Record<string, unknown>; error?: { kind: string; message: string } };
+  /** The result itself (bigints and all: it crosses threads by structured clone), for the HTML view. */
+  result?: TriageResult;
   text: string;
 }
 
@@ -37,6 +39,7 @@ export async function triageOne(job: TriageJob): Promise<TriageDone> {
     return {
       vmcore: job.vmcore,
       doc: { dump: job.vmcore, ok: true, result: toJsonValue(result) as Record<string, unknown> },
+      result,
       text,
     };
   } catch (e) {

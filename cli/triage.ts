@@ -1,15 +1,18 @@
 /**
- * `tscrash triage [--json] [VMLINUX] VMCORE|DIR...`: the triage report of each dump. A VMLINUX given serves every
- * dump; otherwise each dump's is found in the debug-info tree by build-id. A directory stands for the dumps under it
- * (files that begin like an ELF core, a kdump-compressed or a flattened file). Several dumps are triaged in
- * parallel, one worker thread per CPU, with a progress line on a terminal, then summarised by signature. A dump
- * that cannot be read gets its error; the others still go through.
+ * `tscrash triage [--json] [--html FILE] [VMLINUX] VMCORE|DIR...`: the triage report of each dump. A VMLINUX
+ * given serves every dump; otherwise each dump's is found in the debug-info tree by build-id. A directory stands for
+ * the dumps under it (files that begin like an ELF core, a kdump-compressed or a flattened file). Several dumps are
+ * triaged in parallel, one worker thread per CPU, with a progress line on a terminal, then summarised by signature.
+ * A dump that cannot be read gets its error; the others still go through. --html writes the reports (and the
+ * summary) as one self-contained HTML page (cli/triage-html.ts) instead of the text.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { elfIdentity } from '../symbols/build-id.js';
+import { writeFilePrivate } from './private-file.js';
+import { triageHtml } from './triage-html.js';
 import { type TriageDone, type TriageJob, triageOne } from './triage-worker.js';
 
 const ET_EXEC = 2;
@@ -95,7 +98,7 @@ async function runPool(jobs: TriageJob[], workers: number, progress: (done: numb
   return results;
 }
 
-interface SummaryRow {
+export interface SummaryRow {
   signature: string;
   count: number;
   class: string;
@@ -107,7 +110,7 @@ interface SummaryRow {
   example: string;
 }
 
-function summarise(done: TriageDone[]): SummaryRow[] {
+export function summarise(done: TriageDone[]): SummaryRow[] {
   const rows = new Map<string, SummaryRow>();
   for (const d of done) {
     const r = d.doc.result;
@@ -153,12 +156,28 @@ function summaryText(rows: SummaryRow[], failed: TriageDone[]): string {
 }
 
 export async function runTriage(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--json');
-  for (const a of args) if (a.startsWith('-')) throw new Error(`triage: unknown option ${a}`);
+  let json = false;
+  let html: string | undefined;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--html' || a.startsWith('--html=')) {
+      html = a === '--html' ? argv[++i] : a.slice('--html='.length);
+      if (!html) throw new Error('triage: --html needs a FILE to write');
+    } else if (a.startsWith('-')) throw new Error(`triage: unknown option ${a}`);
+    else args.push(a);
+  }
   let vmlinux: string | undefined;
   if (args.length && existsSync(args[0]!) && statSync(args[0]!).isFile() && elfIdentity(args[0]!)?.type === ET_EXEC)
     vmlinux = args.shift();
+  if (html) {
+    // Before the work, not after it: a page that cannot be written.
+    const dir = dirname(resolve(html));
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new Error(`triage: --html ${html}: no directory ${dir}`);
+    if (existsSync(html) && statSync(html).isDirectory()) throw new Error(`triage: --html ${html} is a directory`);
+  }
   const files = expand(args);
   if (files.length === 0) throw new Error('triage needs at least one VMCORE or a directory of them (tscrash --help)');
   const jobs = files.map((vmcore) => ({ vmcore, vmlinux }));
@@ -172,10 +191,18 @@ export async function runTriage(argv: string[]): Promise<number> {
     });
   }
   const failed = done.filter((d) => !d.doc.ok);
+  if (html) {
+    const page = triageHtml(
+      done.map((d) => ({ vmcore: d.vmcore, result: d.result, error: d.doc.error?.message })),
+      summarise(done),
+    );
+    writeFilePrivate(html, Buffer.from(page, 'utf8'));
+    process.stderr.write(`triage: the report of ${done.length} dump${done.length > 1 ? 's' : ''} is in ${html}\n`);
+  }
   if (json) {
     for (const d of done) process.stdout.write(`${JSON.stringify(d.doc)}\n`);
     if (done.length > 1) process.stdout.write(`${JSON.stringify({ summary: summarise(done) })}\n`);
-  } else {
+  } else if (!html) {
     process.stdout.write(Buffer.from(done.map((d) => d.text).join('\n'), 'latin1'));
     if (done.length > 1) process.stdout.write(summaryText(summarise(done), failed));
   }

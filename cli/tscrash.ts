@@ -2,12 +2,11 @@
  * bin/tscrash: the kernel log with no vmlinux (--dump-dmesg), dump facts
  * (info), and the crash-style session.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { dumpDmesg } from '../core/dmesg.js';
 import { describeDump, formatFacts } from '../core/info.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
+import { writeFilePrivate } from './private-file.js';
 
 export const VERSION = '0.1.0';
 
@@ -18,27 +17,11 @@ const USAGE = `usage:
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
   tscrash triage [--json] [VMLINUX] VMCORE|DIR... what killed each machine: class, culprit, signature, ...;
                                                   several dumps in parallel, then a summary by signature
+          [--html FILE]                           the report as one self-contained HTML page, with charts
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
                                                   builds it in the background, searching until it is ready)
   tscrash --help | --version
 `;
-
-/** Write a file the way every tscrash output is written: mode 0600, temp name, rename. */
-export function writeFilePrivate(path: string, data: Uint8Array): void {
-  const tmp = join(dirname(path), `.${path.split('/').pop()}.tscrash-${process.pid}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
 
 function dmesgCommand(args: string[]): number {
   if (args.length < 1 || args.length > 2) {

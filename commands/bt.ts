@@ -154,7 +154,7 @@ export function backtraceOf(prog: Program, task: Obj, opts: BtOptions): BtTask {
 /* ------------------------------------------------------------------ the text view */
 
 /** crash's register block of an exception frame (kernel: headed by `[exception RIP: fn+off]`). */
-function regsBlock(g: RegisterSet, rip?: string): string {
+export function regsBlock(g: RegisterSet, rip?: string): string {
   const v = (n: string): bigint => g[n] ?? 0n;
   let s = rip !== undefined ? `    [exception RIP: ${rip}]\n` : '';
   s += `    RIP: ${hx(v('ip'))}  RSP: ${hx(v('sp'))}  RFLAGS: ${hx(v('flags'), 8)}\n`;
@@ -165,6 +165,12 @@ function regsBlock(g: RegisterSet, rip?: string): string {
   s += `    R13: ${hx(v('r13'))}  R14: ${hx(v('r14'))}  R15: ${hx(v('r15'))}\n`;
   s += `    ORIG_RAX: ${hx(v('orig_ax'))}  CS: ${hx(v('cs'), 4)}  SS: ${hx(v('ss'), 4)}\n`;
   return s;
+}
+
+/** Frame `i`'s line in crash's layout: ` #1 [ffffc90000003e38] panic at ffffffff8108c5b5 [module]`. */
+export function frameLine(f: BtFrame, i: number): string {
+  // crash's module tag after a frame's address: ` [module]` when the address is a module's text.
+  return `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${f.symbol ?? hx(f.ip)} at ${hx(f.ip)}${f.module ? ` [${f.module}]` : ''}`;
 }
 
 /** One task's backtrace in crash's layout. */
@@ -178,9 +184,7 @@ export function backtraceText(t: BtTask): string {
   t.frames.forEach((f, i) => {
     if (f.exception) out += regsBlock(f.exception.registers, f.exception.rip);
     if (f.leftStack) out += `--- <${f.leftStack}> ---\n`;
-    const name = f.symbol ?? hx(f.ip);
-    // crash's module tag after a frame's address: ` [module]` when the address is a module's text.
-    out += `${`#${i}`.padStart(3)} [${hx(f.sp)}] ${name} at ${hx(f.ip)}${f.module ? ` [${f.module}]` : ''}\n`;
+    out += `${frameLine(f, i)}\n`;
     if (f.file !== undefined) out += `    ${f.file}: ${f.line}\n`;
     if (f.words && f.wordsFrom !== undefined) {
       for (let k = 0; k < f.words.length; k += 2) {

@@ -93,8 +93,8 @@ DESCRIPTION
   the message without its numbers and the culprit's stack, the same for the
   same crash in any dump format and on any boot.
 
-  tscrash triage [--json] [VMLINUX] VMCORE... gives the report of each dump
-  without a session.
+  tscrash triage [--json] [--html FILE] [VMLINUX] VMCORE... gives the report
+  of each dump without a session (--html: as one self-contained HTML page).
 `,
   run(ctx, args): TriageResult {
     if (args.length) throw new CommandError('triage takes no arguments');

@@ -22,6 +22,8 @@ const HOST_TOOLS: [string, string][] = [
   ['gdb', 'gdb'],
   // A real terminal for the interactive session's tests.
   ['tmux', 'tmux'],
+  // A real browser for the tests of triage --html (headless: its DOM and screenshots).
+  ['chromium', 'chromium'],
 ];
 
 let updated = false;
