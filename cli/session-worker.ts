@@ -62,7 +62,6 @@ port.on('message', (m: ToSession) => {
   queue = queue.then(async () => {
     try {
       if (m.t === 'run') {
-        Atomics.store(flag, 0, 0);
         const b = batcher(m.id);
         const res = await runLine(program, m.line, b.write, { interrupted });
         b.flush();

@@ -102,6 +102,8 @@ export class LocalSession implements Session {
 interface Pending {
   resolve: (m: ToTerminal) => void;
   write?: Writer;
+  /** Interrupted: output still on its way is dropped, and the run reports `(interrupted)` even if it had ended. */
+  interrupted?: boolean;
 }
 
 /** A session in a worker thread. */
@@ -110,6 +112,8 @@ export class WorkerSession implements Session {
   private readonly pending = new Map<number, Pending>();
   private readonly flag: Int32Array;
   private dead: string | undefined;
+  private running: number | undefined;
+  private interrupted: number | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -121,8 +125,9 @@ export class WorkerSession implements Session {
       if (m.t === 'ready' || m.t === 'fail') return;
       const p = this.pending.get(m.id);
       if (!p) return;
-      if (m.t === 'out') p.write?.(m.s, m.kind);
-      else {
+      if (m.t === 'out') {
+        if (!p.interrupted) p.write?.(m.s, m.kind);
+      } else {
         this.pending.delete(m.id);
         p.resolve(m);
       }
@@ -181,14 +186,31 @@ export class WorkerSession implements Session {
   }
 
   async run(line: string, write: Writer): Promise<RunResult> {
-    const r = await this.request({ t: 'run', id: this.nextId++, line }, write);
-    if (r.t === 'done') return r.res;
+    const id = this.nextId++;
+    // The flag is cleared here, not in the worker, so that a Ctrl-C before the worker starts the line counts.
+    Atomics.store(this.flag, 0, 0);
+    this.running = id;
+    const r = await this.request({ t: 'run', id, line }, write);
+    const dropped = this.interrupted === id;
+    this.running = undefined;
+    if (r.t === 'done') {
+      // The command had produced more than the terminal had shown when Ctrl-C came: the rest is dropped.
+      if (dropped) {
+        write('(interrupted)\n', 'error');
+        return { ok: false, interrupted: true };
+      }
+      return r.res;
+    }
     write(`${r.t === 'failed' ? r.message : 'no answer'}\n`, 'error');
     return { ok: false };
   }
 
   interrupt(): void {
     Atomics.store(this.flag, 0, 1);
+    if (this.running === undefined) return;
+    this.interrupted = this.running;
+    const p = this.pending.get(this.running);
+    if (p) p.interrupted = true;
   }
 
   async complete(line: string): Promise<Completion> {

@@ -11,7 +11,9 @@ import { writeFilePrivate } from './private-file.js';
 export const VERSION = '0.1.0';
 
 const USAGE = `usage:
-  tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session (line mode when piped)
+  tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session: the terminal UI on a terminal
+                                                  (F1 help), the line mode when piped or with -c
+          [--line] [-s|--no_scroll] [--no-color]  crash's line mode on a terminal; no pager; no colours
           [--json]                                each command's result as one JSON document a line
   tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
