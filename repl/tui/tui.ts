@@ -325,7 +325,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     if (busy) return;
     const trimmed = line.trim();
     if (echo) sb.append(`tscrash> ${line}\n`, 'command');
-    if (trimmed && history[0] !== line) history.unshift(line);
+    if (trimmed && history[0] !== line.trimEnd()) history.unshift(line.trimEnd());
     histPos = -1;
     sb.toEnd();
     busy = { line: trimmed, start: Date.now() };

@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadSample } from '../lib/samples.js';
+import { loadSample, SAMPLE_NAMES } from '../lib/samples.js';
 import { Tmux } from '../lib/tmux.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tscrash');
@@ -36,103 +37,156 @@ function lineMode(vmlinux: string, vmcore: string, cmd: string): string {
 }
 
 describe('the TUI', () => {
-  test('status bar, ps, the task pane, Ctrl-C, resize, search, quit', async (t) => {
+  for (const name of SAMPLE_NAMES)
+    test(`${name}: status bar, ps, the task pane, Ctrl-C, resize, search, quit`, async (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const dir = join(m.files.elf!.path, '..');
+      const sys = oracle(dir, 'crash-sys.txt');
+      const crashPanicPid = /^PID: (\d+)/m.exec(oracle(dir, 'crash-bt.txt'))![1]!;
+      const vmcore = m.files['kdump-c-d31']!.path;
+      const panic = /PANIC: "(.*)"/.exec(sys)![1]!;
+      const release = /RELEASE: (\S+)/.exec(sys)![1]!;
+      const term = new Tmux(`'${BIN}' '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED $?; sleep 60`);
+      try {
+        // The status bar: file, release, the start of the panic string, the context.
+        let s = await term.waitFor((x) => /PANIC: /.test(bars(x).status) && /PID: \d+/.test(bars(x).status));
+        assert.match(bars(s).status, new RegExp(`kdump-c-d31 \\| ${release.replace(/\./g, '\\.')} \\| PANIC: `));
+        const shown = /PANIC: (.*?)(…| \|)/.exec(bars(s).status)![1]!;
+        assert.ok(
+          shown.length >= 10 && panic.startsWith(shown),
+          `the status bar's panic "${shown}" is crash's "${panic}"`,
+        );
+        assert.match(bars(s).input, /^tscrash>/);
+
+        // ps: crash's lines in the output pane (the last tasks, as the pane follows the end).
+        term.type('ps');
+        term.keys('Enter');
+        const ps = lineMode(m.vmlinux, vmcore, 'ps').replace(/\n$/, '').split('\n');
+        const lastTask = ps[ps.length - 1]!.trimEnd();
+        s = await term.waitFor((x) => x.split('\n').some((l) => l.trimEnd() === lastTask));
+        assert.ok(s.includes(ps[ps.length - 2]!.trimEnd()), 'the task before the last one too');
+
+        // F2: the task pane, the panic task first and marked; Down then Enter runs set and bt for the next task.
+        term.keys('F2');
+        s = await term.waitFor((x) => /Tasks \([1-9]\d*\)/.test(x) && x.split('\n').some((l) => /│[*>] +\d+ /.test(l)));
+        const paneLines = s.split('\n').map((l) => l.split('│')[1] ?? '');
+        const first = paneLines.find((l) => /^[*> ] +\d+ /.test(l))!;
+        assert.match(first, /^\*/, 'the panic task is first and marked');
+        assert.equal(/^\* +(\d+)/.exec(first)![1], crashPanicPid, "the panic task is crash's");
+        assert.match(bars(s).status, new RegExp(`PID: ${crashPanicPid}  CPU:`), "the context is crash's panic task");
+        term.keys('Down');
+        const second = paneLines.filter((l) => /^[*> ] +\d+ /.test(l))[1]!;
+        const pid = /^[*> ] +(\d+)/.exec(second)![1]!;
+        term.keys('Enter');
+        s = await term.waitFor(new RegExp(`PID: ${pid}\\s+TASK: [0-9a-f]+\\s+CPU: \\d+\\s+COMMAND: `));
+        assert.match(s, /tscrash> set \S+/);
+        assert.match(s, /tscrash> bt/);
+        await term.waitFor((x) => new RegExp(`PID: ${pid}  CPU:`).test(bars(x).status));
+        term.keys('F2');
+        await term.waitFor((x) => !/Tasks \(\d+\)/.test(x));
+
+        // Ctrl-C while kmem -p runs: "(interrupted)", the session goes on.
+        term.type('kmem -p');
+        term.keys('Enter');
+        await term.waitFor((x) => / kmem \d+\.\ds\s*$/.test(bars(x).status), 20_000);
+        const t0 = Date.now();
+        term.keys('C-c');
+        s = await term.waitFor(/\(interrupted\)/, 10_000);
+        t.diagnostic(`Ctrl-C during kmem -p: interrupted after ${Date.now() - t0} ms (tmux polling included)`);
+        term.type('sys');
+        term.keys('Enter');
+        s = await term.waitFor(new RegExp(`RELEASE: ${release.replace(/\./g, '\\.')}`));
+        // At an idle prompt, Ctrl-C clears the line.
+        term.type('something');
+        await term.waitFor((x) => bars(x).input.startsWith('tscrash> something'));
+        term.keys('C-c');
+        await term.waitFor((x) => /^tscrash>\s*$/.test(bars(x).input));
+
+        // Resize to 80x24 and back: the status bar and the input line stay, laid out for the new width.
+        term.resize(80, 24);
+        s = await term.waitFor((x) => x.split('\n').length <= 25 && /PANIC: /.test(bars(x).status));
+        assert.ok(bars(s).status.length <= 80);
+        assert.match(bars(s).input, /^tscrash>/);
+        term.resize(120, 40);
+        s = await term.waitFor((x) => x.split('\n').length >= 40 && /PANIC: .* \| PID: /.test(bars(x).status));
+        assert.match(bars(s).input, /^tscrash>/);
+
+        // Ctrl-F: find a line of ps's output that has scrolled away (the first task) in the scrollback.
+        const firstTask = ps[1]!.trimEnd();
+        const comm = firstTask.split(/\s+/).pop()!;
+        term.keys('C-f');
+        await term.waitFor((x) => bars(x).input.startsWith('search:'));
+        term.type(firstTask.replace(/^>/, '').trim());
+        term.keys('Enter');
+        s = await term.waitFor((x) => /: line \d+ of \d+/.test(bars(x).status));
+        assert.ok(
+          s.split('\n').some((l) => l.trimEnd() === firstTask),
+          `the match is shown:\n${s}`,
+        );
+        assert.ok(s.includes(comm));
+        term.keys('Escape');
+        term.keys('End');
+        await term.waitFor((x) => bars(x).input.startsWith('tscrash>'));
+
+        // q quits and gives the terminal back.
+        term.type('q');
+        term.keys('Enter');
+        s = await term.waitFor(/SESSION-ENDED 0/);
+      } finally {
+        term.kill();
+      }
+    });
+
+  test('NO_COLOR, Tab completion, and the history shared with the line mode (mode 0600)', async (t) => {
     const m = loadSample('sysrq', t);
     if (!m) return;
-    const dir = join(m.files.elf!.path, '..');
-    const sys = oracle(dir, 'crash-sys.txt');
-    const crashPanicPid = /^PID: (\d+)/m.exec(oracle(dir, 'crash-bt.txt'))![1]!;
+    const home = mkdtempSync(join(tmpdir(), 'tscrash-home-'));
     const vmcore = m.files['kdump-c-d31']!.path;
-    const panic = /PANIC: "(.*)"/.exec(sys)![1]!;
-    const release = /RELEASE: (\S+)/.exec(sys)![1]!;
-    const term = new Tmux(`'${BIN}' '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED $?; sleep 60`);
+    const term = new Tmux(`'${BIN}' '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED $?; sleep 60`, 100, 30, {
+      HOME: home,
+      NO_COLOR: '1',
+    });
     try {
-      // The status bar: file, release, the start of the panic string, the context.
-      let s = await term.waitFor((x) => /PANIC: /.test(bars(x).status) && /PID: \d+/.test(bars(x).status));
-      assert.match(bars(s).status, new RegExp(`kdump-c-d31 \\| ${release.replace(/\./g, '\\.')} \\| PANIC: `));
-      const shown = /PANIC: (.*?)(…| \|)/.exec(bars(s).status)![1]!;
-      assert.ok(
-        shown.length >= 10 && panic.startsWith(shown),
-        `the status bar's panic "${shown}" is crash's "${panic}"`,
-      );
-      assert.match(bars(s).input, /^tscrash>/);
-
-      // ps: crash's lines in the output pane (the last tasks, as the pane follows the end).
-      term.type('ps');
+      await term.waitFor((x) => /PANIC: /.test(bars(x).status));
+      // Tab: a unique command completes; then a struct member after TYPE.
+      term.type('sy');
+      term.keys('Tab');
+      await term.waitFor((x) => /^\s*sym\s+sys\s*$/m.test(x), 10_000);
+      term.type('s');
+      term.keys('Tab');
+      await term.waitFor((x) => bars(x).input.startsWith('tscrash> sys'));
       term.keys('Enter');
-      const ps = lineMode(m.vmlinux, vmcore, 'ps').replace(/\n$/, '').split('\n');
-      const lastTask = ps[ps.length - 1]!.trimEnd();
-      s = await term.waitFor((x) => x.split('\n').some((l) => l.trimEnd() === lastTask));
-      assert.ok(s.includes(ps[ps.length - 2]!.trimEnd()), 'the task before the last one too');
-
-      // F2: the task pane, the panic task first and marked; Down then Enter runs set and bt for the next task.
-      term.keys('F2');
-      s = await term.waitFor((x) => /Tasks \([1-9]\d*\)/.test(x) && x.split('\n').some((l) => /│[*>] +\d+ /.test(l)));
-      const paneLines = s.split('\n').map((l) => l.split('│')[1] ?? '');
-      const first = paneLines.find((l) => /^[*> ] +\d+ /.test(l))!;
-      assert.match(first, /^\*/, 'the panic task is first and marked');
-      assert.equal(/^\* +(\d+)/.exec(first)![1], crashPanicPid, "the panic task is crash's");
-      assert.match(bars(s).status, new RegExp(`PID: ${crashPanicPid}  CPU:`), "the context is crash's panic task");
-      term.keys('Down');
-      const second = paneLines.filter((l) => /^[*> ] +\d+ /.test(l))[1]!;
-      const pid = /^[*> ] +(\d+)/.exec(second)![1]!;
-      term.keys('Enter');
-      s = await term.waitFor(new RegExp(`PID: ${pid}\\s+TASK: [0-9a-f]+\\s+CPU: \\d+\\s+COMMAND: `));
-      assert.match(s, /tscrash> set \S+/);
-      assert.match(s, /tscrash> bt/);
-      await term.waitFor((x) => new RegExp(`PID: ${pid}  CPU:`).test(bars(x).status));
-      term.keys('F2');
-      await term.waitFor((x) => !/Tasks \(\d+\)/.test(x));
-
-      // Ctrl-C while kmem -p runs: "(interrupted)", the session goes on.
-      term.type('kmem -p');
-      term.keys('Enter');
-      await term.waitFor((x) => / kmem \d+\.\ds\s*$/.test(bars(x).status), 20_000);
-      const t0 = Date.now();
+      await term.waitFor(/RELEASE: /);
+      term.type('struct list_head.n');
+      term.keys('Tab');
+      await term.waitFor((x) => bars(x).input.startsWith('tscrash> struct list_head.next'), 20_000);
       term.keys('C-c');
-      s = await term.waitFor(/\(interrupted\)/, 10_000);
-      t.diagnostic(`Ctrl-C during kmem -p: interrupted after ${Date.now() - t0} ms (tmux polling included)`);
-      term.type('sys');
-      term.keys('Enter');
-      s = await term.waitFor(new RegExp(`RELEASE: ${release.replace(/\./g, '\\.')}`));
-      // At an idle prompt, Ctrl-C clears the line.
-      term.type('something');
-      await term.waitFor((x) => bars(x).input.startsWith('tscrash> something'));
-      term.keys('C-c');
-      await term.waitFor((x) => /^tscrash>\s*$/.test(bars(x).input));
-
-      // Resize to 80x24 and back: the status bar and the input line stay, laid out for the new width.
-      term.resize(80, 24);
-      s = await term.waitFor((x) => x.split('\n').length <= 25 && /PANIC: /.test(bars(x).status));
-      assert.ok(bars(s).status.length <= 80);
-      assert.match(bars(s).input, /^tscrash>/);
-      term.resize(120, 40);
-      s = await term.waitFor((x) => x.split('\n').length >= 40 && /PANIC: .* \| PID: /.test(bars(x).status));
-      assert.match(bars(s).input, /^tscrash>/);
-
-      // Ctrl-F: find a line of ps's output that has scrolled away (the first task) in the scrollback.
-      const firstTask = ps[1]!.trimEnd();
-      const comm = firstTask.split(/\s+/).pop()!;
-      term.keys('C-f');
-      await term.waitFor((x) => bars(x).input.startsWith('search:'));
-      term.type(firstTask.replace(/^>/, '').trim());
-      term.keys('Enter');
-      s = await term.waitFor((x) => /: line \d+ of \d+/.test(bars(x).status));
-      assert.ok(
-        s.split('\n').some((l) => l.trimEnd() === firstTask),
-        `the match is shown:\n${s}`,
-      );
-      assert.ok(s.includes(comm));
-      term.keys('Escape');
-      term.keys('End');
-      await term.waitFor((x) => bars(x).input.startsWith('tscrash>'));
-
-      // q quits and gives the terminal back.
+      // No colour escapes on the screen with NO_COLOR (inverse video for the bars only).
+      const escapes = term.tmux('capture-pane', '-t', 't', '-p', '-e');
+      assert.doesNotMatch(escapes, /\x1b\[[0-9;]*(?:3[0-7]|9[0-7]|38;5;\d+)m/, 'no foreground colours');
       term.type('q');
       term.keys('Enter');
-      s = await term.waitFor(/SESSION-ENDED 0/);
+      await term.waitFor(/SESSION-ENDED 0/);
     } finally {
       term.kill();
+    }
+    const file = join(home, '.tscrash_history');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), ['sys', 'q']);
+    // The line mode reads the same history: Up brings back the TUI's last command.
+    const line = new Tmux(`'${BIN}' --line '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED $?; sleep 60`, 100, 30, {
+      HOME: home,
+    });
+    try {
+      await line.waitFor(/^tscrash>\s*$/m);
+      line.keys('Up', 'Up');
+      await line.waitFor(/^tscrash> sys$/m);
+      line.keys('C-c');
+      line.keys('q', 'Enter');
+      await line.waitFor(/SESSION-ENDED 0/);
+    } finally {
+      line.kill();
     }
   });
 });
