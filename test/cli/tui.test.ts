@@ -164,7 +164,18 @@ describe('the TUI', () => {
       term.keys('C-c');
       // No colour escapes on the screen with NO_COLOR (inverse video for the bars only).
       const escapes = term.tmux('capture-pane', '-t', 't', '-p', '-e');
-      assert.doesNotMatch(escapes, /\x1b\[[0-9;]*(?:3[0-7]|9[0-7]|38;5;\d+)m/, 'no foreground colours');
+      const sgr = escapes
+        .split(`${String.fromCharCode(27)}[`)
+        .slice(1)
+        .map((x) => /^[0-9;]*m/.exec(x)?.[0] ?? '')
+        .filter(Boolean);
+      const colours = sgr.filter((x) =>
+        x
+          .slice(0, -1)
+          .split(';')
+          .some((p) => /^(?:3[0-79]|9[0-7]|4[0-79]|10[0-7])$/.test(p) && p !== '39' && p !== '49'),
+      );
+      assert.deepEqual(colours, [], 'no colours');
       term.type('q');
       term.keys('Enter');
       await term.waitFor(/SESSION-ENDED 0/);
