@@ -200,4 +200,35 @@ describe('the TUI', () => {
       line.kill();
     }
   });
+
+  test('mce without a vmlinux: the panic in the status bar, bt from kallsyms, the task pane says what it needs', async (t) => {
+    const m = loadSample('mce', t);
+    if (!m) return;
+    const dir = join(m.files.elf!.path, '..');
+    const panic = /PANIC: "(.*)"/.exec(oracle(dir, 'crash-sys.txt'))![1]!;
+    const crashBt = oracle(dir, 'crash-bt.txt');
+    // No vmlinux: TSCRASH_DEBUG_ROOT points where none is.
+    const empty = mkdtempSync(join(tmpdir(), 'tscrash-nodebug-'));
+    const term = new Tmux(`'${BIN}' '${m.files['kdump-c-d31']!.path}'; echo SESSION-ENDED $?; sleep 60`, 120, 40, {
+      TSCRASH_DEBUG_ROOT: empty,
+    });
+    try {
+      const s = await term.waitFor((x) => /PANIC: /.test(bars(x).status));
+      const shown = /PANIC: (.*?)(…|\s+\|)/.exec(bars(s).status)![1]!.trim();
+      assert.ok(shown.length >= 10 && panic.startsWith(shown), `"${shown}" is crash's "${panic}"`);
+      term.keys('F2');
+      await term.waitFor(/needs debug info/);
+      term.type('bt');
+      term.keys('Enter');
+      // The frames crash prints for the panic task, by name.
+      const names = [...crashBt.matchAll(/^ ?#\d+ \[[0-9a-f]+\] (\S+) at /gm)].map((x) => x[1]!).slice(0, 4);
+      assert.ok(names.length >= 3);
+      await term.waitFor((x) => names.every((n) => x.includes(` ${n} at `)), 30_000);
+      term.type('q');
+      term.keys('Enter');
+      await term.waitFor(/SESSION-ENDED 0/);
+    } finally {
+      term.kill();
+    }
+  });
 });
