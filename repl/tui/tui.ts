@@ -35,7 +35,7 @@ interface TaskRow {
 }
 
 const KEYS_HELP = `Keys
-  Enter            run the command line
+  Enter            run the command line (typed while a command runs: queued, run when it ends)
   Ctrl-C           interrupt the running command; on the input line, clear it
   Ctrl-D, q, exit  quit (Ctrl-D on an empty line)
   Tab              complete: commands, symbols, struct/union names, members after . or ->, files after >
@@ -109,6 +109,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   let histPos = -1;
   let histSaved = '';
   let busy: { line: string; start: number } | undefined;
+  const typedAhead: string[] = [];
   let tick = 0;
   let focus: 'input' | 'tasks' | 'log' = 'input';
   let search: { query: string; at?: number; message?: string } | undefined;
@@ -353,6 +354,11 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
       busy = undefined;
       render();
     }
+    const next = typedAhead.shift();
+    if (next !== undefined && !quitting) {
+      note = typedAhead.length ? `${typedAhead.length} queued` : '';
+      await runCommand(next);
+    }
   };
 
   const quit = (): void => {
@@ -512,8 +518,10 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     // Keys that work everywhere.
     switch (k) {
       case 'C-c':
-        if (busy) session.interrupt();
-        else if (search) search = undefined;
+        if (busy) {
+          typedAhead.length = 0;
+          session.interrupt();
+        } else if (search) search = undefined;
         else {
           input = '';
           cursor = 0;
@@ -600,11 +608,15 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
         note = '';
         break;
       case 'enter': {
-        if (busy) return;
         const line = input;
         input = '';
         cursor = 0;
-        void runCommand(line);
+        // Typed ahead while a command runs: run when it ends (Ctrl-C drops what is queued).
+        if (busy) {
+          typedAhead.push(line);
+          note = `${typedAhead.length} queued`;
+          render();
+        } else void runCommand(line);
         return;
       }
       case 'C-d':

@@ -97,6 +97,20 @@ describe('the TUI', () => {
         term.type('sys');
         term.keys('Enter');
         s = await term.waitFor(new RegExp(`RELEASE: ${release.replace(/\./g, '\\.')}`));
+        // An error is shown in red.
+        term.type('nonesuch');
+        term.keys('Enter');
+        await term.waitFor(/nonesuch: command not found/);
+        const coloured = term
+          .tmux('capture-pane', '-t', 't', '-p', '-e')
+          .split('\n')
+          .find((l) => l.includes('nonesuch: command not found'))!;
+        assert.match(coloured, new RegExp(`${String.fromCharCode(27)}\\[(?:[0-9;]*;)?31m`), 'the error is red');
+        // F1: the keys and the commands; any key closes it.
+        term.keys('F1');
+        await term.waitFor((x) => /Ctrl-C +interrupt the running command/.test(x) && /\bsys\b/.test(x));
+        term.keys('Escape');
+        await term.waitFor((x) => !/Ctrl-C +interrupt the running command/.test(x));
         // At an idle prompt, Ctrl-C clears the line.
         term.type('something');
         await term.waitFor((x) => bars(x).input.startsWith('tscrash> something'));
