@@ -51,12 +51,15 @@ function esc(s: string): string {
   return blessed.escape(s);
 }
 
+/** What marks a shortened text: an ellipsis on a UTF-8 terminal. */
+let ellipsis = '…';
+
 /** Shorten to `width` columns with an ellipsis. */
 function fit(s: string, width: number): string {
   if (width <= 0) return '';
   if (textWidth(s) <= width) return s;
   const rows = wrap(s, Math.max(1, width - 1));
-  return `${rows[0]}…`;
+  return `${rows[0]}${ellipsis}`;
 }
 
 function spinner(n: number): string {
@@ -68,6 +71,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   // then uses its own xterm entry, which is right for the terminals people use. Box characters are Unicode.
   const unicode = /utf-?8/i.test(`${process.env.LC_ALL}:${process.env.LC_CTYPE}:${process.env.LANG}`);
   if (unicode) process.env.NCURSES_NO_UTF8_ACS = '1';
+  ellipsis = unicode ? '…' : '~';
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: unicode,
@@ -195,7 +199,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
       else if (t.panic) s = `{bold}${c('yellow-fg', s)}{/bold}`;
       lines.push(s);
     }
-    taskBox.setContent(lines.map((l) => `{gray-fg}│{/gray-fg}${l}`).join('\n'));
+    taskBox.setContent(lines.map((l) => `{gray-fg}${unicode ? '│' : '|'}{/gray-fg}${l}`).join('\n'));
   };
 
   const renderLog = (g: ReturnType<typeof geometry>): void => {
@@ -282,9 +286,15 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     renderStatus(g);
     renderHelp(g);
     screen.render();
+    lastRender = Date.now();
   };
+  // At most one render per 30 ms while output streams; the first piece of output is drawn at once.
+  let lastRender = 0;
   const soon = (): void => {
-    renderTimer ??= setTimeout(render, 30);
+    if (renderTimer) return;
+    const wait = 30 - (Date.now() - lastRender);
+    if (wait <= 0) render();
+    else renderTimer = setTimeout(render, wait);
   };
 
   // Data for the panes and the status bar, from the commands' results.
