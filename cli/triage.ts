@@ -158,6 +158,7 @@ function summaryText(rows: SummaryRow[], failed: TriageDone[]): string {
 export async function runTriage(argv: string[]): Promise<number> {
   let json = false;
   let html: string | undefined;
+  let jobsWanted: number | undefined;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -165,6 +166,10 @@ export async function runTriage(argv: string[]): Promise<number> {
     else if (a === '--html' || a.startsWith('--html=')) {
       html = a === '--html' ? argv[++i] : a.slice('--html='.length);
       if (!html) throw new Error('triage: --html needs a FILE to write');
+    } else if (a === '-j' || a === '--jobs') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`triage: ${a} needs a number of worker threads (1 or more)`);
+      jobsWanted = n;
     } else if (a.startsWith('-')) throw new Error(`triage: unknown option ${a}`);
     else args.push(a);
   }
@@ -185,7 +190,7 @@ export async function runTriage(argv: string[]): Promise<number> {
   let done: TriageDone[];
   if (jobs.length === 1) done = [await triageOne(jobs[0]!)];
   else {
-    const workers = Math.max(1, Math.min(availableParallelism(), jobs.length));
+    const workers = Math.max(1, Math.min(jobsWanted ?? availableParallelism(), jobs.length));
     done = await runPool(jobs, workers, (n) => {
       if (tty) process.stderr.write(`\rtriage: ${n}/${jobs.length} dumps${n === jobs.length ? '\n' : ''}`);
     });

@@ -20,6 +20,7 @@ const USAGE = `usage:
   tscrash triage [--json] [VMLINUX] VMCORE|DIR... what killed each machine: class, culprit, signature, ...;
                                                   several dumps in parallel, then a summary by signature
           [--html FILE]                           the report as one self-contained HTML page, with charts
+          [-j|--jobs N]                           N worker threads (default: one per CPU)
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
                                                   builds it in the background, searching until it is ready)
   tscrash --help | --version
