@@ -4,7 +4,7 @@
  * file private, self-contained, and proof against hostile strings from a dump.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   mkdirSync,
@@ -31,7 +31,7 @@ import { loadSample, type Manifest, oracleText } from '../lib/samples.js';
 const root = join(import.meta.dirname, '..', '..');
 const tscrash = join(root, 'bin', 'tscrash');
 
-function run(args: string[], env: Record<string, string> = {}): ReturnType<typeof spawnSync<string>> {
+function run(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(tscrash, args, { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } });
 }
 
