@@ -4,6 +4,7 @@
  * log before the panic, and a signature that names the same crash alike in every dump of it.
  */
 import { kmemInfo } from '../helpers/meminfo.js';
+import { loadModuleSymbols } from '../helpers/modules.js';
 import { activeTasks, cpuCurr, panicCpu, panicTask } from '../helpers/tasks.js';
 import {
   crashSignature,
@@ -113,6 +114,8 @@ DESCRIPTION
     const lines = logTextLines(prog);
     const cls = panicClass(lines);
     const message = panicHeadline(lines);
+    // Module frames and a culprit in a module are named from the modules' kallsyms, as bt names them.
+    attempt('module symbols', () => loadModuleSymbols(prog));
     const pt = attempt('panic task', () => panicTask(prog));
     const cpu = attempt('panic CPU', () => panicCpu(prog));
     const backtrace = pt

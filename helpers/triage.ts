@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TscrashError } from '../core/errors.js';
+import { strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { listModules } from './modules.js';
 
@@ -151,7 +152,8 @@ export function kernelTaint(prog: Program): Taint | undefined {
   if (!prog.hasVariable('tainted_mask') || !prog.hasVariable('taint_flags')) return undefined;
   const mask = prog.variable('tainted_mask').value();
   const table = prog.variable('taint_flags');
-  const t = table.type;
+  // const struct taint_flag taint_flags[TAINT_FLAGS_COUNT]: the array under its qualifier.
+  const t = strip(table.type);
   const n = t.kind === 'array' ? (t.counts[0] ?? 0) : 0;
   const letters: string[] = [];
   for (let i = 0; i < n; i++) letters.push(String.fromCharCode(table.index(i).member('c_true').num()));

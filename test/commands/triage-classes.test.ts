@@ -1,0 +1,161 @@
+/**
+ * triage on a real death of each class (the triage cases of samples/build.ts: our crash module's NULL dereference,
+ * BUG(), general protection fault, soft lockup and hung task, an out-of-memory panic, and a sysrq crash on Debian's
+ * 6.12 kernel): `tscrash triage --json` names the class from the kernel's wording, gives crash's sys PANIC, the
+ * CPU and task crash's bt names, a culprit crash's backtrace shows (our module's function where the module crashed
+ * the kernel), the same signature in every dump format, and a different one for every crash.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { PanicClass } from '../../helpers/triage.js';
+import {
+  loadSample,
+  type Manifest,
+  oracleText,
+  SAMPLE_NAMES,
+  TRIAGE_SAMPLE_NAMES,
+  type TriageSampleName,
+} from '../lib/samples.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** What each case is, from how it was made: the class of its death and the function that caused it. */
+const EXPECTED: Record<TriageSampleName, { class: PanicClass; culprit?: string }> = {
+  oops: { class: 'null-dereference', culprit: 'tscrash_null_deref' },
+  bug: { class: 'bug', culprit: 'tscrash_bug' },
+  gpf: { class: 'general-protection-fault', culprit: 'tscrash_gpf' },
+  softlockup: { class: 'soft-lockup', culprit: 'tscrash_spin' },
+  hung: { class: 'hung-task', culprit: 'tscrash_hang' },
+  oom: { class: 'out-of-memory' },
+  k612: { class: 'sysrq', culprit: 'sysrq_handle_crash' },
+};
+
+/** The triage result as `tscrash triage --json` prints it (64-bit values as hex strings). */
+interface TriageJson {
+  signature: string;
+  panic: {
+    class: string;
+    message: string;
+    sysPanic: string;
+    cpu?: number;
+    task?: { pid: number; task: string; cpu: number; comm: string };
+  };
+  culprit?: { frame: number; symbol: string; offset?: number; module?: string; ip: string };
+  blocked: { task: { pid: number; task: string; comm: string }; functions: string[] }[];
+  taint?: { flags: string; set: { letter: string; modules: string[] }[] };
+}
+
+/** tscrash triage --json on several dumps: one result per dump, in order. */
+function triage(vmlinux: string, dumps: string[]): TriageJson[] {
+  const r = spawnSync(join(root, 'bin', 'tscrash'), ['triage', '--json', vmlinux, ...dumps], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const docs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { dump?: string; ok: boolean; result?: TriageJson })
+    .filter((d) => d.dump !== undefined);
+  assert.equal(docs.length, dumps.length);
+  return docs.map((d) => {
+    assert.ok(d.ok, d.dump);
+    return d.result!;
+  });
+}
+
+/** crash's sys PANIC text (inside its quotes). */
+function crashPanic(m: Manifest): string {
+  const line = /^ +PANIC: (.*)$/m.exec(oracleText(m, 'crash-sys'))?.[1] ?? '';
+  return /^"(.*)"/.exec(line)?.[1] ?? line;
+}
+
+/** The header of crash's bt of one task: PID, TASK, CPU, COMMAND. */
+function crashBtHeader(text: string): { pid: number; task: string; cpu: number; comm: string } {
+  const m = /^PID: (\d+) +TASK: ([0-9a-f]+) +CPU: (\d+) +COMMAND: "(.*)"$/m.exec(text);
+  assert.ok(m, `no bt header in\n${text.slice(0, 300)}`);
+  return { pid: Number(m[1]), task: `0x${m[2]}`, cpu: Number(m[3]), comm: m[4]! };
+}
+
+/** crash's bt shows the function as a frame or as the exception RIP of an exception frame (with its offset). */
+function crashShows(bt: string, symbol: string, offset?: number): boolean {
+  return (
+    bt.includes(` ${symbol} at `) ||
+    bt.includes(`[exception RIP: ${symbol}${offset !== undefined ? `+${offset}]` : ''}`)
+  );
+}
+
+describe('triage on a real death of each class', () => {
+  const results = new Map<string, TriageJson>();
+
+  for (const name of TRIAGE_SAMPLE_NAMES) {
+    test(`${name}: class, crash's PANIC, CPU and task, culprit in crash's bt, one signature in every format`, (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const want = EXPECTED[name];
+      const keys = ['kdump-c-d31', 'elf', 'flat-c-d31', 'kdump-l-d31'].filter((k) => m.files[k]);
+      const reports = triage(
+        m.vmlinux,
+        keys.map((k) => m.files[k]!.path),
+      );
+      const r = reports[0]!;
+      results.set(name, r);
+      assert.equal(r.panic.class, want.class, r.panic.message);
+      assert.equal(r.panic.sysPanic, crashPanic(m));
+      // The headline is a line of the log crash read.
+      assert.ok(r.panic.message.length > 0);
+      assert.ok(oracleText(m, 'crash-log').includes(r.panic.message), r.panic.message);
+      const bt = oracleText(m, 'crash-bt');
+      const head = crashBtHeader(bt);
+      assert.equal(r.panic.cpu, head.cpu);
+      assert.equal(r.panic.task?.pid, head.pid);
+      assert.equal(r.panic.task?.task, head.task);
+      assert.equal(r.panic.task?.comm, head.comm);
+      for (const x of reports) assert.equal(x.signature, r.signature, 'the same crash in another format');
+      if (want.class === 'hung-task') {
+        // khungtaskd panics; the culprit is where the task it reported sleeps, shown by crash's bt of D-state tasks.
+        const reported = /INFO: task (.+):(\d+) blocked for more than \d+ seconds/.exec(oracleText(m, 'crash-log'));
+        assert.ok(reported, 'the hung task report in the log');
+        const blocked = r.blocked.find((b) => b.task.pid === Number(reported[2]));
+        assert.ok(blocked, `task ${reported[2]} among the blocked tasks`);
+        assert.ok(blocked.functions.includes(want.culprit!), blocked.functions.join(' < '));
+        const un = oracleText(m, 'crash-bt-UN');
+        assert.match(un, new RegExp(`^PID: ${reported[2]} `, 'm'));
+        assert.ok(crashShows(un, r.culprit!.symbol));
+      } else if (r.culprit) {
+        assert.ok(crashShows(bt, r.culprit.symbol, r.culprit.offset), `${r.culprit.symbol} in crash's bt`);
+      }
+      if (want.culprit) {
+        assert.equal(r.culprit?.symbol, want.culprit);
+        if (want.culprit.startsWith('tscrash_')) {
+          assert.equal(r.culprit?.module, 'tscrash_crash');
+          // Our module is out of tree and unsigned: the kernel says so in its taint, and names the module.
+          for (const letter of ['O', 'E'])
+            assert.deepEqual(r.taint?.set.find((s) => s.letter === letter)?.modules, ['tscrash_crash'], letter);
+        }
+      }
+    });
+  }
+
+  test('every crash has its own signature', (t) => {
+    for (const name of SAMPLE_NAMES) {
+      const m = loadSample(name, t);
+      if (!m) return;
+      results.set(name, triage(m.vmlinux, [m.files['kdump-c-d31']!.path])[0]!);
+    }
+    const got = TRIAGE_SAMPLE_NAMES.filter((n) => results.has(n));
+    if (got.length < TRIAGE_SAMPLE_NAMES.length) {
+      const why = `triage samples missing: ${TRIAGE_SAMPLE_NAMES.filter((n) => !results.has(n)).join(', ')}`;
+      if (process.env.CI === 'true') assert.fail(why);
+      t.diagnostic(why);
+    }
+    const bySignature = new Map<string, string>();
+    for (const [name, r] of results) {
+      const other = bySignature.get(r.signature);
+      assert.equal(other, undefined, `${name} and ${other} have the same signature ${r.signature}`);
+      bySignature.set(r.signature, name);
+    }
+  });
+});
