@@ -36,7 +36,7 @@ import {
 } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
 import { FILE_KEYS, ORACLE_ENV } from './manifest.js';
-import { CRASH_MODULE, crashModule } from './module.js';
+import { CRASH_MODULE, crashModule, crashModuleId } from './module.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
 import { log, run, StepError, sh, sha256File, shq } from './run.js';
 
@@ -89,8 +89,6 @@ interface CaseDef {
   append?: string;
   /** Kernel options the crash needs, checked in the kernel's config before the guest boots. */
   config?: string[];
-  /** More crash commands for this case's oracle: [key, command] (the output is crash-KEY.txt). */
-  crashExtra?: [string, string][];
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -162,7 +160,6 @@ const CASES: CaseDef[] = [
     append: 'hung_task_panic=1',
     config: ['CONFIG_DETECT_HUNG_TASK'],
     trigger: 'echo 5 > /proc/sys/kernel/hung_task_timeout_secs; echo hung > /proc/tscrash_crash',
-    crashExtra: [['bt-UN', 'foreach UN bt']],
   },
   // dd's 1 GiB buffer, filled by read(2) of /dev/zero, outgrows the guest (overcommit lets it map the buffer).
   {
@@ -171,6 +168,8 @@ const CASES: CaseDef[] = [
     trigger:
       'echo 1 > /proc/sys/vm/overcommit_memory; echo 1 > /proc/sys/vm/panic_on_oom; dd if=/dev/zero of=/dev/null bs=1G count=1',
   },
+  // The sysrq crash on Debian's 6.12 kernel (bookworm's security updates carry it).
+  { name: 'k612', meta: 'linux-image-6.12-amd64', trigger: 'echo c > /proc/sysrq-trigger' },
   // A 4 GB guest for the tsmakedumpfile benchmark on a larger core (bench/makedumpfile.ts --case big).
   {
     name: 'big',
@@ -281,7 +280,7 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   if (pob) vtops.push(['vtop-directmap', `vtop ${(BigInt(pob) + 0x1234000n).toString(16)}`]);
   if (drgnFacts0.init_uts_ns) vtops.push(['vtop-init_uts_ns', `vtop ${BigInt(drgnFacts0.init_uts_ns).toString(16)}`]);
   if (drgnFacts0.vmap_stack) vtops.push(['vtop-stack', `vtop ${BigInt(drgnFacts0.vmap_stack).toString(16)}`]);
-  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, [...vtops, ...(def.crashExtra ?? [])]));
+  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, vtops));
   sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
   place(runPahole(kernel.vmlinux, oracleDir));
   const files: Record<string, ManifestFile> = {};
@@ -321,7 +320,7 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     cpus: plan.cpus,
     crashkernel: plan.crashkernel,
     modules: def.modules ?? [],
-    crashModule: ours ? CRASH_MODULE : undefined,
+    crashModule: ours ? crashModuleId(kernel.release) : undefined,
     append: def.append,
     elfPath: finalElf,
   };
@@ -387,6 +386,8 @@ async function main(): Promise<void> {
     let state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
     if (typeof state !== 'string' && String(state.facts.modules ?? []) !== String(def.modules ?? []))
       state = 'the guest loads other modules now';
+    if (typeof state !== 'string' && def.crashModule && state.facts.crashModule !== crashModuleId(state.release))
+      state = 'the crash module changed';
     if (typeof state === 'string') {
       log(`${name}: ${state}, building`);
       todo.push(def);

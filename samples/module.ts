@@ -13,14 +13,23 @@ export const CRASH_MODULE = 'tscrash_crash';
 
 const SOURCE_DIR = fileURLToPath(new URL('../../samples/module', import.meta.url));
 
-/** The module's .ko for this kernel release (with its DWARF: drgn and `mod -s` read it), built when missing. */
-export function crashModule(cache: string, release: string): string {
-  const sources = readdirSync(SOURCE_DIR)
+function sourceFiles(): string[] {
+  return readdirSync(SOURCE_DIR)
     .filter((f) => f === 'Kbuild' || f.endsWith('.c') || f.endsWith('.h'))
     .sort();
+}
+
+/** What names one build of the module: the release and a hash of the sources (a case made with another is stale). */
+export function crashModuleId(release: string): string {
   const h = createHash('sha256');
-  for (const f of sources) h.update(`${f}\n`).update(readFileSync(join(SOURCE_DIR, f)));
-  const dir = join(cache, 'module', `${release}-${h.digest('hex').slice(0, 12)}`);
+  for (const f of sourceFiles()) h.update(`${f}\n`).update(readFileSync(join(SOURCE_DIR, f)));
+  return `${release}-${h.digest('hex').slice(0, 12)}`;
+}
+
+/** The module's .ko for this kernel release (with its DWARF: drgn and `mod -s` read it), built when missing. */
+export function crashModule(cache: string, release: string): string {
+  const sources = sourceFiles();
+  const dir = join(cache, 'module', crashModuleId(release));
   const ko = join(dir, `${CRASH_MODULE}.ko`);
   if (existsSync(join(dir, '.complete'))) return ko;
   const headers = ensureHeaders(release);
