@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Ajv } from 'ajv';
@@ -197,6 +198,24 @@ describe('triage on a real death of each class', () => {
         );
         const trace = log.slice(reported.index, log.indexOf('</TASK>', reported.index));
         assert.match(trace, new RegExp(`^\\[[ \\d.]+\\] +${r.culprit!.symbol}\\+0x`, 'm'));
+        // The HTML report names the blocked task with the culprit, and marks no frame of khungtaskd's stack.
+        const dir = mkdtempSync(join(tmpdir(), 'tscrash-hung-'));
+        try {
+          const file = join(dir, 'report.html');
+          const h = spawnSync(join(root, 'bin', 'tscrash'), ['triage', '--html', file, m.vmlinux, m.files.elf!.path], {
+            encoding: 'utf8',
+            timeout: 300_000,
+          });
+          assert.equal(h.status, 0, h.stderr);
+          const html = readFileSync(file, 'utf8');
+          assert.ok(
+            html.includes(`of the blocked task, PID ${pid} "${reported[1]}")`),
+            'the culprit row names the task',
+          );
+          assert.ok(!html.includes('class="frame culprit"'), "no frame of khungtaskd's stack is the culprit");
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       } else if (r.culprit) {
         assert.ok(crashShows(bt, r.culprit.symbol, r.culprit.offset), `${r.culprit.symbol} in crash's bt`);
       }
