@@ -227,7 +227,7 @@ export function dumpReport(r: TriageResult): string {
   s += row(
     'culprit',
     c
-      ? `<code class="culprit">${b(`${c.symbol}${c.offset ? `+${c.offset}` : ''}${c.module ? ` [${c.module}]` : ''}`)}</code>${c.file ? ` <code>${b(`${c.file}: ${c.line}`)}</code>` : ''} <span class="muted">(frame #${c.frame})</span>`
+      ? `<code class="culprit">${b(`${c.symbol}${c.offset ? `+${c.offset}` : ''}${c.module ? ` [${c.module}]` : ''}`)}</code>${c.file ? ` <code>${b(`${c.file}: ${c.line}`)}</code>` : ''} <span class="muted">(frame #${c.frame}${c.task ? ` of the blocked task, PID ${c.task.pid} "${b(c.task.comm)}"` : ''})</span>`
       : '<span class="muted">(no culprit frame)</span>',
   );
   s += row('signature', `<span class="sig signature">${e(r.signature)}</span>`);
@@ -249,7 +249,8 @@ export function dumpReport(r: TriageResult): string {
     s += '</ul>\n';
   }
   s += '<h3>Backtrace of the panic task</h3>\n';
-  s += r.backtrace ? backtraceHtml(r.backtrace, c) : '<p class="muted">(no backtrace)</p>\n';
+  // A hung task's culprit is in the blocked task's stack, not in this one (khungtaskd's).
+  s += r.backtrace ? backtraceHtml(r.backtrace, c?.task ? undefined : c) : '<p class="muted">(no backtrace)</p>\n';
   if (r.memory) s += `<h3>Memory</h3>\n${memoryChart(r.memory)}`;
   if (r.otherCpus.length) s += `<h3>Other CPUs</h3>\n${taskTable('other-cpus', r.otherCpus, true)}`;
   s += `<h3>Blocked tasks (D state): ${r.blocked.length}</h3>\n`;

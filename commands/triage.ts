@@ -4,10 +4,13 @@
  * log before the panic, and a signature that names the same crash alike in every dump of it.
  */
 import { kmemInfo } from '../helpers/meminfo.js';
-import { activeTasks, cpuCurr, panicCpu, panicTask } from '../helpers/tasks.js';
+import { loadModuleSymbols } from '../helpers/modules.js';
+import { activeTasks, cpuCurr, findTask, panicCpu, panicTask } from '../helpers/tasks.js';
 import {
   crashSignature,
+  hungTaskPid,
   isMachinery,
+  isSleeping,
   kernelTaint,
   type PanicClass,
   panicClass,
@@ -47,8 +50,21 @@ export interface TriageResult {
   };
   /** The panic task's backtrace, with source lines. */
   backtrace?: BtTask;
-  /** The first frame outside the panic, oops and exception machinery (or the function an exception hit). */
-  culprit?: { frame: number; symbol: string; offset?: number; module?: string; file?: string; line?: number; ip: Hex };
+  /**
+   * The first frame outside the panic, oops and exception machinery (or the function an exception hit). For a hung
+   * task, the first frame outside the scheduler and the sleeping primitives in the task khungtaskd reported, which
+   * `task` then names (the panic task is khungtaskd); `frame` counts in that task's backtrace.
+   */
+  culprit?: {
+    frame: number;
+    symbol: string;
+    offset?: number;
+    module?: string;
+    file?: string;
+    line?: number;
+    ip: Hex;
+    task?: TaskRef;
+  };
   signature: string;
   taint?: Taint;
   /** Machine checks found in the log and in memory (absent when there are none). */
@@ -113,19 +129,30 @@ DESCRIPTION
     const lines = logTextLines(prog);
     const cls = panicClass(lines);
     const message = panicHeadline(lines);
+    // Module frames and a culprit in a module are named from the modules' kallsyms, as bt names them.
+    attempt('module symbols', () => loadModuleSymbols(prog));
     const pt = attempt('panic task', () => panicTask(prog));
     const cpu = attempt('panic CPU', () => panicCpu(prog));
     const backtrace = pt
       ? attempt('backtrace', () => backtraceOf(prog, pt, { lines: true, frames: false }))
       : undefined;
+    // A hung task's panic is khungtaskd's: what went wrong is where the task it reported sleeps.
+    const hungPid = cls === 'hung-task' ? hungTaskPid(lines) : undefined;
+    const hung = hungPid === undefined ? undefined : attempt('hung task', () => findTask(prog, hungPid));
+    const culpritBt = hung
+      ? attempt(`backtrace of ${hungPid}`, () => backtraceOf(prog, hung, { lines: true, frames: false }))
+      : backtrace;
     let culprit: TriageResult['culprit'];
     // A machine check's culprit is the hardware: the code it interrupted is chance, not cause.
-    if (backtrace && cls !== 'machine-check') {
+    if (culpritBt && cls !== 'machine-check') {
       // A kernel-mode exception on the stack: the function it interrupted is where things went wrong.
-      const exc = backtrace.frames.findIndex((f) => f.exception);
-      const i = exc >= 0 ? exc : backtrace.frames.findIndex((f) => f.symbol && !isMachinery(f.symbol));
+      const exc = culpritBt.frames.findIndex((f) => f.exception);
+      const i =
+        exc >= 0
+          ? exc
+          : culpritBt.frames.findIndex((f) => f.symbol && !isMachinery(f.symbol) && !(hung && isSleeping(f.symbol)));
       // No such frame (a machine check from user mode, say): the machinery alone is on the stack, no culprit.
-      const f = i < 0 ? undefined : backtrace.frames[i];
+      const f = i < 0 ? undefined : culpritBt.frames[i];
       if (f) {
         const exIp = f.exception?.registers.ip;
         const hit = exIp !== undefined ? prog.symbols.symbolize(exIp) : undefined;
@@ -140,10 +167,11 @@ DESCRIPTION
               line: f.line,
               ip: f.ip,
             };
+        if (hung) culprit.task = taskRef(hung);
       }
     }
     // The culprit and the four functions under it: where the crash came from, without the machinery above it.
-    const stackFrom = culprit && backtrace ? functions(backtrace).slice(culprit.frame, culprit.frame + 5) : [];
+    const stackFrom = culprit && culpritBt ? functions(culpritBt).slice(culprit.frame, culprit.frame + 5) : [];
     if (culprit && stackFrom.length) stackFrom[0] = culprit.symbol;
     const m = attempt('machine checks', () => mce.run({ ...ctx, out: () => {} }, []) as MceResult);
     let machineChecks: TriageResult['machineChecks'];
@@ -236,6 +264,7 @@ DESCRIPTION
     if (r.culprit) {
       const c = r.culprit;
       s += `CULPRIT:   ${c.symbol}${c.offset ? `+${c.offset}` : ''}${c.module ? ` [${c.module}]` : ''}${c.file ? ` (${c.file}: ${c.line})` : ''}\n`;
+      if (c.task) s += `           in the blocked ${taskHeader(c.task)}\n`;
     }
     s += `SIGNATURE: ${r.signature}\n`;
     if (r.taint) {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TscrashError } from '../core/errors.js';
+import { strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { listModules } from './modules.js';
 
@@ -116,6 +117,26 @@ export function isMachinery(fn: string): boolean {
   return MACHINERY.has(fn) || /^(asm_|noist_|kernel_)?exc_/.test(fn);
 }
 
+/**
+ * The scheduler and the kernel's sleeping primitives (completions, wait queues, mutexes, semaphores, rwsems, bit and
+ * folio waits): where a blocked task sleeps, not why. A hung task's culprit is the first frame not one of these.
+ */
+const SLEEPING =
+  /^(__schedule|schedule|schedule_timeout|schedule_hrtimeout(_range)?|schedule_preempt_disabled|context_switch|io_schedule(_timeout)?|(do_|__)?wait_for_common(_io)?|wait_for_completion\w*|__wait_on_bit\w*|out_of_line_wait_on_bit\w*|bit_wait\w*|__?wait_event\w*|prepare_to_wait\w*|rwsem_down_\w+|down_(read|write)\w*|__down\w*|down(_\w+)?|__mutex_lock\w*|mutex_lock\w*|folio_wait\w*|__folio_lock\w*|wait_on_page\w*)(\.\w+)*$/;
+
+export function isSleeping(fn: string): boolean {
+  return SLEEPING.test(fn);
+}
+
+/** The task khungtaskd reported blocked ("INFO: task COMM:PID blocked for more than N seconds."): its PID. */
+export function hungTaskPid(lines: string[]): number | undefined {
+  for (const l of lines) {
+    const m = /^INFO: task .*:(\d+) blocked for more than \d+ seconds/.exec(l);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 /** The kernel's taint letters (include/linux/panic.h, Documentation/admin-guide/tainted-kernels.rst). */
 const TAINT_NAMES: Record<string, string> = {
   P: 'proprietary module loaded',
@@ -151,7 +172,8 @@ export function kernelTaint(prog: Program): Taint | undefined {
   if (!prog.hasVariable('tainted_mask') || !prog.hasVariable('taint_flags')) return undefined;
   const mask = prog.variable('tainted_mask').value();
   const table = prog.variable('taint_flags');
-  const t = table.type;
+  // const struct taint_flag taint_flags[TAINT_FLAGS_COUNT]: the array under its qualifier.
+  const t = strip(table.type);
   const n = t.kind === 'array' ? (t.counts[0] ?? 0) : 0;
   const letters: string[] = [];
   for (let i = 0; i < n; i++) letters.push(String.fromCharCode(table.index(i).member('c_true').num()));

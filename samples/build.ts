@@ -9,12 +9,23 @@
  * --fresh DIR builds everything from nothing into DIR (new or empty); `TSCRASH_SAMPLES=DIR npm test` then runs the
  * suite on that build.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  configValue,
   ensureHostTools,
   ensureKernel,
   extractModuleDebug,
@@ -25,6 +36,7 @@ import {
 } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
 import { FILE_KEYS, ORACLE_ENV } from './manifest.js';
+import { CRASH_MODULE, crashModule, crashModuleId } from './module.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
 import { log, run, StepError, sh, sha256File, shq } from './run.js';
 
@@ -71,6 +83,14 @@ interface CaseDef {
   modules?: string[];
   /** Built only when asked for by name (npm run bench builds it): not a test sample. */
   benchOnly?: boolean;
+  /** The guest loads our crash module (samples/module, built against the kernel's headers); the trigger uses it. */
+  crashModule?: boolean;
+  /** More words for the crashing kernel's command line (what makes this death a panic). */
+  append?: string;
+  /** crash cannot read this kernel (why): no crash oracle, drgn's and makedumpfile's only. */
+  noCrash?: string;
+  /** Kernel options the crash needs, checked in the kernel's config before the guest boots. */
+  config?: string[];
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -101,6 +121,61 @@ const CASES: CaseDef[] = [
     // node and the tool make the capture image ~140 MB unpacked: a larger reservation, and a guest to hold it.
     memory: '1536M',
     crashkernel: '512M',
+  },
+  // Triage cases: a real death of each class (test/commands/triage-classes.test.ts). The module's crashes run in
+  // the writer's context (the guest's /init); oops=panic makes an oops in a task a panic.
+  {
+    name: 'oops',
+    meta: 'linux-image-cloud-amd64',
+    crashModule: true,
+    append: 'oops=panic',
+    trigger: 'echo oops > /proc/tscrash_crash',
+  },
+  {
+    name: 'bug',
+    meta: 'linux-image-cloud-amd64',
+    crashModule: true,
+    append: 'oops=panic',
+    trigger: 'echo bug > /proc/tscrash_crash',
+  },
+  {
+    name: 'gpf',
+    meta: 'linux-image-cloud-amd64',
+    crashModule: true,
+    append: 'oops=panic',
+    trigger: 'echo gpf > /proc/tscrash_crash',
+  },
+  // A soft lockup is reported after 2 * watchdog_thresh seconds of a CPU not scheduling.
+  {
+    name: 'softlockup',
+    meta: 'linux-image-cloud-amd64',
+    crashModule: true,
+    append: 'softlockup_panic=1 watchdog_thresh=5',
+    config: ['CONFIG_SOFTLOCKUP_DETECTOR'],
+    trigger: 'echo softlockup > /proc/tscrash_crash',
+  },
+  // khungtaskd panics once a task has been in D state for hung_task_timeout_secs across two of its checks.
+  {
+    name: 'hung',
+    meta: 'linux-image-cloud-amd64',
+    crashModule: true,
+    append: 'hung_task_panic=1',
+    config: ['CONFIG_DETECT_HUNG_TASK'],
+    trigger: 'echo 5 > /proc/sys/kernel/hung_task_timeout_secs; echo hung > /proc/tscrash_crash',
+  },
+  // dd's 1 GiB buffer, filled by read(2) of /dev/zero, outgrows the guest (overcommit lets it map the buffer).
+  {
+    name: 'oom',
+    meta: 'linux-image-cloud-amd64',
+    trigger:
+      'echo 1 > /proc/sys/vm/overcommit_memory; echo 1 > /proc/sys/vm/panic_on_oom; dd if=/dev/zero of=/dev/null bs=1G count=1',
+  },
+  // The sysrq crash on Debian's 6.12 kernel (bookworm's security updates carry it).
+  {
+    name: 'k612',
+    meta: 'linux-image-6.12-amd64',
+    trigger: 'echo c > /proc/sysrq-trigger',
+    noCrash: 'crash 8.0.2 stops at start on 6.12 (read error: kernel virtual address: ... type: "page_offset_base")',
   },
   // A 4 GB guest for the tsmakedumpfile benchmark on a larger core (bench/makedumpfile.ts --case big).
   {
@@ -148,6 +223,17 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const work = join(dir, 'work');
   mkdirSync(work);
+  for (const key of ['CONFIG_KEXEC', 'CONFIG_CRASH_DUMP', ...(def.config ?? [])]) {
+    if (configValue(kernel.config, key) !== 'y') throw new StepError(`${def.name}: ${kernel.release} has no ${key}`);
+  }
+  let ours: string | undefined;
+  if (def.crashModule) {
+    for (const key of ['CONFIG_MODULES', 'CONFIG_PROC_FS']) {
+      if (configValue(kernel.config, key) !== 'y') throw new StepError(`${def.name}: ${kernel.release} has no ${key}`);
+    }
+    ours = join(dir, `${CRASH_MODULE}.ko`);
+    copyFileSync(crashModule(root, kernel.release), ours);
+  }
   const plan: GuestPlan = {
     kernel,
     trigger: def.trigger,
@@ -158,6 +244,8 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     crashkernel: def.crashkernel ?? '192M',
     modules: def.modules,
     tsmakedumpfile: def.tsmakedumpfile ? fileURLToPath(new URL('../..', import.meta.url)) : undefined,
+    extraModules: ours ? [ours] : undefined,
+    append: def.append,
   };
   const t0 = Date.now();
   const { main, modules } = buildInitramfs(work, plan);
@@ -187,7 +275,10 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   };
   // crash and drgn read the core from the temporary directory; file names in
   // their outputs (crash's DUMPFILE) are rewritten to the final location.
-  const moduleObjects = extractModuleDebug(root, kernel.release, modules, join(dir, 'debug-root'));
+  // The kernel's modules' debug objects come from its -dbg package; ours is its own debug object.
+  const kernelModules = modules.filter((n) => n !== CRASH_MODULE);
+  const moduleObjects = extractModuleDebug(root, kernel.release, kernelModules, join(dir, 'debug-root'));
+  if (ours) moduleObjects.push(ours);
   place(runDrgn(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, moduleObjects));
   const drgnFacts0 = JSON.parse(readFileSync(join(oracleDir, 'drgn-facts.json'), 'utf8')) as Record<string, string>;
   // vtop of a direct-map, a kernel-data and a vmalloc address (crash's vtop takes addresses only).
@@ -196,8 +287,10 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   if (pob) vtops.push(['vtop-directmap', `vtop ${(BigInt(pob) + 0x1234000n).toString(16)}`]);
   if (drgnFacts0.init_uts_ns) vtops.push(['vtop-init_uts_ns', `vtop ${BigInt(drgnFacts0.init_uts_ns).toString(16)}`]);
   if (drgnFacts0.vmap_stack) vtops.push(['vtop-stack', `vtop ${BigInt(drgnFacts0.vmap_stack).toString(16)}`]);
-  place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, vtops));
-  sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
+  if (!def.noCrash) {
+    place(runCrash(kernel.vmlinux, join(dir, 'vmcore.elf'), oracleDir, vtops));
+    sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
+  }
   place(runPahole(kernel.vmlinux, oracleDir));
   const files: Record<string, ManifestFile> = {};
   const names: Record<string, string> = { ...FILE_KEYS };
@@ -205,6 +298,7 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     names['ts-kdump-l-d31'] = 'ts-kdump-l-d31';
     names['ts-flat-c-d31'] = 'ts-flat-c-d31';
   }
+  if (ours) names['crash-module'] = `${CRASH_MODULE}.ko`;
   if (def.qemuDump) {
     // makedumpfile --dump-dmesg reads only ELF input: crash's log is the oracle for QEMU's own format.
     names['qemu-kdump-zlib'] = 'qemu-kdump-zlib';
@@ -235,6 +329,9 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
     cpus: plan.cpus,
     crashkernel: plan.crashkernel,
     modules: def.modules ?? [],
+    crashModule: ours ? crashModuleId(kernel.release) : undefined,
+    append: def.append,
+    noCrash: def.noCrash,
     elfPath: finalElf,
   };
   if (def.mce) {
@@ -299,6 +396,8 @@ async function main(): Promise<void> {
     let state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
     if (typeof state !== 'string' && String(state.facts.modules ?? []) !== String(def.modules ?? []))
       state = 'the guest loads other modules now';
+    if (typeof state !== 'string' && def.crashModule && state.facts.crashModule !== crashModuleId(state.release))
+      state = 'the crash module changed';
     if (typeof state === 'string') {
       log(`${name}: ${state}, building`);
       todo.push(def);

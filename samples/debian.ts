@@ -24,6 +24,9 @@ const HOST_TOOLS: [string, string][] = [
   ['tmux', 'tmux'],
   // A real browser for the tests of triage --html (headless: its DOM and screenshots).
   ['chromium', 'chromium'],
+  // The sample cases' crash module (samples/module), built against the kernel's headers package.
+  ['make', 'make'],
+  ['gcc', 'gcc'],
 ];
 
 let updated = false;
@@ -66,6 +69,31 @@ function drgnImports(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Debian's headers for building modules against a kernel (/usr/src/linux-headers-RELEASE, which pulls in its
+ * compiler and kbuild): installed when missing. Returns the directory.
+ */
+export function ensureHeaders(release: string): string {
+  const dir = `/usr/src/linux-headers-${release}`;
+  if (existsSync(join(dir, 'Makefile'))) return dir;
+  if (process.getuid?.() !== 0) {
+    throw new StepError(`missing Debian package: linux-headers-${release} (run as root, or install it)`);
+  }
+  const install = (): string =>
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', `linux-headers-${release}`], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      allowFail: true,
+    });
+  log(`installing linux-headers-${release}`);
+  let out = install();
+  if (!existsSync(join(dir, 'Makefile'))) {
+    aptUpdate();
+    out = install();
+  }
+  if (!existsSync(join(dir, 'Makefile'))) throw new StepError(`linux-headers-${release}: no ${dir}/Makefile\n${out}`);
+  return dir;
 }
 
 /** `linux-image-cloud-amd64` → `6.1.0-56-cloud-amd64` (the current version). */

@@ -34,6 +34,10 @@ export interface GuestPlan {
   modules?: string[];
   /** Put node and this repository's built tsmakedumpfile (dist/ and its runtime modules) in the capture image. */
   tsmakedumpfile?: string;
+  /** Modules of ours (.ko paths, built against the kernel's headers), loaded after the kernel's own. */
+  extraModules?: string[];
+  /** More words for the crashing kernel's command line (the capture kernel's is fixed in guest-init.sh). */
+  append?: string;
 }
 
 /** Node, the built tool and the npm modules it loads at run time, under root/tsmd (capture image only). */
@@ -94,6 +98,7 @@ export function buildInitramfs(work: string, plan: GuestPlan): { main: string; m
     if (configValue(config, key) !== 'm') throw new StepError(`${plan.kernel.release}: ${key} is not a module`);
     for (const p of moduleClosure(modulesDir, [name])) if (!mods.includes(p)) mods.push(p);
   }
+  for (const p of plan.extraModules ?? []) mods.push(p);
   const order: string[] = [];
   for (const m of mods) {
     let name = basename(m);
@@ -154,7 +159,7 @@ export async function runGuest(work: string, plan: GuestPlan, initrd: string, ti
     '-initrd',
     initrd,
     '-append',
-    `console=ttyS0 crashkernel=${plan.crashkernel} panic=-1 loglevel=7`,
+    `console=ttyS0 crashkernel=${plan.crashkernel} panic=-1 loglevel=7${plan.append ? ` ${plan.append}` : ''}`,
     '-display',
     'none',
     '-serial',

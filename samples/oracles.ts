@@ -134,9 +134,14 @@ export function hostDumps(dir: string): Record<string, string> {
   return out;
 }
 
-/** The panic string as the kernel logged it (what crash's `sys` shows as PANIC). */
+/**
+ * The panic string as the kernel logged it (what crash's `sys` shows as PANIC): the panic line, else (an oops with
+ * oops=panic goes straight to the capture kernel, no panic line) the oops's own first line.
+ */
 export function panicString(dmesgFile: string): string | undefined {
   const text = readFileSync(dmesgFile, 'latin1');
   const m = /Kernel panic - not syncing: ([^\n]*)/.exec(text);
-  return m ? `Kernel panic - not syncing: ${m[1]!.trim()}` : undefined;
+  if (m) return `Kernel panic - not syncing: ${m[1]!.trim()}`;
+  const oops = /^\[[ \d.]+\] ((Oops: |kernel BUG at |general protection fault)[^\n]*)/m.exec(text);
+  return oops ? oops[1]!.trim() : undefined;
 }

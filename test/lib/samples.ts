@@ -41,7 +41,14 @@ export const DUMP_KEYS = [
   'reassembled-c-d31',
 ];
 
-export type SampleName = 'sysrq' | 'mce' | 'capture';
+/**
+ * The triage cases: a real death of each class (samples/build.ts, most by our crash module samples/module). Their
+ * own list: the oracle tests that iterate SAMPLE_NAMES do not run on them.
+ */
+export type TriageSampleName = 'oops' | 'bug' | 'gpf' | 'softlockup' | 'hung' | 'oom' | 'k612';
+export const TRIAGE_SAMPLE_NAMES: TriageSampleName[] = ['oops', 'bug', 'gpf', 'softlockup', 'hung', 'oom', 'k612'];
+
+export type SampleName = 'sysrq' | 'mce' | 'capture' | TriageSampleName;
 export const SAMPLE_NAMES: SampleName[] = ['sysrq', 'mce'];
 
 export function samplesDir(): string {
