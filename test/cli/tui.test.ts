@@ -245,4 +245,39 @@ describe('the TUI', () => {
       term.kill();
     }
   });
+
+  test('k612 (a 6.12 kernel the rest of the suite does not open in a session): status bar, ps, the task pane, bt', async (t) => {
+    const m = loadSample('k612', t);
+    if (!m) return;
+    const dir = join(m.files.elf!.path, '..');
+    // The oracles of this kernel are drgn's (crash 8.0.2 does not open 6.12) and the kernel's own log.
+    const panic = /\] (Kernel panic - not syncing: .*)$/m.exec(oracle(dir, 'drgn-dmesg.txt'))![1]!;
+    const drgnTasks = JSON.parse(oracle(dir, 'drgn-tasks.json')) as { pid: number; comm: string; task: string }[];
+    const facts = JSON.parse(oracle(dir, 'drgn-facts.json')) as { init_uts_release: string };
+    const term = new Tmux(`'${BIN}' '${m.vmlinux}' '${m.files.elf!.path}'; echo SESSION-ENDED $?; sleep 60`, 120, 40);
+    try {
+      const s = await term.waitFor((x) => /PANIC: /.test(bars(x).status) && /PID: \d+/.test(bars(x).status));
+      const shown = /PANIC: (.*?)(…|\s+\|)/.exec(bars(s).status)![1]!.trim();
+      assert.ok(shown.length >= 10 && panic.startsWith(shown), `"${shown}" is the kernel's "${panic}"`);
+      assert.ok(bars(s).status.includes(facts.init_uts_release.slice(0, 12)), 'the release is drgn'''s');
+      term.type('ps');
+      term.keys('Enter');
+      const last = drgnTasks.reduce((a, b) => (b.pid > a.pid ? b : a));
+      const addr = last.task.replace(/^0x/, '');
+      await term.waitFor((x) => x.split('\n').some((l) => l.includes(addr) && l.includes(last.comm.slice(0, 12))));
+      term.keys('F2');
+      const pane = await term.waitFor((x) => /Tasks \([1-9]\d*\)/.test(x));
+      const count = Number(/Tasks \((\d+)\)/.exec(pane)![1]);
+      assert.ok(count >= drgnTasks.length && count <= drgnTasks.length + 4, `${count} tasks, drgn ${drgnTasks.length}`);
+      term.keys('F2');
+      term.type('bt');
+      term.keys('Enter');
+      await term.waitFor(/ #\d+ \[[0-9a-f]+\] panic at /);
+      term.type('q');
+      term.keys('Enter');
+      await term.waitFor(/SESSION-ENDED 0/);
+    } finally {
+      term.kill();
+    }
+  });
 });
