@@ -259,7 +259,7 @@ describe('the TUI', () => {
       const s = await term.waitFor((x) => /PANIC: /.test(bars(x).status) && /PID: \d+/.test(bars(x).status));
       const shown = /PANIC: (.*?)(…|\s+\|)/.exec(bars(s).status)![1]!.trim();
       assert.ok(shown.length >= 10 && panic.startsWith(shown), `"${shown}" is the kernel's "${panic}"`);
-      assert.ok(bars(s).status.includes(facts.init_uts_release.slice(0, 12)), 'the release is drgn'''s');
+      assert.ok(bars(s).status.includes(facts.init_uts_release.slice(0, 12)), "the release is drgn's");
       term.type('ps');
       term.keys('Enter');
       const last = drgnTasks.reduce((a, b) => (b.pid > a.pid ? b : a));
