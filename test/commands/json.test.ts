@@ -13,11 +13,35 @@ import { Ajv } from 'ajv';
 import { listCommands, registerBuiltins, resolveCommand } from '../../commands/index.js';
 import { setOutputFormat } from '../../commands/result.js';
 import { allTasks } from '../../helpers/tasks.js';
+import type { Program } from '../../program/program.js';
 import { resultTypes, schemaText } from '../../scripts/schemas.js';
 import { loadSample, SAMPLE_NAMES } from '../lib/samples.js';
-import { run, sampleProgram } from '../lib/session.js';
+import { run, runOk, sampleProgram } from '../lib/session.js';
 
 const root = join(import.meta.dirname, '..', '..');
+
+/** A line's text (a text session's output) and its JSON result. */
+async function both(prog: Program, line: string): Promise<{ text: string; result: Json }> {
+  const text = await runOk(prog, line);
+  setOutputFormat(prog, 'json');
+  try {
+    const doc = JSON.parse(await run(prog, line)) as { ok: boolean; result: Json };
+    assert.equal(doc.ok, true, line);
+    return { text, result: doc.result };
+  } finally {
+    setOutputFormat(prog, 'text');
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON documents are walked freely in assertions
+type Json = any;
+
+/** The member of a JSON value tree's struct by name. */
+function memberOf(v: Json, name: string): Json {
+  const m = (v.members as Json[]).find((x) => x.name === name);
+  assert.ok(m, `member ${name}`);
+  return m;
+}
 
 function schemaOf(type: string): object {
   return JSON.parse(readFileSync(join(root, 'schemas', `${type}.json`), 'utf8')) as object;
@@ -37,12 +61,18 @@ const LINES: Record<string, string[]> = {
   runq: ['runq'],
   set: ['set', 'set output'],
   foreach: ['foreach bt', 'foreach RU ps', 'foreach 1 ps -t'],
-  struct: ['struct list_head', 'struct task_struct.pid,comm init_task'],
+  struct: [
+    'struct list_head',
+    'struct -o list_head',
+    'struct task_struct.pid,comm',
+    'struct task_struct.pid,comm init_task',
+    'struct list_head init_task.tasks 2',
+  ],
   union: ['union fpregs_state'],
   '*': ['*list_head init_task.tasks'],
   whatis: ['whatis init_task'],
   ptype: ['ptype struct list_head'],
-  p: ['p jiffies', 'p/x init_task.pid'],
+  p: ['p jiffies', 'p/x init_task.pid', 'p init_task.comm', 'p &init_task', 'p schedule', 'p runqueues:a'],
   mod: ['mod', 'mod nvme', 'mod nonesuch'],
   bt: ['bt', 'bt -a'],
   task: ['task -R pid,comm'],
@@ -113,6 +143,61 @@ describe('the JSON view of every command', () => {
       assert.match((sys.memory as { bytes: string }).bytes, /^0x[0-9a-f]+$/);
       assert.equal(`"${sys.panic}"`, field('PANIC'));
       assert.ok((await resolveCommand('sys'))?.text, 'sys has a text view');
+    });
+  }
+
+  for (const name of SAMPLE_NAMES) {
+    test(`${name}: value, type and symbol commands: the JSON holds what the text view prints`, async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const prog = s.prog;
+
+      // p: the value (hex in JSON) is the number the text prints; the history number is the text's $N.
+      const pj = await both(prog, 'p jiffies');
+      const [, hist, num] = /^jiffies = \$(\d+) = (\d+)\n$/.exec(pj.text)!;
+      const pv = pj.result.values[0];
+      assert.equal(pv.value.kind, 'int');
+      assert.equal(BigInt(pv.value.value), BigInt(num!));
+      assert.equal(pv.history, Number(hist) + 1, 'the JSON run is the next history number');
+      assert.equal(pv.label, 'jiffies');
+      const pa = await both(prog, 'p &init_task');
+      assert.equal(pa.result.values[0].cast, 'struct task_struct *');
+      assert.equal(pa.result.values[0].value.address, /0x[0-9a-f]+/.exec(pa.text)![0]);
+      assert.equal(BigInt(pa.result.values[0].value.address), prog.symbolAddress('init_task'));
+      const pc = await both(prog, 'p runqueues:a');
+      assert.deepEqual(
+        pc.result.values.map((v: Json) => v.label),
+        [...pc.text.matchAll(/^(per_cpu\(runqueues, \d+\)) = /gm)].map((m) => m[1]),
+      );
+
+      // struct: members by name with the values the text shows; a char array as its bytes.
+      const st = await both(prog, 'struct task_struct.pid,comm init_task');
+      const [pidM, commM] = st.result.blocks[0].members;
+      assert.equal(pidM.path, 'pid');
+      assert.equal(BigInt(pidM.value.value), BigInt(/^ {2}pid = (-?\d+),$/m.exec(st.text)![1]!));
+      assert.equal(commM.value.kind, 'chars');
+      const comm = (commM.value.bytes as string).split('\0')[0]!;
+      assert.ok(comm.length > 0);
+      assert.match(st.text, new RegExp(`^ {2}comm = "${comm.replace(/[/\\^$.*+?()[\]{}|]/g, '\\$&')}`, 'm'));
+      assert.equal(BigInt(st.result.blocks[0].address), prog.symbolAddress('init_task'));
+      const whole = await both(prog, 'struct list_head init_task.tasks 2');
+      assert.equal(whole.result.blocks.length, 2);
+      const next = memberOf(whole.result.blocks[0].value, 'next');
+      assert.equal(next.type, 'struct list_head *');
+      assert.equal(next.offset, 0);
+      assert.equal(next.value.address, /next = (0x[0-9a-f]+)/.exec(whole.text)![1]);
+      // struct -o: every offset the text's column shows is a member's offset in the model.
+      const so = await both(prog, 'struct -o task_struct');
+      const flat = (ms: Json[]): Json[] => ms.flatMap((m) => [m, ...(m.members ? flat(m.members) : [])]);
+      const model = flat(so.result.definition.members);
+      const shown = [...so.text.matchAll(/^ *\[(\d+)\] .*?(\w+)(?:\[\d+\])*(?: : \d+)?;$/gm)];
+      assert.ok(shown.length > 50);
+      for (const [, off, field] of shown)
+        assert.ok(
+          model.some((m) => m.name === field && m.offset === Number(off)),
+          `${field} at ${off}`,
+        );
+      assert.equal(so.result.definition.size, Number(/^SIZE: (\d+)$/m.exec(so.text)![1]));
     });
   }
 
