@@ -70,8 +70,15 @@ const LINES: Record<string, string[]> = {
   ],
   union: ['union fpregs_state'],
   '*': ['*list_head init_task.tasks'],
-  whatis: ['whatis init_task'],
-  ptype: ['ptype struct list_head'],
+  whatis: [
+    'whatis init_task',
+    'whatis task_struct',
+    'whatis spinlock_t',
+    'whatis pid_t',
+    'whatis schedule',
+    'whatis PIDTYPE_PID',
+  ],
+  ptype: ['ptype struct list_head', 'ptype init_task.pid', 'ptype enum pid_type'],
   p: ['p jiffies', 'p/x init_task.pid', 'p init_task.comm', 'p &init_task', 'p schedule', 'p runqueues:a'],
   mod: ['mod', 'mod nvme', 'mod nonesuch'],
   bt: ['bt', 'bt -a'],
@@ -198,6 +205,31 @@ describe('the JSON view of every command', () => {
           `${field} at ${off}`,
         );
       assert.equal(so.result.definition.size, Number(/^SIZE: (\d+)$/m.exec(so.text)![1]));
+
+      // whatis: a variable's declaration and address; a type's size; a typedef's struct; an enumerator's value.
+      const wi = await both(prog, 'whatis init_task');
+      assert.deepEqual([wi.result.form, `${wi.result.declaration};\n`], ['variable', wi.text]);
+      assert.equal(BigInt(wi.result.address), prog.symbolAddress('init_task'));
+      const wt = await both(prog, 'whatis task_struct');
+      assert.equal(wt.result.definition.size, Number(/^SIZE: (\d+)$/m.exec(wt.text)![1]));
+      const ws = await both(prog, 'whatis spinlock_t');
+      assert.equal(ws.result.form, 'typedef');
+      assert.equal(ws.result.size, Number(/^SIZE: (\d+)$/m.exec(ws.text)![1]));
+      assert.ok(ws.text.startsWith(`typedef ${ws.result.definition.kind} ${ws.result.definition.name} {`));
+      const we = await both(prog, 'whatis PIDTYPE_PID');
+      assert.equal(`${we.result.type} PIDTYPE_PID = ${BigInt(we.result.value)};\n`, we.text);
+
+      // ptype: the members, in order, as the text lists them.
+      const pt = await both(prog, 'ptype struct list_head');
+      assert.deepEqual(
+        pt.result.type.members.map((m: Json) => m.name),
+        [...pt.text.matchAll(/\*(\w+);$/gm)].map((m) => m[1]),
+      );
+      const pp = await both(prog, 'ptype init_task.pid');
+      assert.equal(`type = ${pp.result.type.type}\n`, pp.text);
+      const pe = await both(prog, 'ptype enum pid_type');
+      assert.ok(pe.result.type.enumerators.length > 2);
+      assert.ok(pe.text.includes(pe.result.type.enumerators[0].name));
     });
   }
 
