@@ -53,7 +53,7 @@ const LINES: Record<string, string[]> = {
   log: ['log', 'log -T'],
   mce: ['mce'],
   rd: ['rd jiffies', 'rd -s init_task 4', 'rd -a linux_banner', 'rd -32 linux_banner 9'],
-  sym: ['sym schedule'],
+  sym: ['sym schedule', 'sym jiffies init_task', 'sym -q sched_clock'],
   sys: ['sys'],
   vtop: ['vtop init_task'],
   kmem: ['kmem -i', 'kmem -s kmalloc-64'],
@@ -218,6 +218,20 @@ describe('the JSON view of every command', () => {
       assert.ok(ws.text.startsWith(`typedef ${ws.result.definition.kind} ${ws.result.definition.name} {`));
       const we = await both(prog, 'whatis PIDTYPE_PID');
       assert.equal(`${we.result.type} PIDTYPE_PID = ${BigInt(we.result.value)};\n`, we.text);
+
+      // sym: the address, letter, name and source line the text shows; an address inside a symbol: its offset.
+      const sy = await both(prog, 'sym schedule');
+      const [, sa, sl, sn, sf, sline] = /^([0-9a-f]+) \((\w)\) (\w+) (\S+): (\d+)\n$/.exec(sy.text)!;
+      assert.deepEqual(sy.result.symbols, [
+        { address: `0x${sa}`, letter: sl, name: sn, file: sf, line: Number(sline) },
+      ]);
+      assert.equal(BigInt(`0x${sa}`), prog.symbolAddress('schedule'));
+      const inside = await both(prog, `sym ${(BigInt(`0x${sa}`) + 4n).toString(16)}`);
+      assert.deepEqual([inside.result.symbols[0].name, inside.result.symbols[0].offset], ['schedule', 4]);
+      assert.match(inside.text, /^[0-9a-f]+ \(\w\) schedule\+4 /);
+      const sq = await both(prog, 'sym -q sched_clock');
+      assert.equal(sq.result.symbols.length, sq.text.split('\n').length - 1);
+      assert.ok(sq.result.symbols.every((x: Json) => x.name.includes('sched_clock')));
 
       // ptype: the members, in order, as the text lists them.
       const pt = await both(prog, 'ptype struct list_head');
