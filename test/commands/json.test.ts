@@ -82,7 +82,7 @@ const LINES: Record<string, string[]> = {
   p: ['p jiffies', 'p/x init_task.pid', 'p init_task.comm', 'p &init_task', 'p schedule', 'p runqueues:a'],
   mod: ['mod', 'mod nvme', 'mod nonesuch'],
   bt: ['bt', 'bt -a'],
-  task: ['task -R pid,comm'],
+  task: ['task -R pid,comm', 'task', 'task -x -R pid,se.vruntime 1'],
   dis: ['dis schedule 4'],
   triage: ['triage'],
 };
@@ -232,6 +232,19 @@ describe('the JSON view of every command', () => {
       const sq = await both(prog, 'sym -q sched_clock');
       assert.equal(sq.result.symbols.length, sq.text.split('\n').length - 1);
       assert.ok(sq.result.symbols.every((x: Json) => x.name.includes('sched_clock')));
+
+      // task: the task the header names; its members' values as the text prints them.
+      const tk = await both(prog, 'task -R pid,comm,prio 1');
+      const [, tpid, ttask] = /^PID: (\d+) +TASK: ([0-9a-f]+) /.exec(tk.text)!;
+      const entry = tk.result.tasks[0];
+      assert.deepEqual([entry.task.pid, entry.task.task], [Number(tpid), `0x${ttask}`]);
+      assert.equal(BigInt(entry.members[0].value.value), BigInt(tpid!));
+      assert.equal(BigInt(entry.members[2].value.value), BigInt(/^ {2}prio = (-?\d+),$/m.exec(tk.text)![1]!));
+      const full = await both(prog, 'task');
+      const ft = full.result.tasks[0];
+      assert.equal(BigInt(memberOf(ft.taskStruct, 'pid').value.value), BigInt(ft.task.pid));
+      assert.ok(full.text.startsWith(`PID: ${ft.task.pid} `));
+      assert.ok(memberOf(ft.threadInfo, 'flags'));
 
       // ptype: the members, in order, as the text lists them.
       const pt = await both(prog, 'ptype struct list_head');
