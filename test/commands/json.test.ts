@@ -83,7 +83,7 @@ const LINES: Record<string, string[]> = {
   mod: ['mod', 'mod nvme', 'mod nonesuch'],
   bt: ['bt', 'bt -a'],
   task: ['task -R pid,comm', 'task', 'task -x -R pid,se.vruntime 1'],
-  dis: ['dis schedule 4'],
+  dis: ['dis schedule 4', 'dis -l schedule 8'],
   triage: ['triage'],
 };
 
@@ -245,6 +245,26 @@ describe('the JSON view of every command', () => {
       assert.equal(BigInt(memberOf(ft.taskStruct, 'pid').value.value), BigInt(ft.task.pid));
       assert.ok(full.text.startsWith(`PID: ${ft.task.pid} `));
       assert.ok(memberOf(ft.threadInfo, 'flags'));
+
+      // dis: each instruction's address, symbol, mnemonic as the text's line shows them; its bytes span it.
+      const di = await both(prog, 'dis -l schedule 6');
+      const ins = di.result.instructions as Json[];
+      const textLines = di.text.split('\n').filter((l) => l.startsWith('0x'));
+      assert.equal(ins.length, 6);
+      assert.equal(textLines.length, 6);
+      assert.equal(BigInt(ins[0].address), prog.symbolAddress('schedule'));
+      ins.forEach((x, k) => {
+        assert.ok(textLines[k]!.startsWith(`${x.address} <${x.symbol}>:\t${x.mnemonic}`), textLines[k]);
+        if (k + 1 < ins.length)
+          assert.equal(BigInt(ins[k + 1].address) - BigInt(x.address), BigInt(x.bytes.length / 2));
+      });
+      assert.ok(di.text.startsWith(`${ins[0].file}: ${ins[0].line}\n`));
+      const last = BigInt(ins[3].address).toString(16);
+      const dr = await both(prog, `dis -r ${last}`);
+      assert.deepEqual(
+        dr.result.instructions.map((x: Json) => x.address),
+        ins.slice(0, 4).map((x) => x.address),
+      );
 
       // ptype: the members, in order, as the text lists them.
       const pt = await both(prog, 'ptype struct list_head');
