@@ -93,6 +93,11 @@ export async function resolveCommand(name: string): Promise<Command | undefined>
   return e.cmd;
 }
 
+/** The command of that name (or alias) if its module is loaded (a command that ran is): for text views. */
+export function loadedCommand(name: string): Command | undefined {
+  return entry(name)?.cmd;
+}
+
 /** Every command name and alias (completion). */
 export function commandNames(): string[] {
   return [...commands.keys(), ...aliases.keys()];

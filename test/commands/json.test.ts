@@ -60,7 +60,7 @@ const LINES: Record<string, string[]> = {
   ps: ['ps', 'ps -t 1'],
   runq: ['runq'],
   set: ['set', 'set output'],
-  foreach: ['foreach bt', 'foreach RU ps', 'foreach 1 ps -t'],
+  foreach: ['foreach bt', 'foreach RU ps', 'foreach 1 ps -t', 'foreach 1 task -R pid,comm', 'foreach nonesuch bt'],
   struct: [
     'struct list_head',
     'struct -o list_head',
@@ -265,6 +265,18 @@ describe('the JSON view of every command', () => {
         dr.result.instructions.map((x: Json) => x.address),
         ins.slice(0, 4).map((x) => x.address),
       );
+
+      // foreach: one run per task, in PID order, each the task's own result (the header the text shows).
+      const fe = await both(prog, 'foreach RU task -R pid');
+      const runs = fe.result.runs as Json[];
+      assert.ok(runs.length > 0);
+      assert.deepEqual(
+        runs.map((r) => `${r.task.pid} ${r.task.task}`),
+        [...fe.text.matchAll(/^PID: (\d+) +TASK: ([0-9a-f]+) /gm)].map((m) => `${m[1]} 0x${m[2]}`),
+      );
+      for (const r of runs) assert.equal(BigInt(r.result.tasks[0].members[0].value.value), BigInt(r.task.pid));
+      const fp = await both(prog, 'foreach RU ps');
+      assert.equal(fp.result.table.tasks.length, runs.length, 'ps and task select the same tasks');
 
       // ptype: the members, in order, as the text lists them.
       const pt = await both(prog, 'ptype struct list_head');
