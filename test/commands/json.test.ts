@@ -56,7 +56,21 @@ const LINES: Record<string, string[]> = {
   sym: ['sym schedule', 'sym jiffies init_task', 'sym -q sched_clock'],
   sys: ['sys'],
   vtop: ['vtop init_task'],
-  kmem: ['kmem -i', 'kmem -s kmalloc-64'],
+  kmem: [
+    'kmem -i',
+    'kmem -s',
+    'kmem -s kmalloc-64',
+    'kmem -s list',
+    'kmem -S kmalloc-64',
+    'kmem -p pfn:256 pfn:4096',
+    'kmem -f',
+    'kmem -F',
+    'kmem -f 1000000',
+    'kmem -v',
+    'kmem -V',
+    'kmem -z',
+    'kmem 1000000',
+  ],
   ps: ['ps', 'ps -t 1'],
   runq: ['runq'],
   set: ['set', 'set output'],
@@ -277,6 +291,66 @@ describe('the JSON view of every command', () => {
       for (const r of runs) assert.equal(BigInt(r.result.tasks[0].members[0].value.value), BigInt(r.task.pid));
       const fp = await both(prog, 'foreach RU ps');
       assert.equal(fp.result.table.tasks.length, runs.length, 'ps and task select the same tasks');
+
+      // kmem: each form's records are what its text shows.
+      const ks = await both(prog, 'kmem -s kmalloc-64');
+      const cache = ks.result.items[0].cache;
+      const [, caddr, osize, alloc, total] = /^([0-9a-f]+) +(\d+) +(\d+) +(\d+) .* kmalloc-64$/m.exec(ks.text)!;
+      assert.deepEqual(
+        [cache.address, cache.objectSize, BigInt(cache.allocated), BigInt(cache.total)],
+        [`0x${caddr}`, Number(osize), BigInt(alloc!), BigInt(total!)],
+      );
+      const kS = await both(prog, 'kmem -S kmalloc-64');
+      const slabsOf = (e: Json): Json[] => [
+        ...(e.cpus ?? []).flatMap((c: Json) => [...(c.slab ? [c.slab] : []), ...(c.partial ?? [])]),
+      ];
+      const objects = slabsOf(kS.result.items[0]).flatMap((x) => x.objects ?? []);
+      assert.equal(objects.length, [...kS.text.matchAll(/^ {2}[ [][0-9a-f]{16}/gm)].length);
+      const used = objects.find((o: Json) => !o.free);
+      assert.ok(used, 'an allocated object on a CPU slab');
+      assert.ok(kS.text.includes(`[${used.address.slice(2)}]`));
+      const ka = await both(prog, `kmem ${used.address.slice(2)}`);
+      const hit = ka.result.addresses[0].parts.find((p: Json) => p.kind === 'object');
+      assert.equal(hit.cache.name, 'kmalloc-64');
+      assert.deepEqual(
+        hit.slab.objects.map((o: Json) => [o.address, o.free]),
+        [[used.address, false]],
+      );
+      const page = ka.result.addresses[0].parts.find((p: Json) => p.kind === 'page').page;
+      assert.match(ka.text, new RegExp(`^${page.page.slice(2)} +${page.phys.slice(2)} `, 'm'));
+      const kp = await both(prog, 'kmem -p pfn:256 pfn:4096');
+      assert.deepEqual(
+        kp.result.lookups.map((l: Json) => BigInt(l.page.pfn)),
+        [256n, 4096n],
+      );
+      for (const { page: pg } of kp.result.lookups) {
+        const flags = `${pg.flags.slice(2)}${pg.flagNames.length ? ` ${pg.flagNames.join(',')}` : ''}`;
+        assert.match(kp.text, new RegExp(`^${pg.page.slice(2)} +${pg.phys.slice(2)} .* ${flags}$`, 'm'));
+      }
+      const kf = await both(prog, 'kmem -f');
+      assert.equal(BigInt(kf.result.nrFreePages), BigInt(/^nr_free_pages: (\d+) /m.exec(kf.text)![1]!));
+      const pagesListed = kf.result.zones
+        .flatMap((z: Json) => z.areas)
+        .reduce((n: bigint, a: Json) => n + BigInt(a.pages), 0n);
+      assert.equal(pagesListed, BigInt(kf.result.found));
+      const kF = await both(prog, 'kmem -F');
+      const blocks = kF.result.zones.flatMap((z: Json) => z.areas).flatMap((a: Json) => a.blockPages);
+      assert.equal(blocks.length, [...kF.text.matchAll(/^[0-9a-f]{16}$/gm)].length);
+      const kv = await both(prog, 'kmem -v');
+      assert.equal(kv.result.areas.length, kv.text.split('\n').length - 2);
+      const kz = await both(prog, 'kmem -z');
+      assert.deepEqual(
+        kz.result.zones.map((z: Json) => z.name),
+        [...kz.text.matchAll(/NAME: "(\w+)"/g)].map((m) => m[1]),
+      );
+      const kV = await both(prog, 'kmem -V');
+      for (const g of kV.result.groups)
+        for (const it of g.items) assert.match(kV.text, new RegExp(`^ *${it.name}: ${BigInt(it.value)}$`, 'm'));
+      const panicTask = (await both(prog, 'set')).result.context;
+      const kt = await both(prog, `kmem ${panicTask.task.slice(2)}`);
+      const tp = kt.result.addresses[0].parts.find((p: Json) => p.kind === 'task');
+      assert.deepEqual([tp.pid, tp.task], [panicTask.pid, panicTask.task]);
+      assert.ok(kt.text.includes(`    PID: ${tp.pid}\n`));
 
       // ptype: the members, in order, as the text lists them.
       const pt = await both(prog, 'ptype struct list_head');
