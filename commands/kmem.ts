@@ -288,14 +288,12 @@ function pageLookup(prog: Program, addr: bigint, physical: boolean, search = fal
   return { kind: 'page', address: addr, physical, page: pageRecord(prog, readPage(prog, page)) };
 }
 
-function allPages(prog: Program): PageRecord[] {
+function allPages(prog: Program, pages: PageRecord[]): void {
   const mm = memMap(prog);
   const f = pageFields(prog);
-  const pages: PageRecord[] = [];
   mm.forEachPage((page, pfn, b, o) => {
     pages.push(pageRecord(prog, decodePage(page, pfn, mm.pageShift, f, b, o)));
   });
-  return pages;
 }
 
 /* --------------------------------------------------------------- tasks */
@@ -601,12 +599,24 @@ EXAMPLES
 `,
   resultType: 'KmemResult',
   run(ctx, args): KmemResult {
-    return kmemResult(ctx.program, args);
+    // A walk that fails part-way (a fault in a damaged dump) has its records so far printed before the error.
+    const partial: PartialResult = {};
+    try {
+      return kmemResult(ctx.program, args, partial);
+    } catch (e) {
+      if (partial.result && ctx.format === 'text') kmemText(partial.result, ctx);
+      throw e;
+    }
   },
   text: kmemText,
 };
 
-function kmemResult(prog: Program, args: string[]): KmemResult {
+/** The result a long walk is filling in, for the text view of a walk that failed part-way. */
+interface PartialResult {
+  result?: KmemResult;
+}
+
+function kmemResult(prog: Program, args: string[], partial: PartialResult): KmemResult {
   const flags = new Set<string>();
   const rest: string[] = [];
   for (const a of args) {
@@ -652,7 +662,12 @@ function kmemResult(prog: Program, args: string[]): KmemResult {
       return { mode: 'vmalloc', areas };
     }
     case 'p': {
-      if (!rest.length) return { mode: 'pages', physWidth: physWidth(prog), pages: allPages(prog) };
+      if (!rest.length) {
+        const r: KmemResult = { mode: 'pages', physWidth: physWidth(prog), pages: [] };
+        partial.result = r;
+        allPages(prog, r.pages);
+        return r;
+      }
       const lookups = rest.map((a) => {
         const pfn = /^pfn:(0x[0-9a-f]+|\d+)$/i.exec(a);
         if (pfn) return pageLookup(prog, BigInt(pfn[1]!) << memMap(prog).pageShift, true);
@@ -662,7 +677,7 @@ function kmemResult(prog: Program, args: string[]): KmemResult {
     }
     case 's':
     case 'S':
-      return slabs(prog, rest, flag === 'S');
+      return slabs(prog, rest, flag === 'S', partial);
   }
   if (!rest.length) throw new CommandError('usage: kmem -i | -s [name] | -S name | -p [addr] | -v | address ...');
   const addrs = rest.map((a) => {
@@ -675,6 +690,7 @@ function kmemResult(prog: Program, args: string[]): KmemResult {
     physWidth: physWidth(prog),
     multiNode: onlineNodes(prog).length > 1,
     addresses: addrs.map((v) => {
+      // A fault ends an address's search with its message; the parts found before it are kept.
       const parts: SearchPart[] = [];
       try {
         kmemSearch(prog, v, parts);
@@ -687,19 +703,20 @@ function kmemResult(prog: Program, args: string[]): KmemResult {
   };
 }
 
-function slabs(prog: Program, rest: string[], verbose: boolean): KmemResult {
+function slabs(prog: Program, rest: string[], verbose: boolean, partial: PartialResult): KmemResult {
   const names = rest.filter((a) => parseAddress(a) === undefined || cacheByName(prog, a));
   const addrs = rest.filter((a) => !names.includes(a)).map((a) => parseAddress(a)!);
   if (names.length > 1) throw new CommandError('kmem: only one kmem_cache reference is allowed');
   if (addrs.length) {
     const items: (CacheEntry | SlabAddress | NotSlab)[] = [];
+    partial.result = { mode: 'slabs', verbose, form: 'addresses', items };
     for (let addr of addrs) {
       if (addr < KVADDR_START && memMap(prog).physToPage(addr) !== undefined) addr = physToVirt(prog, addr);
       const c = cacheAt(prog, addr);
       if (c) items.push(cacheEntry(prog, c, verbose));
       else items.push(slabAddress(prog, addr, verbose) ?? { kind: 'not-slab', address: addr });
     }
-    return { mode: 'slabs', verbose, form: 'addresses', items };
+    return partial.result;
   }
   if (names[0] === 'list')
     return { mode: 'cache-list', caches: kmemCaches(prog).map((c) => ({ address: c.address, name: c.name })) };
@@ -708,7 +725,10 @@ function slabs(prog: Program, rest: string[], verbose: boolean): KmemResult {
     if (!c) throw new CommandError(`kmem: ${names[0]}: no such kmem_cache`);
     return { mode: 'slabs', verbose, form: 'name', items: [cacheEntry(prog, c, verbose)] };
   }
-  return { mode: 'slabs', verbose, form: 'all', items: kmemCaches(prog).map((c) => cacheEntry(prog, c, verbose)) };
+  const items: CacheEntry[] = [];
+  partial.result = { mode: 'slabs', verbose, form: 'all', items };
+  for (const c of kmemCaches(prog)) items.push(cacheEntry(prog, c, verbose));
+  return partial.result;
 }
 
 function cacheByName(prog: Program, name: string): KmemCache | undefined {
