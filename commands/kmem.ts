@@ -45,7 +45,7 @@ import {
   taskCpu,
   taskPid,
 } from '../helpers/tasks.js';
-import { CommandError, FaultError, TscrashError } from '../program/index.js';
+import { CommandError, FaultError, InterruptedError, TscrashError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import {
@@ -604,7 +604,7 @@ EXAMPLES
     try {
       return kmemResult(ctx.program, args, partial);
     } catch (e) {
-      if (partial.result && ctx.format === 'text') kmemText(partial.result, ctx);
+      if (partial.result && ctx.format === 'text' && !(e instanceof InterruptedError)) kmemText(partial.result, ctx);
       throw e;
     }
   },
