@@ -1,5 +1,5 @@
 import { allTasks, isKernelThread, taskComm, taskPid, taskStateLetter } from '../helpers/tasks.js';
-import { CommandError } from '../program/index.js';
+import { CommandError, InterruptedError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { BtResult } from './bt.js';
 import { type TaskRef, taskHeader, taskRef } from './lib/context.js';
@@ -17,7 +17,10 @@ export interface ForeachRun {
   error?: string;
 }
 
-/** foreach: the command run for each selected task (by PID); ps: one table of the selected tasks. */
+/**
+ * foreach: the command run for each selected task (by PID); ps: one table of the selected tasks. In a text session
+ * the runs are printed as they are made (nothing is returned for them).
+ */
 export interface ForeachResult {
   command: string;
   runs: ForeachRun[];
@@ -66,7 +69,7 @@ EXAMPLES
   foreach bash task -R comm
   foreach RU ps
 `,
-  async run(ctx, args): Promise<ForeachResult> {
+  async run(ctx, args): Promise<ForeachResult | undefined> {
     const prog = ctx.program;
     const sel: string[] = [];
     let kernel = false;
@@ -106,32 +109,38 @@ EXAMPLES
     const tasks = allTasks(prog)
       .filter(match)
       .sort((a, b) => taskPid(a) - taskPid(b));
+    // A text session gets each task's output as soon as it is made (a long foreach streams); JSON, the result.
+    const stream = ctx.format === 'text';
     const runs: ForeachRun[] = [];
+    let n = 0;
     for (const t of tasks) {
       const run: ForeachRun = { task: taskRef(t) };
       try {
         await runOne(cmd, ctx, [...rest, `0x${(t.address as bigint).toString(16)}`], run);
       } catch (e) {
+        if (e instanceof InterruptedError) throw e;
         run.error = (e as Error).message;
       }
-      runs.push(run);
+      if (stream) runText(cmd, run, n++ === 0, ctx);
+      else runs.push(run);
     }
+    if (stream) return undefined;
     return { command: cmd.name, runs };
   },
   text(r, ctx) {
     const cmd = loadedCommand(r.command);
     if (r.text) ctx.out(r.text);
     if (r.table) cmd?.text?.(r.table, ctx);
-    let first = true;
-    for (const run of r.runs) {
-      if (!first) ctx.out('\n');
-      first = false;
-      if (run.text) ctx.out(run.text);
-      if (run.error !== undefined) {
-        ctx.out(`${taskHeader(run.task)}\n${r.command}: ${run.error}\n`);
-        continue;
-      }
-      if (run.result !== undefined) cmd?.text?.(run.result, ctx);
-    }
+    r.runs.forEach((run, i) => {
+      if (cmd) runText(cmd, run, i === 0, ctx);
+    });
   },
 };
+
+/** One task's run as crash shows it: a blank line between tasks; a failure under the task's header. */
+function runText(cmd: Command, run: ForeachRun, first: boolean, ctx: CommandContext): void {
+  if (!first) ctx.out('\n');
+  if (run.text) ctx.out(run.text);
+  if (run.error !== undefined) ctx.out(`${taskHeader(run.task)}\n${cmd.name}: ${run.error}\n`);
+  else if (run.result !== undefined) cmd.text?.(run.result, ctx);
+}
