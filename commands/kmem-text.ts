@@ -338,11 +338,11 @@ function slabAddressText(a: SlabAddress, out: Out): void {
   slabText(a.slab, true, out);
 }
 
-function pageHeader(width: number): string {
+export function pageHeader(width: number): string {
   return `${justify('PAGE', 16, 'center-l')} ${justify('PHYSICAL', width, 'right')} ${justify('MAPPING', 16, 'center-r')} ${justify('INDEX', 8, 'center-r')}CNT FLAGS\n`;
 }
 
-function pageLine(p: PageRecord, width: number): string {
+export function pageLine(p: PageRecord, width: number): string {
   const flags = `${hex(p.flags)}${p.flagNames.length ? ` ${p.flagNames.join(',')}` : ''}`;
   return `${justify(hex(p.page), 16, 'left')} ${hex(p.phys).padStart(width)} ${hex(p.mapping).padStart(16)} ${hex(p.index).padStart(8)} ${p.count.toString().padStart(2)} ${flags}\n`;
 }

@@ -61,6 +61,8 @@ import {
   type NotSlab,
   type PageLookup,
   type PageRecord,
+  pageHeader,
+  pageLine,
   type SearchPart,
   type SlabAddress,
   type SlabObjectRecord,
@@ -71,7 +73,7 @@ import {
   type ZoneRow,
   type ZoneStats,
 } from './kmem-text.js';
-import type { Command } from './registry.js';
+import type { Command, CommandContext } from './registry.js';
 
 const hex = (v: bigint): string => v.toString(16);
 
@@ -294,6 +296,24 @@ function allPages(prog: Program, pages: PageRecord[]): void {
   mm.forEachPage((page, pfn, b, o) => {
     pages.push(pageRecord(prog, decodePage(page, pfn, mm.pageShift, f, b, o)));
   });
+}
+
+/** `kmem -p` in a text session: each page's line as it is read, written a megabyte at a time. */
+function streamPages(ctx: CommandContext): void {
+  const prog = ctx.program;
+  const mm = memMap(prog);
+  const f = pageFields(prog);
+  const width = physWidth(prog);
+  ctx.out(pageHeader(width));
+  let buf = '';
+  mm.forEachPage((page, pfn, b, o) => {
+    buf += pageLine(pageRecord(prog, decodePage(page, pfn, mm.pageShift, f, b, o)), width);
+    if (buf.length > 1 << 20) {
+      ctx.out(buf);
+      buf = '';
+    }
+  });
+  ctx.out(buf);
 }
 
 /* --------------------------------------------------------------- tasks */
@@ -598,9 +618,15 @@ EXAMPLES
   kmem -p 11fe000
 `,
   resultType: 'KmemResult',
-  run(ctx, args): KmemResult {
+  run(ctx, args): KmemResult | undefined {
     // A walk that fails part-way (a fault in a damaged dump) has its records so far printed before the error.
     const partial: PartialResult = {};
+    // `kmem -p` in a text session streams its lines as the mem_map is walked (no records kept); JSON gets them.
+    if (ctx.format === 'text' && args.length === 1 && args[0] === '-p') {
+      if (!ctx.program.hasDebugInfo) ctx.program.requireDebugInfo('kmem');
+      streamPages(ctx);
+      return undefined;
+    }
     try {
       return kmemResult(ctx.program, args, partial);
     } catch (e) {
