@@ -63,6 +63,7 @@ const LINES: Record<string, string[]> = {
     'kmem -s list',
     'kmem -S kmalloc-64',
     'kmem -p pfn:256 pfn:4096',
+    'kmem -p',
     'kmem -f',
     'kmem -F',
     'kmem -f 1000000',
@@ -220,6 +221,16 @@ describe('the JSON view of every command', () => {
         );
       assert.equal(so.result.definition.size, Number(/^SIZE: (\d+)$/m.exec(so.text)![1]));
 
+      // union and *: the same model as struct.
+      const un = await both(prog, 'union fpregs_state');
+      assert.deepEqual([un.result.kind, un.result.definition.kind], ['union', 'union']);
+      assert.equal(un.result.definition.size, Number(/^SIZE: (\d+)$/m.exec(un.text)![1]));
+      const star = await both(prog, '*list_head init_task.tasks');
+      assert.equal(
+        memberOf(star.result.blocks[0].value, 'prev').value.address,
+        /prev = (0x[0-9a-f]+)/.exec(star.text)![1],
+      );
+
       // whatis: a variable's declaration and address; a type's size; a typedef's struct; an enumerator's value.
       const wi = await both(prog, 'whatis init_task');
       assert.deepEqual([wi.result.form, `${wi.result.declaration};\n`], ['variable', wi.text]);
@@ -326,6 +337,20 @@ describe('the JSON view of every command', () => {
       for (const { page: pg } of kp.result.lookups) {
         const flags = `${pg.flags.slice(2)}${pg.flagNames.length ? ` ${pg.flagNames.join(',')}` : ''}`;
         assert.match(kp.text, new RegExp(`^${pg.page.slice(2)} +${pg.phys.slice(2)} .* ${flags}$`, 'm'));
+      }
+      const kl = await both(prog, 'kmem -s list');
+      assert.deepEqual(
+        kl.result.caches.map((c: Json) => `${c.address.slice(2)} ${c.name}`),
+        kl.text.split('\n').slice(0, -1),
+      );
+      assert.ok(kl.result.caches.some((c: Json) => c.name === 'kmalloc-64' && c.address === cache.address));
+      // kmem -p: the text streams; the JSON has every page, in the text's order.
+      const kall = await both(prog, 'kmem -p');
+      const lines = kall.text.split('\n').slice(1, -1);
+      assert.equal(kall.result.pages.length, lines.length);
+      for (const k of [0, lines.length >> 1, lines.length - 1]) {
+        const pg = kall.result.pages[k];
+        assert.ok(lines[k]!.startsWith(`${pg.page.slice(2)} `), lines[k]);
       }
       const kf = await both(prog, 'kmem -f');
       assert.equal(BigInt(kf.result.nrFreePages), BigInt(/^nr_free_pages: (\d+) /m.exec(kf.text)![1]!));
