@@ -4,27 +4,82 @@ import type { Program } from '../program/program.js';
 import { parseAddress } from './address.js';
 import { disassemble, type Instruction } from './lib/x86-disasm.js';
 import type { Command } from './registry.js';
+import type { Hex } from './result.js';
 
 const MAX_INSN = 15;
 
-function where(prog: Program, a: bigint): string {
+/** One instruction: where it is, its bytes, gdb's AT&T text, what it refers to; with -l its source line. */
+export interface DisInstruction {
+  address: Hex;
+  /** `schedule+4`. */
+  symbol?: string;
+  /** The instruction's bytes, in hex. */
+  bytes: string;
+  mnemonic: string;
+  operands: string;
+  /** The address a call or jump goes to, or a RIP-relative operand refers to, and the symbol there. */
+  target?: Hex;
+  targetSymbol?: string;
+  /** The target is a memory operand (gdb names it in a `# 0x... <sym>` comment). */
+  targetIsMemory?: boolean;
+  /** The 5-byte nop ftrace patches at a function's start (crash marks it `[FTRACE NOP]`). */
+  ftraceNop?: boolean;
+  /** -l: the instruction's source file and line. */
+  file?: string;
+  line?: number;
+}
+
+/** dis: the instructions disassembled; `lines` (-l): the text view shows each new source line before its code. */
+export interface DisResult {
+  lines: boolean;
+  instructions: DisInstruction[];
+}
+
+function symbolAt(prog: Program, a: bigint): string | undefined {
   const r = prog.symbols.symbolize(a);
-  if (!r) return '';
-  return ` <${r.symbol.name}${r.offset ? `+${r.offset}` : ''}>`;
+  if (!r) return undefined;
+  return `${r.symbol.name}${r.offset ? `+${r.offset}` : ''}`;
 }
 
-function line(prog: Program, i: Instruction, first: boolean): string {
+const sym = (s: string | undefined): string => (s ? ` <${s}>` : '');
+
+function lineText(i: DisInstruction): string {
   let ops = i.operands;
-  if (i.target !== undefined && !i.targetIsMemory) ops += where(prog, i.target);
+  if (i.target !== undefined && !i.targetIsMemory) ops += sym(i.targetSymbol);
   let text = `${i.mnemonic.padEnd(6)} ${ops}`;
-  if (i.target !== undefined && i.targetIsMemory)
-    text += `        # 0x${i.target.toString(16)}${where(prog, i.target)}`;
-  // crash marks the 5-byte nop ftrace patches at a function's start.
-  if (first && i.mnemonic === 'nopl' && i.size === 5) text += ' [FTRACE NOP]';
-  return `0x${i.address.toString(16)}${where(prog, i.address)}:\t${text}\n`;
+  if (i.target !== undefined && i.targetIsMemory) text += `        # 0x${i.target.toString(16)}${sym(i.targetSymbol)}`;
+  if (i.ftraceNop) text += ' [FTRACE NOP]';
+  return `0x${i.address.toString(16)}${sym(i.symbol)}:\t${text}\n`;
 }
 
-export const dis: Command = {
+function record(prog: Program, i: Instruction, lines: boolean): DisInstruction {
+  const s = prog.symbols.symbolize(i.address);
+  const r: DisInstruction = {
+    address: i.address,
+    symbol: s ? `${s.symbol.name}${s.offset ? `+${s.offset}` : ''}` : undefined,
+    bytes: Buffer.from(i.bytes.buffer, i.bytes.byteOffset, i.bytes.byteLength).toString('hex'),
+    mnemonic: i.mnemonic,
+    operands: i.operands,
+  };
+  if (i.target !== undefined) {
+    r.target = i.target;
+    r.targetSymbol = symbolAt(prog, i.target);
+    if (i.targetIsMemory) r.targetIsMemory = true;
+  }
+  // crash marks the 5-byte nop ftrace patches at a function's start.
+  if (s?.offset === 0n && i.mnemonic === 'nopl' && i.size === 5) r.ftraceNop = true;
+  if (lines) {
+    const l = prog.lineFor(i.address);
+    if (l) {
+      r.file = l.file;
+      r.line = l.line;
+    }
+  }
+  return r;
+}
+
+export const dis: Command<DisResult> = {
+  resultType: 'DisResult',
   name: 'dis',
   summary: 'disassemble',
   help: `NAME
@@ -48,7 +103,7 @@ EXAMPLES
   dis -l schedule 10
   dis -r ffffffff967ccf4d
 `,
-  async run(ctx, args) {
+  async run(ctx, args): Promise<DisResult> {
     const prog = ctx.program;
     loadModuleSymbols(prog);
     let lines = false;
@@ -83,17 +138,18 @@ EXAMPLES
     const code = prog.memory.readVirt(start, Math.min(bytes, 1 << 20), 'code');
     let insns = await disassemble(code, start, count);
     if (end !== undefined) insns = insns.filter((i) => i.address <= end!);
+    return { lines, instructions: insns.map((i) => record(prog, i, lines)) };
+  },
+  text(r, ctx) {
     let out = '';
     let lastLine = '';
-    for (const i of insns) {
-      if (lines) {
-        const l = prog.lineFor(i.address);
-        const text = l ? `${l.file}: ${l.line}` : '';
+    for (const i of r.instructions) {
+      if (r.lines) {
+        const text = i.file !== undefined ? `${i.file}: ${i.line}` : '';
         if (text && text !== lastLine) out += `${text}\n`;
         lastLine = text;
       }
-      const s = prog.symbols.symbolize(i.address);
-      out += line(prog, i, s?.offset === 0n);
+      out += lineText(i);
     }
     ctx.out(out);
   },

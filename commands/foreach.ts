@@ -1,15 +1,51 @@
 import { allTasks, isKernelThread, taskComm, taskPid, taskStateLetter } from '../helpers/tasks.js';
-import { CommandError } from '../program/index.js';
+import { CommandError, InterruptedError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
-import { taskHeader } from './lib/context.js';
-import { psRows } from './ps.js';
-import { type Command, hasCommand, resolveCommand, runForText } from './registry.js';
+import type { BtResult } from './bt.js';
+import { type TaskRef, taskHeader, taskRef } from './lib/context.js';
+import { type PsResult, psRows } from './ps.js';
+import { type Command, type CommandContext, hasCommand, loadedCommand, resolveCommand } from './registry.js';
+import type { SetResult } from './set.js';
+import type { TaskResult } from './task.js';
+
+/** One task's run of the command: its result, or its error. */
+export interface ForeachRun {
+  task: TaskRef;
+  result?: BtResult | TaskResult | SetResult;
+  /** Text the command wrote as it ran (before its result). */
+  text?: string;
+  error?: string;
+}
+
+/**
+ * foreach: the command run for each selected task (by PID); ps: one table of the selected tasks. In a text session
+ * the runs are printed as they are made (nothing is returned for them).
+ */
+export interface ForeachResult {
+  command: string;
+  runs: ForeachRun[];
+  table?: PsResult;
+  /** Text ps wrote as it ran (before its table). */
+  text?: string;
+}
+
+/** Run a command, keeping what it writes (`into.text`) apart from what it returns (`into.result`). */
+async function runOne(cmd: Command, ctx: CommandContext, args: string[], into: { result?: unknown; text?: string }) {
+  let text = '';
+  try {
+    const result = await cmd.run({ ...ctx, out: (s) => (text += s) }, args);
+    if (cmd.text) into.result = result;
+  } finally {
+    if (text) into.text = text;
+  }
+}
 
 const STATES = new Set(['RU', 'IN', 'UN', 'ST', 'TR', 'ZO', 'DE', 'PA', 'ID', 'WA', 'NE']);
 /** Commands foreach runs with a task argument appended. */
 const PER_TASK = new Set(['bt', 'task', 'set']);
 
-export const foreach: Command = {
+export const foreach: Command<ForeachResult> = {
+  resultType: 'ForeachResult',
   name: 'foreach',
   summary: 'run a command for each selected task',
   help: `NAME
@@ -33,7 +69,7 @@ EXAMPLES
   foreach bash task -R comm
   foreach RU ps
 `,
-  async run(ctx, args) {
+  async run(ctx, args): Promise<ForeachResult | undefined> {
     const prog = ctx.program;
     const sel: string[] = [];
     let kernel = false;
@@ -63,24 +99,48 @@ EXAMPLES
     if (cmdName === 'ps') {
       const rows = psRows(prog).filter((r) => match(r.task));
       const ps = (await resolveCommand('ps'))!;
-      if (rows.length === 0) return;
-      await runForText(ps, ctx, rest.concat(rows.map((r) => (r.task.address as bigint).toString(16))));
-      return;
+      if (rows.length === 0) return { command: cmdName, runs: [] };
+      const r: { result?: unknown; text?: string } = {};
+      await runOne(ps, ctx, rest.concat(rows.map((r) => (r.task.address as bigint).toString(16))), r);
+      return { command: cmdName, runs: [], table: r.result as PsResult, text: r.text };
     }
     const cmd = await resolveCommand(cmdName);
     if (!cmd) throw new CommandError(`foreach: ${cmdName}: no such command`);
     const tasks = allTasks(prog)
       .filter(match)
       .sort((a, b) => taskPid(a) - taskPid(b));
-    let first = true;
+    // A text session gets each task's output as soon as it is made (a long foreach streams); JSON, the result.
+    const stream = ctx.format === 'text';
+    const runs: ForeachRun[] = [];
+    let n = 0;
     for (const t of tasks) {
-      if (!first) ctx.out('\n');
-      first = false;
+      const run: ForeachRun = { task: taskRef(t) };
       try {
-        await runForText(cmd, ctx, [...rest, `0x${(t.address as bigint).toString(16)}`]);
+        await runOne(cmd, ctx, [...rest, `0x${(t.address as bigint).toString(16)}`], run);
       } catch (e) {
-        ctx.out(`${taskHeader(t)}\n${cmdName}: ${(e as Error).message}\n`);
+        if (e instanceof InterruptedError) throw e;
+        run.error = (e as Error).message;
       }
+      if (stream) runText(cmd, run, n++ === 0, ctx);
+      else runs.push(run);
     }
+    if (stream) return undefined;
+    return { command: cmd.name, runs };
+  },
+  text(r, ctx) {
+    const cmd = loadedCommand(r.command);
+    if (r.text) ctx.out(r.text);
+    if (r.table) cmd?.text?.(r.table, ctx);
+    r.runs.forEach((run, i) => {
+      if (cmd) runText(cmd, run, i === 0, ctx);
+    });
   },
 };
+
+/** One task's run as crash shows it: a blank line between tasks; a failure under the task's header. */
+function runText(cmd: Command, run: ForeachRun, first: boolean, ctx: CommandContext): void {
+  if (!first) ctx.out('\n');
+  if (run.text) ctx.out(run.text);
+  if (run.error !== undefined) ctx.out(`${taskHeader(run.task)}\n${cmd.name}: ${run.error}\n`);
+  else if (run.result !== undefined) cmd.text?.(run.result, ctx);
+}

@@ -1,4 +1,4 @@
-import { formatKmemInfo, type KmemInfo, kmemInfo } from '../helpers/meminfo.js';
+import { kmemInfo } from '../helpers/meminfo.js';
 import {
   decodePage,
   findFreeBlock,
@@ -9,7 +9,6 @@ import {
   pageFields,
   physToVirt,
   readPage,
-  type VmapArea,
   vmallocAreas,
   vmEvents,
   vmStatGroups,
@@ -32,7 +31,6 @@ import {
   nodeListSlabs,
   SLAB_STORE_USER,
   type SlabContents,
-  type SlabObject,
   slabContents,
   slabCpus,
   slabPageCache,
@@ -47,126 +45,137 @@ import {
   taskCpu,
   taskPid,
 } from '../helpers/tasks.js';
-import { CommandError, FaultError, TscrashError } from '../program/index.js';
+import { CommandError, FaultError, InterruptedError, TscrashError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
+import {
+  type CacheEntry,
+  type CacheRecord,
+  type CpuSlabs,
+  type FreeArea,
+  type FreeBlockRecord,
+  justify,
+  type KmemResult,
+  kmemText,
+  type NodeSlabs,
+  type NotSlab,
+  type PageLookup,
+  type PageRecord,
+  pageHeader,
+  pageLine,
+  type SearchPart,
+  type SlabAddress,
+  type SlabObjectRecord,
+  type SlabRecord,
+  type SymbolPart,
+  type TaskPart,
+  type VmStatItem,
+  type ZoneRow,
+  type ZoneStats,
+} from './kmem-text.js';
 import type { Command, CommandContext } from './registry.js';
 
 const hex = (v: bigint): string => v.toString(16);
 
-/** crash's mkstring(): pad to `width`, centred (odd extra goes right for ljust, left for rjust), or justified. */
-export function justify(s: string, width: number, how: 'center-l' | 'center-r' | 'left' | 'right'): string {
-  if (s.length >= width) return s;
-  const extra = width - s.length;
-  if (how === 'left') return s + ' '.repeat(extra);
-  if (how === 'right') return ' '.repeat(extra) + s;
-  const half = Math.floor(extra / 2);
-  const left = extra % 2 ? (how === 'center-r' ? half + 1 : half) : half;
-  return ' '.repeat(left) + s + ' '.repeat(extra - left);
-}
+export { justify, type KmemResult };
 
-/* -------------------------------------------------------------- slab output */
+/* -------------------------------------------------------------- slabs */
 
-const CACHE_HDR = 'CACHE             OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE  NAME\n';
-const SLAB_HDR = `SLAB${' '.repeat(14)}MEMORY${' '.repeat(12)}NODE  TOTAL  ALLOCATED  FREE\n`;
-const FREE_HDR = 'FREE / [ALLOCATED]\n';
-
-function cacheLine(prog: Program, c: KmemCache, out: (s: string) => void): void {
-  let counts: string;
+function cacheRecord(prog: Program, c: KmemCache): CacheRecord {
+  const r: CacheRecord = { address: c.address, name: c.name, objectSize: c.objectSize, slabBytes: c.slabBytes };
   try {
     const n = cacheCounts(prog, c);
-    counts = `${n.allocated.toString().padStart(9)}  ${n.total.toString().padStart(8)}  ${n.slabs.toString().padStart(5)}  `;
+    r.allocated = n.allocated;
+    r.total = n.total;
+    r.slabs = n.slabs;
   } catch (e) {
     if (!(e instanceof TscrashError)) throw e;
-    out(`kmem: ${c.name}: cannot gather relevant slab data (${e.message})\n`);
-    counts = `${'?'.padStart(9)}  ${'?'.padStart(8)}  ${'?'.padStart(5)}  `;
+    r.error = e.message;
   }
-  out(
-    `${justify(hex(c.address), 16, 'left')} ${c.objectSize.toString().padStart(8)}  ${counts}${(c.slabBytes / 1024n).toString().padStart(4)}k  ${c.name}\n`,
-  );
+  return r;
 }
 
-function slabInfoLine(s: SlabContents): string {
-  return `  ${justify(hex(s.slab), 16, 'left')}  ${justify(hex(s.memory), 16, 'left')}  ${s.node.toString().padStart(4)}  ${s.objects.toString().padStart(5)}  ${s.inuse.toString().padStart(9)}  ${(s.objects - s.inuse).toString().padStart(4)}\n`;
-}
-
-function objectLine(o: SlabObject): string {
-  return `  ${o.free ? ' ' : '['}${hex(o.address)}${o.free ? '  ' : ']'}${o.free && o.cpuCache !== undefined ? `(cpu ${o.cpuCache} cache)` : ''}\n`;
-}
-
-/** crash's do_slab_slub(): the slab line and, verbosely, its objects (only `only`'s object when given). */
-function showSlab(
-  prog: Program,
-  c: KmemCache,
-  slab: bigint,
-  opts: { verbose: boolean; only?: bigint },
-  out: (s: string) => void,
-): boolean {
+/** crash's do_slab_slub(): the slab and, verbosely, its objects (only `only`'s object when given). */
+function slabRecord(prog: Program, c: KmemCache, slab: bigint, opts: { verbose: boolean; only?: bigint }): SlabRecord {
   let s: SlabContents;
   try {
     s = slabContents(prog, c, slab);
   } catch (e) {
     if (!(e instanceof TscrashError)) throw e;
-    out(`kmem: ${c.name}: invalid slab address: ${hex(slab)} (${e.message})\n`);
-    return false;
+    return { slab, invalid: `${c.name}: invalid slab address: ${hex(slab)} (${e.message})` };
   }
-  if (opts.verbose) out(`  ${SLAB_HDR}`);
-  out(slabInfoLine(s));
-  if (!opts.verbose) return true;
-  out(`  ${FREE_HDR}`);
-  if (s.error) out(`kmem: ${s.error}\n`);
+  const r: SlabRecord = { slab: s.slab, memory: s.memory, node: s.node, total: s.objects, allocated: s.inuse };
+  if (!opts.verbose) return r;
+  if (s.error) r.error = s.error;
+  r.objects = [];
   for (const o of s.list) {
     if (opts.only !== undefined) {
       const start = o.address - c.redLeftPad;
       if (opts.only < start || opts.only >= start + BigInt(c.size)) continue;
     }
-    out(objectLine(o));
+    const x: SlabObjectRecord = { address: o.address, free: o.free };
+    if (o.cpuCache !== undefined) x.cpuCache = o.cpuCache;
+    r.objects.push(x);
   }
-  return true;
+  return r;
+}
+
+/** Slabs until (and with) the first that cannot be read, as crash stops at it. */
+function slabList(prog: Program, c: KmemCache, slabs: bigint[], verbose: boolean): SlabRecord[] {
+  const out: SlabRecord[] = [];
+  for (const a of slabs) {
+    const r = slabRecord(prog, c, a, { verbose });
+    out.push(r);
+    if (r.invalid !== undefined) break;
+  }
+  return out;
 }
 
 /** `kmem -S`: per-CPU slabs and partial lists, then each node's partial and full lists. */
-function showCacheVerbose(prog: Program, c: KmemCache, out: (s: string) => void): void {
+function cacheEntry(prog: Program, c: KmemCache, verbose: boolean): CacheEntry {
+  const e: CacheEntry = { kind: 'cache', cache: cacheRecord(prog, c) };
+  if (!verbose) return e;
   const perNodeCpu = new Map<number, number>();
+  e.cpus = [];
   for (const cpu of slabCpus(prog)) {
     const cs = cpuSlab(prog, c, cpu);
-    out(`CPU ${cpu} KMEM_CACHE_CPU:\n  ${hex(cs.kmemCacheCpu)}\n`);
-    out(`CPU ${cpu} SLAB:\n${cs.slab ? '' : '  (empty)\n'}`);
+    const r: CpuSlabs = { cpu, kmemCacheCpu: cs.kmemCacheCpu };
+    e.cpus.push(r);
     if (cs.slab) {
       const node = slabContentsNode(prog, c, cs.slab);
       if (node >= 0) perNodeCpu.set(node, (perNodeCpu.get(node) ?? 0) + 1);
-      if (!showSlab(prog, c, cs.slab, { verbose: true }, out)) continue;
+      r.slab = slabRecord(prog, c, cs.slab, { verbose: true });
+      if (r.slab.invalid !== undefined) continue;
     }
     if (prog.hasMember('struct kmem_cache_cpu', 'partial')) {
-      out(`CPU ${cpu} PARTIAL:\n${cs.partial ? '' : '  (empty)\n'}`);
+      r.partialHead = cs.partial;
       let chain: bigint[] = [];
       try {
         chain = cpuPartialSlabs(prog, cs.partial);
-      } catch (e) {
-        if (!(e instanceof TscrashError)) throw e;
-        out(`kmem: ${c.name}: ${e.message}\n`);
+      } catch (err) {
+        if (!(err instanceof TscrashError)) throw err;
+        r.partialError = err.message;
       }
-      for (const p of chain) if (!showSlab(prog, c, p, { verbose: true }, out)) break;
+      r.partial = slabList(prog, c, chain, true);
     }
   }
+  e.nodes = [];
   for (const n of cacheNodes(prog, c)) {
-    out('KMEM_CACHE_NODE   NODE  SLABS  PARTIAL  PER-CPU\n');
-    out(
-      `${hex(n.address)}  ${n.node.toString().padStart(4)}  ${n.nrSlabs.toString().padStart(5)}  ${n.nrPartial.toString().padStart(7)}  ${(perNodeCpu.get(n.node) ?? 0).toString().padStart(7)}\n`,
-    );
-    if (n.address === 0n) continue;
-    const list = (which: 'partial' | 'full'): void => {
-      const slabs = nodeListSlabs(prog, n.address, which);
-      out(`NODE ${n.node} ${which.toUpperCase()}:\n${slabs.length ? '' : '  (empty)\n'}`);
-      if (slabs.length) out(`  ${SLAB_HDR}`);
-      for (const s of slabs) if (!showSlab(prog, c, s, { verbose: false }, out)) return;
+    const fullTracked = prog.hasMember('struct kmem_cache_node', 'full') && Boolean(c.flags & SLAB_STORE_USER);
+    const r: NodeSlabs = {
+      address: n.address,
+      node: n.node,
+      slabs: BigInt(n.nrSlabs),
+      partialCount: BigInt(n.nrPartial),
+      perCpu: perNodeCpu.get(n.node) ?? 0,
+      fullTracked,
     };
-    list('partial');
-    if (!prog.hasMember('struct kmem_cache_node', 'full') || !(c.flags & SLAB_STORE_USER)) {
-      out(`NODE ${n.node} FULL:\n  (not tracked)\n`);
-    } else list('full');
+    e.nodes.push(r);
+    if (n.address === 0n) continue;
+    r.partial = slabList(prog, c, nodeListSlabs(prog, n.address, 'partial'), false);
+    if (fullTracked) r.full = slabList(prog, c, nodeListSlabs(prog, n.address, 'full'), false);
   }
-  out('\n');
+  return e;
 }
 
 function slabContentsNode(prog: Program, c: KmemCache, slab: bigint): number {
@@ -177,21 +186,24 @@ function slabContentsNode(prog: Program, c: KmemCache, slab: bigint): number {
   }
 }
 
-/** `kmem -s|-S ADDR`: the cache line, then the slab holding the address and its object. */
-function showSlabAddress(prog: Program, addr: bigint, verbose: boolean, out: (s: string) => void): boolean {
+/** `kmem -s|-S ADDR`: the cache, the slab holding the address and its object (-S: all its objects). */
+function slabAddress(prog: Program, addr: bigint, verbose: boolean): SlabAddress | undefined {
   const pageCache = slabPageCache(prog, addr);
-  if (pageCache) {
-    out(CACHE_HDR);
-    cacheLine(prog, pageCache, out);
-    showSlab(prog, pageCache, addr, { verbose: true }, out);
-    return true;
-  }
+  if (pageCache)
+    return {
+      kind: 'object',
+      address: addr,
+      cache: cacheRecord(prog, pageCache),
+      slab: slabRecord(prog, pageCache, addr, { verbose: true }),
+    };
   const hit = findSlabObject(prog, addr);
-  if (!hit) return false;
-  out(CACHE_HDR);
-  cacheLine(prog, hit.cache, out);
-  showSlab(prog, hit.cache, hit.slab, { verbose: true, only: verbose ? undefined : addr }, out);
-  return true;
+  if (!hit) return undefined;
+  return {
+    kind: 'object',
+    address: addr,
+    cache: cacheRecord(prog, hit.cache),
+    slab: slabRecord(prog, hit.cache, hit.slab, { verbose: true, only: verbose ? undefined : addr }),
+  };
 }
 
 /* --------------------------------------------------------------- mem_map */
@@ -206,12 +218,37 @@ function physWidth(prog: Program): number {
   return Math.max(8, hex(maxPfn << mm.pageShift).length);
 }
 
-function pageHeader(prog: Program): string {
-  return `${justify('PAGE', 16, 'center-l')} ${justify('PHYSICAL', physWidth(prog), 'right')} ${justify('MAPPING', 16, 'center-r')} ${justify('INDEX', 8, 'center-r')}CNT FLAGS\n`;
+const flagNameCache = new WeakMap<Program, Map<bigint, string[]>>();
+
+/** The kernel's names of a page's flags; one array per distinct value (pages share few). */
+function flagNames(prog: Program, flags: bigint): string[] {
+  let m = flagNameCache.get(prog);
+  if (!m) {
+    m = new Map();
+    flagNameCache.set(prog, m);
+  }
+  let names = m.get(flags);
+  if (!names) {
+    // formatPageFlags is "HEX NAME,NAME...": the names are what follows the hex.
+    const text = formatPageFlags(prog, flags);
+    const sp = text.indexOf(' ');
+    names = sp < 0 ? [] : text.slice(sp + 1).split(',');
+    m.set(flags, names);
+  }
+  return names;
 }
 
-function pageLine(prog: Program, p: PageInfo, width: number): string {
-  return `${justify(hex(p.page), 16, 'left')} ${hex(p.phys).padStart(width)} ${hex(p.mapping).padStart(16)} ${hex(p.index).padStart(8)} ${p.count.toString().padStart(2)} ${formatPageFlags(prog, p.flags)}\n`;
+function pageRecord(prog: Program, p: PageInfo): PageRecord {
+  return {
+    page: p.page,
+    pfn: p.pfn,
+    phys: p.phys,
+    mapping: p.mapping,
+    index: p.index,
+    count: p.count,
+    flags: p.flags,
+    flagNames: flagNames(prog, p.flags),
+  };
 }
 
 const KVADDR_START = 0xffff800000000000n;
@@ -235,45 +272,48 @@ function pageFor(prog: Program, addr: bigint, physical: boolean): { page?: bigin
   return { page: mm.physToPage(addr), phys: addr };
 }
 
-function showPageOf(prog: Program, addr: bigint, physical: boolean, out: (s: string) => void, search = false): void {
+function pageLookup(prog: Program, addr: bigint, physical: boolean, search = false): PageLookup {
   const { page, phys } = pageFor(prog, addr, physical);
   if (page === undefined) {
-    if (search && !physical && phys !== undefined && addr >= KVADDR_START) {
-      // crash's slab lookup and free-list search each complain before the mem_map says no.
-      out(
-        `WARNING: cannot find mem_map page for address: ${hex(addr)}\nkmem: cannot determine page for ${hex(addr)}\n`,
-      );
-    }
     const kv = !physical && addr >= KVADDR_START;
-    out(`${hex(phys ?? addr)}: ${kv ? 'kernel virtual' : 'physical'} address not found in mem map\n`);
-    return;
+    return {
+      kind: 'page',
+      address: addr,
+      physical,
+      notFound: {
+        address: phys ?? addr,
+        virtual: kv,
+        warned: search && !physical && phys !== undefined && addr >= KVADDR_START,
+      },
+    };
   }
-  out(pageHeader(prog));
-  out(pageLine(prog, readPage(prog, page), physWidth(prog)));
+  return { kind: 'page', address: addr, physical, page: pageRecord(prog, readPage(prog, page)) };
 }
 
-function showAllPages(prog: Program, out: (s: string) => void): void {
+function allPages(prog: Program, pages: PageRecord[]): void {
+  const mm = memMap(prog);
+  const f = pageFields(prog);
+  mm.forEachPage((page, pfn, b, o) => {
+    pages.push(pageRecord(prog, decodePage(page, pfn, mm.pageShift, f, b, o)));
+  });
+}
+
+/** `kmem -p` in a text session: each page's line as it is read, written a megabyte at a time. */
+function streamPages(ctx: CommandContext): void {
+  const prog = ctx.program;
   const mm = memMap(prog);
   const f = pageFields(prog);
   const width = physWidth(prog);
-  out(pageHeader(prog));
+  ctx.out(pageHeader(width));
   let buf = '';
   mm.forEachPage((page, pfn, b, o) => {
-    buf += pageLine(prog, decodePage(page, pfn, mm.pageShift, f, b, o), width);
+    buf += pageLine(pageRecord(prog, decodePage(page, pfn, mm.pageShift, f, b, o)), width);
     if (buf.length > 1 << 20) {
-      out(buf);
+      ctx.out(buf);
       buf = '';
     }
   });
-  out(buf);
-}
-
-/* ------------------------------------------------------------- vmalloc */
-
-const VMLIST_HDR = `${justify('VMAP_AREA', 16, 'center-l')}  ${justify('VM_STRUCT', 16, 'center-l')}  ${justify('ADDRESS RANGE', 35, 'center-l')}     SIZE\n`;
-
-function vmLine(a: VmapArea): string {
-  return `${hex(a.vmapArea)}  ${hex(a.vmStruct)}  ${hex(a.start).padStart(16)} - ${justify(hex(a.end), 16, 'left')}  ${a.size.toString().padStart(7)}\n`;
+  ctx.out(buf);
 }
 
 /* --------------------------------------------------------------- tasks */
@@ -300,18 +340,22 @@ function taskStateString(task: Obj): string {
 }
 
 /** crash's show_context(). */
-function showContext(prog: Program, task: Obj, tasks: Obj[], out: (s: string) => void): void {
+function taskPart(prog: Program, task: Obj, tasks: Obj[]): TaskPart {
   const pid = taskPid(task);
-  const same = tasks.filter((t) => taskPid(t) === pid).length;
   const addr = task.address as bigint;
   const active = activeTasks(prog);
-  let tail = '';
-  if (active.has(addr)) tail = panicTaskAddress(prog) === addr ? '(PANIC)' : '(ACTIVE)';
-  out(`    PID: ${pid}\n`);
-  out(`COMMAND: "${taskComm(task)}"\n`);
-  out(`   TASK: ${hex(addr)}  ${same > 1 ? `(1 of ${same})  ` : ''}[THREAD_INFO: ${hex(threadInfo(task))}]\n`);
-  out(`    CPU: ${taskCpu(task)}\n`);
-  out(`  STATE: ${taskStateString(task)} ${tail}\n`);
+  const r: TaskPart = {
+    kind: 'task',
+    pid,
+    comm: taskComm(task),
+    task: addr,
+    samePid: tasks.filter((t) => taskPid(t) === pid).length,
+    threadInfo: threadInfo(task),
+    cpu: taskCpu(task),
+    state: taskStateString(task),
+  };
+  if (active.has(addr)) r.active = panicTaskAddress(prog) === addr ? 'panic' : 'active';
+  return r;
 }
 
 /** The panicking task; panic_cpu is an atomic_t since 4.x, read through its counter when helpers/tasks cannot. */
@@ -354,88 +398,77 @@ function taskWithStack(prog: Program, tasks: Obj[], vaddr: bigint): Obj | undefi
 
 /* ------------------------------------------------------------ free pages */
 
-function ordinal(n: bigint): string {
-  const t = n % 100n;
-  const suffix = t >= 11n && t <= 13n ? 'th' : (['th', 'st', 'nd', 'rd'][Number(n % 10n)] ?? 'th');
-  return `${n}${suffix}`;
-}
-
-const ZONE_HDR = `ZONE  NAME        SIZE    FREE  ${justify('MEM_MAP', 16, 'center-l')}  START_PADDR  START_MAPNR\n`;
-
-function zoneLine(prog: Program, z: ZoneInfo): string {
+function zoneRow(prog: Program, z: ZoneInfo): ZoneRow {
   const zm = zoneMemMap(prog, z);
-  const paddr = z.startPfn << memMap(prog).pageShift;
-  return `${z.index.toString().padStart(3)}   ${z.name.padEnd(9)} ${z.spanned.toString().padStart(6)}  ${z.free.toString().padStart(6)}  ${justify(hex(zm.memMap), 16, 'center-l')}  ${justify(hex(paddr), 11, 'center-r')}  ${justify(zm.startMapnr.toString(), 11, 'center-r')}\n`;
+  return {
+    node: z.node,
+    index: z.index,
+    name: z.name,
+    size: z.spanned,
+    free: z.free,
+    memMap: zm.memMap,
+    startPaddr: z.startPfn << memMap(prog).pageShift,
+    startMapnr: zm.startMapnr,
+  };
 }
 
-function areaPrefix(prog: Program, order: number, head: bigint): string {
-  const size = `${(BigInt(prog.memory.pageSize) << BigInt(order)) / 1024n}k`;
-  return `${order.toString().padStart(3)}  ${size.padStart(7)}  ${justify(hex(head), 16, 'center-l')}  `;
-}
-
-/** `kmem -f` / `kmem -F`: each zone's free lists, block counts (or, verbosely, the blocks). */
-function showFreeLists(prog: Program, verbose: boolean, out: (s: string) => void): void {
-  const nodes = onlineNodes(prog);
+/** `kmem -f` / `kmem -F`: each zone's free lists, block counts (and, verbosely, the blocks). */
+function freeLists(prog: Program, verbose: boolean): Extract<KmemResult, { mode: 'free' }> {
   let sum = 0n;
   let found = 0n;
-  let lastNode = -1;
+  const out: { zone: ZoneRow; areas: FreeArea[] }[] = [];
   for (const z of zones(prog)) {
-    if (nodes.length > 1 && z.node !== lastNode) {
-      if (lastNode >= 0) out(`\n${'-'.repeat(74)}\n`);
-      out(`${lastNode >= 0 ? '\n' : ''}NODE\n ${z.node.toString().padStart(2)}\n`);
-    }
-    out(`${z.node === lastNode ? '\n' : ''}${ZONE_HDR}`);
-    lastNode = z.node;
-    out(zoneLine(prog, z));
+    const areas: FreeArea[] = [];
+    out.push({ zone: zoneRow(prog, z), areas });
     sum += z.free;
     if (!z.free) continue;
-    if (!verbose) out('AREA    SIZE  FREE_AREA_STRUCT  BLOCKS  PAGES\n');
     for (const l of zoneFreeLists(prog, z, true)) {
-      if (verbose) out('AREA    SIZE  FREE_AREA_STRUCT\n');
       const pages = BigInt(l.blocks.length) << BigInt(l.order);
       found += pages;
-      if (verbose) out(`${areaPrefix(prog, l.order, l.head)}\n${l.blocks.map((b) => `${hex(b)}\n`).join('')}`);
-      else
-        out(
-          `${areaPrefix(prog, l.order, l.head)}${l.blocks.length.toString().padStart(6)} ${pages.toString().padStart(6)}\n`,
-        );
+      const a: FreeArea = {
+        order: l.order,
+        blockBytes: BigInt(prog.memory.pageSize) << BigInt(l.order),
+        freeList: l.head,
+        blocks: l.blocks.length,
+        pages,
+      };
+      if (verbose) a.blockPages = l.blocks;
+      areas.push(a);
     }
   }
-  out(`\nnr_free_pages: ${sum}  ${sum === found ? '(verified)' : `(found ${found})`}\n`);
+  return { mode: 'free', verbose, multiNode: onlineNodes(prog).length > 1, zones: out, nrFreePages: sum, found };
 }
 
-/** crash's free-list search for one address (dump_free_pages_zones_v2 with an address): true when found. */
-function showFreeBlock(prog: Program, addr: bigint, physical: boolean, out: (s: string) => void): boolean {
+/** crash's free-list search for one address (dump_free_pages_zones_v2 with an address). */
+function freeBlock(prog: Program, addr: bigint, physical: boolean): FreeBlockRecord | undefined {
   const mm = memMap(prog);
   let phys: bigint | undefined = physical ? addr : mm.pageToPhys(addr);
   if (phys === undefined) {
     try {
       phys = prog.memory.virtToPhys(addr);
     } catch {
-      return false;
+      return undefined;
     }
   }
   const b = findFreeBlock(prog, phys);
-  if (!b) return false;
-  const z = b.zone;
-  if (onlineNodes(prog).length > 1) out(`NODE\n ${z.node.toString().padStart(2)}\n`);
-  out(ZONE_HDR);
-  out(zoneLine(prog, z));
-  out('AREA    SIZE  FREE_AREA_STRUCT\n');
-  out(`${areaPrefix(prog, b.order, b.freeList)}\n`);
-  let s = `${hex(b.page)}  `;
-  if (b.order) {
-    const offset = addr & (BigInt(prog.memory.pageSize) - 1n);
-    s += physical ? `(${hex(addr)} is ${offset ? 'in ' : ''}` : `(${hex(addr)} is `;
-    s += `${ordinal(b.pageIndex + 1n)} of ${1n << BigInt(b.order)} pages)`;
-  }
-  out(`${s}\n`);
-  return true;
+  if (!b) return undefined;
+  return {
+    kind: 'free',
+    address: addr,
+    physical,
+    zone: zoneRow(prog, b.zone),
+    order: b.order,
+    blockBytes: BigInt(prog.memory.pageSize) << BigInt(b.order),
+    freeList: b.freeList,
+    page: b.page,
+    pageIndex: b.pageIndex,
+    offset: addr & (BigInt(prog.memory.pageSize) - 1n),
+  };
 }
 
 /* ------------------------------------------------------------ kmem ADDR */
 
-function symbolLine(prog: Program, vaddr: bigint): string | undefined {
+function symbolPart(prog: Program, vaddr: bigint): SymbolPart | undefined {
   let st: ReturnType<Program['symbols']['symbolize']>;
   const stext = prog.symbolAddress('_stext');
   const end = prog.symbolAddress('_end');
@@ -448,33 +481,35 @@ function symbolLine(prog: Program, vaddr: bigint): string | undefined {
   }
   if (!st) return undefined;
   if (!inImage && !st.symbol.module) return undefined;
-  let line = '';
+  const r: SymbolPart = { kind: 'symbol', address: vaddr, letter: st.symbol.letter, name: st.symbol.name };
+  if (st.offset) r.offset = Number(st.offset);
+  if (st.symbol.module) r.module = st.symbol.module;
   if (st.symbol.letter === 't' || st.symbol.letter === 'T') {
-    // crash prints the source line of a text address (an empty one when there is none).
     const l = prog.lineFor(vaddr);
-    line = ` ${l ? `${l.file}: ${l.line}` : ''}`;
+    if (l) {
+      r.file = l.file;
+      r.line = l.line;
+    }
   }
-  return `${hex(vaddr)} (${st.symbol.letter}) ${st.symbol.name}${st.offset ? `+${st.offset}` : ''}${st.symbol.module ? ` [${st.symbol.module}]` : ''}${line}\n`;
+  return r;
 }
 
-function kmemSearch(prog: Program, addr: bigint, out: (s: string) => void): void {
+/** What an address is, in crash's order; a fault ends the search with its message (the parts found kept). */
+function kmemSearch(prog: Program, addr: bigint, parts: SearchPart[]): void {
   const kv = addr >= KVADDR_START;
   const mm = memMap(prog);
   let vaddr: bigint | undefined = addr;
   if (!kv) vaddr = mm.physToPage(addr) !== undefined ? physToVirt(prog, addr) : undefined;
   const tasks = allTasks(prog);
   if (vaddr !== undefined) {
-    const sym = symbolLine(prog, vaddr);
-    if (sym) out(`${sym}\n`);
+    const sym = symbolPart(prog, vaddr);
+    if (sym) parts.push(sym);
   }
   if (kv) {
     const area = vmallocAreas(prog).find((a) => addr >= a.start && addr < a.end);
     if (area) {
       const t = taskWithStack(prog, tasks, addr);
-      if (t) {
-        showContext(prog, t, tasks, out);
-        out('\n');
-      }
+      if (t) parts.push(taskPart(prog, t, tasks));
       let phys: bigint | undefined;
       try {
         phys = prog.memory.virtToPhys(addr);
@@ -482,65 +517,48 @@ function kmemSearch(prog: Program, addr: bigint, out: (s: string) => void): void
         phys = undefined;
       }
       if (phys !== undefined) {
-        out(VMLIST_HDR);
-        out(vmLine(area));
-        out('\n');
-        showPageOf(prog, phys, true, out);
+        parts.push({ kind: 'vmalloc', area });
+        parts.push(pageLookup(prog, phys, true));
         return;
       }
     }
   }
   if (vaddr !== undefined) {
-    if (showSlabAddress(prog, vaddr, false, out)) out('\n');
-    if (showFreeBlock(prog, addr, !kv, out)) out('\n');
+    const slab = slabAddress(prog, vaddr, false);
+    if (slab) parts.push(slab);
+    const free = freeBlock(prog, addr, !kv);
+    if (free) parts.push(free);
     const t = taskContaining(prog, tasks, vaddr) ?? taskWithStack(prog, tasks, vaddr);
-    if (t) {
-      showContext(prog, t, tasks, out);
-      out('\n');
-    }
-    showPageOf(prog, addr, !kv, out, true);
+    if (t) parts.push(taskPart(prog, t, tasks));
+    parts.push(pageLookup(prog, addr, !kv, true));
     return;
   }
-  out(`${hex(addr)}: ${kv ? 'kernel virtual' : 'physical'} address not found in mem map\n`);
+  parts.push({ kind: 'not-found', address: addr, virtual: kv });
 }
 
 /* --------------------------------------------------------------- vm_stat */
 
-function aligned(items: [string, bigint][], width: number): string {
-  return items.map(([n, v]) => `${n.padStart(width)}: ${v}\n`).join('');
-}
-
-/** `kmem -V`: the vm_stat counters (crash's dump_vm_stat) and the summed VM event counters. */
-function showVmStat(prog: Program, out: (s: string) => void): void {
-  const groups = vmStatGroups(prog);
-  const width = Math.max(0, ...groups.flatMap((g) => g.items.map(([n]) => n.length)));
-  groups.forEach((g, i) => {
-    out(`${i ? '\n' : ''}  ${g.label}:\n${aligned(g.items, width)}`);
-  });
-  const ev = vmEvents(prog, slabCpus(prog));
-  if (ev) out(`\n  VM_EVENT_STATES:\n${aligned(ev, Math.max(0, ...ev.map(([n]) => n.length)))}`);
-}
+const items = (xs: [string, bigint][]): VmStatItem[] => xs.map(([name, value]) => ({ name, value }));
 
 /** `kmem -z`: each zone's size, watermarks and vm_stat (crash's dump_zone_stats). */
-function showZones(prog: Program, out: (s: string) => void): void {
+function zoneStats(prog: Program): ZoneStats[] {
   const nodeIndex = new Map(onlineNodes(prog).map((n, i) => [n.id, i]));
-  for (const z of zones(prog)) {
-    out(
-      `NODE: ${nodeIndex.get(z.node) ?? z.node}  ZONE: ${z.index}  ADDR: ${hex(z.obj.address as bigint)}  NAME: "${z.name}"\n`,
-    );
-    if (!z.spanned) {
-      out('  [unpopulated]\n\n');
-      continue;
-    }
+  return zones(prog).map((z): ZoneStats => {
+    const r: ZoneStats = {
+      node: nodeIndex.get(z.node) ?? z.node,
+      zone: z.index,
+      address: z.obj.address as bigint,
+      name: z.name,
+      spanned: z.spanned,
+      present: z.present,
+      free: z.free,
+    };
+    if (!z.spanned) return r;
     const [min, low, high] = zoneWatermarks(prog, z.obj);
-    out(
-      `  SIZE: ${z.spanned}${z.present < z.spanned ? `  PRESENT: ${z.present}` : ''}  MIN/LOW/HIGH: ${min}/${low}/${high}`,
-    );
-    const items = zoneVmStat(prog, z.obj);
-    if (items.length) out(`\n  VM_STAT:\n${aligned(items, Math.max(...items.map(([n]) => n.length)))}`);
-    else out(`  FREE: ${z.free}\n`);
-    out('\n\n');
-  }
+    r.watermarks = { min, low, high };
+    r.vmStat = items(zoneVmStat(prog, z.obj));
+    return r;
+  });
 }
 
 /* ------------------------------------------------------------- command */
@@ -549,9 +567,6 @@ function parseAddress(a: string): bigint | undefined {
   if (!/^(0x)?[0-9a-f]+$/i.test(a)) return undefined;
   return BigInt(a.toLowerCase().startsWith('0x') ? a : `0x${a}`);
 }
-
-/** kmem: -i as data; the other forms (not modelled yet) as crash's text. */
-export type KmemResult = { mode: 'info'; pageSize: number; pages: KmemInfo } | { mode: 'text'; text: string };
 
 export const kmem: Command<KmemResult> = {
   name: 'kmem',
@@ -603,146 +618,143 @@ EXAMPLES
   kmem -p 11fe000
 `,
   resultType: 'KmemResult',
-  run(ctx, args): KmemResult {
-    const prog = ctx.program;
-    if (args.length === 1 && /^-i+$/.test(args[0]!)) {
-      if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
-      return { mode: 'info', pageSize: prog.memory.pageSize, pages: kmemInfo(prog) };
+  run(ctx, args): KmemResult | undefined {
+    // A walk that fails part-way (a fault in a damaged dump) has its records so far printed before the error.
+    const partial: PartialResult = {};
+    // `kmem -p` in a text session streams its lines as the mem_map is walked (no records kept); JSON gets them.
+    if (ctx.format === 'text' && args.length === 1 && args[0] === '-p') {
+      if (!ctx.program.hasDebugInfo) ctx.program.requireDebugInfo('kmem');
+      streamPages(ctx);
+      return undefined;
     }
-    // The other forms are not modelled yet: their result is crash's text.
-    let text = '';
-    kmemText({ ...ctx, out: (s) => (text += s) }, args);
-    return { mode: 'text', text };
-  },
-  text(r, ctx) {
-    if (r.mode === 'text') {
-      ctx.out(r.text);
-      return;
+    try {
+      return kmemResult(ctx.program, args, partial);
+    } catch (e) {
+      if (partial.result && ctx.format === 'text' && !(e instanceof InterruptedError)) kmemText(partial.result, ctx);
+      throw e;
     }
-    ctx.out(formatKmemInfo(r.pages, r.pageSize));
   },
+  text: kmemText,
 };
 
-/** kmem's forms in crash's text (all but -i, which has a result model). */
-function kmemText(ctx: CommandContext, args: string[]): void {
-  {
-    const prog = ctx.program;
-    const out = (s: string): void => ctx.out(s);
-    const flags = new Set<string>();
-    const rest: string[] = [];
-    for (const a of args) {
-      if (/^-[isSpvfFVz]+$/.test(a)) for (const c of a.slice(1)) flags.add(c);
-      else if (a.startsWith('-')) throw new CommandError(`kmem: unknown option ${a}`);
-      else rest.push(a);
+/** The result a long walk is filling in, for the text view of a walk that failed part-way. */
+interface PartialResult {
+  result?: KmemResult;
+}
+
+function kmemResult(prog: Program, args: string[], partial: PartialResult): KmemResult {
+  const flags = new Set<string>();
+  const rest: string[] = [];
+  for (const a of args) {
+    if (/^-[isSpvfFVz]+$/.test(a)) for (const c of a.slice(1)) flags.add(c);
+    else if (a.startsWith('-')) throw new CommandError(`kmem: unknown option ${a}`);
+    else rest.push(a);
+  }
+  if (flags.size > 1) throw new CommandError('kmem: only one flag allowed');
+  const flag = [...flags][0];
+  if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
+  const none = (): void => {
+    if (rest.length) throw new CommandError(`kmem -${flag} takes no arguments`);
+  };
+  switch (flag) {
+    case 'i':
+      none();
+      return { mode: 'info', pageSize: prog.memory.pageSize, pages: kmemInfo(prog) };
+    case 'z':
+      none();
+      return { mode: 'zones', zones: zoneStats(prog) };
+    case 'V': {
+      none();
+      const ev = vmEvents(prog, slabCpus(prog));
+      return {
+        mode: 'vmstat',
+        groups: vmStatGroups(prog).map((g) => ({ label: g.label, items: items(g.items) })),
+        events: ev ? items(ev) : undefined,
+      };
     }
-    if (flags.size > 1) throw new CommandError('kmem: only one flag allowed');
-    const flag = [...flags][0];
-    if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
-    if (flag === 'i') {
-      if (rest.length) throw new CommandError('kmem -i takes no arguments');
-      out(formatKmemInfo(kmemInfo(prog), prog.memory.pageSize));
-      return;
+    case 'f':
+    case 'F': {
+      if (!rest.length) return freeLists(prog, flag === 'F');
+      const addrs = rest.map((a) => parseAddress(a) ?? badAddr(a));
+      return {
+        mode: 'free-blocks',
+        multiNode: onlineNodes(prog).length > 1,
+        addresses: addrs.map((v) => ({ address: v, block: freeBlock(prog, v, v < KVADDR_START) })),
+      };
     }
-    if (flag === 'z') {
-      if (rest.length) throw new CommandError('kmem -z takes no arguments');
-      showZones(prog, out);
-      return;
-    }
-    if (flag === 'V') {
-      if (rest.length) throw new CommandError('kmem -V takes no arguments');
-      showVmStat(prog, out);
-      return;
-    }
-    if (flag === 'f' || flag === 'F') {
-      if (!rest.length) {
-        showFreeLists(prog, flag === 'F', out);
-        return;
-      }
-      rest.forEach((a, i) => {
-        const v = parseAddress(a) ?? badAddr(a);
-        if (i) out('\n');
-        showFreeBlock(prog, v, v < KVADDR_START, out);
-      });
-      return;
-    }
-    if (flag === 'v') {
-      const areas = vmallocAreas(prog);
+    case 'v': {
       const want = rest.map((a) => parseAddress(a) ?? badAddr(a));
-      out(VMLIST_HDR);
-      for (const a of areas) if (!want.length || want.some((w) => w >= a.start && w < a.end)) out(vmLine(a));
-      return;
+      const areas = vmallocAreas(prog).filter((a) => !want.length || want.some((w) => w >= a.start && w < a.end));
+      return { mode: 'vmalloc', areas };
     }
-    if (flag === 'p') {
+    case 'p': {
       if (!rest.length) {
-        showAllPages(prog, out);
-        return;
+        const r: KmemResult = { mode: 'pages', physWidth: physWidth(prog), pages: [] };
+        partial.result = r;
+        allPages(prog, r.pages);
+        return r;
       }
-      for (const a of rest) {
+      const lookups = rest.map((a) => {
         const pfn = /^pfn:(0x[0-9a-f]+|\d+)$/i.exec(a);
-        if (pfn) {
-          showPageOf(prog, BigInt(pfn[1]!) << memMap(prog).pageShift, true, out);
-          continue;
-        }
-        const v = parseAddress(a) ?? badAddr(a);
-        showPageOf(prog, v, false, out);
-      }
-      return;
-    }
-    if (flag === 's' || flag === 'S') {
-      const verbose = flag === 'S';
-      const names = rest.filter((a) => parseAddress(a) === undefined || cacheByName(prog, a));
-      const addrs = rest.filter((a) => !names.includes(a)).map((a) => parseAddress(a)!);
-      if (names.length > 1) throw new CommandError('kmem: only one kmem_cache reference is allowed');
-      let calls = 0;
-      for (let addr of addrs) {
-        if (addr < KVADDR_START && memMap(prog).physToPage(addr) !== undefined) addr = physToVirt(prog, addr);
-        if (calls++) out('\n');
-        const c = cacheAt(prog, addr);
-        if (c) {
-          out(CACHE_HDR);
-          cacheLine(prog, c, out);
-          if (verbose) showCacheVerbose(prog, c, out);
-          continue;
-        }
-        if (!showSlabAddress(prog, addr, verbose, out))
-          out(`kmem: address is not allocated in slab subsystem: ${hex(addr)}\n`);
-      }
-      if (addrs.length) return;
-      if (names[0] === 'list') {
-        for (const c of kmemCaches(prog)) out(`${hex(c.address)} ${c.name}\n`);
-        return;
-      }
-      if (names.length) {
-        const c = cacheByName(prog, names[0]!);
-        if (!c) throw new CommandError(`kmem: ${names[0]}: no such kmem_cache`);
-        out(CACHE_HDR);
-        cacheLine(prog, c, out);
-        if (verbose) showCacheVerbose(prog, c, out);
-        return;
-      }
-      const all = kmemCaches(prog);
-      out(CACHE_HDR);
-      all.forEach((c, i) => {
-        cacheLine(prog, c, out);
-        if (!verbose) return;
-        showCacheVerbose(prog, c, out);
-        if (i + 1 < all.length) out(CACHE_HDR);
+        if (pfn) return pageLookup(prog, BigInt(pfn[1]!) << memMap(prog).pageShift, true);
+        return pageLookup(prog, parseAddress(a) ?? badAddr(a), false);
       });
-      return;
+      return { mode: 'page-lookup', physWidth: physWidth(prog), lookups };
     }
-    if (!rest.length) throw new CommandError('usage: kmem -i | -s [name] | -S name | -p [addr] | -v | address ...');
-    rest.forEach((a, i) => {
-      const v = parseAddress(a);
-      if (v === undefined) throw new CommandError(`kmem: ${a}: a cache name needs -s or -S`);
-      if (i) out('\n');
+    case 's':
+    case 'S':
+      return slabs(prog, rest, flag === 'S', partial);
+  }
+  if (!rest.length) throw new CommandError('usage: kmem -i | -s [name] | -S name | -p [addr] | -v | address ...');
+  const addrs = rest.map((a) => {
+    const v = parseAddress(a);
+    if (v === undefined) throw new CommandError(`kmem: ${a}: a cache name needs -s or -S`);
+    return v;
+  });
+  return {
+    mode: 'search',
+    physWidth: physWidth(prog),
+    multiNode: onlineNodes(prog).length > 1,
+    addresses: addrs.map((v) => {
+      // A fault ends an address's search with its message; the parts found before it are kept.
+      const parts: SearchPart[] = [];
       try {
-        kmemSearch(prog, v, out);
+        kmemSearch(prog, v, parts);
       } catch (e) {
-        if (e instanceof FaultError) out(`kmem: ${e.message}\n`);
+        if (e instanceof FaultError) parts.push({ kind: 'error', message: e.message });
         else throw e;
       }
-    });
+      return { address: v, parts };
+    }),
+  };
+}
+
+function slabs(prog: Program, rest: string[], verbose: boolean, partial: PartialResult): KmemResult {
+  const names = rest.filter((a) => parseAddress(a) === undefined || cacheByName(prog, a));
+  const addrs = rest.filter((a) => !names.includes(a)).map((a) => parseAddress(a)!);
+  if (names.length > 1) throw new CommandError('kmem: only one kmem_cache reference is allowed');
+  if (addrs.length) {
+    const items: (CacheEntry | SlabAddress | NotSlab)[] = [];
+    partial.result = { mode: 'slabs', verbose, form: 'addresses', items };
+    for (let addr of addrs) {
+      if (addr < KVADDR_START && memMap(prog).physToPage(addr) !== undefined) addr = physToVirt(prog, addr);
+      const c = cacheAt(prog, addr);
+      if (c) items.push(cacheEntry(prog, c, verbose));
+      else items.push(slabAddress(prog, addr, verbose) ?? { kind: 'not-slab', address: addr });
+    }
+    return partial.result;
   }
+  if (names[0] === 'list')
+    return { mode: 'cache-list', caches: kmemCaches(prog).map((c) => ({ address: c.address, name: c.name })) };
+  if (names.length) {
+    const c = cacheByName(prog, names[0]!);
+    if (!c) throw new CommandError(`kmem: ${names[0]}: no such kmem_cache`);
+    return { mode: 'slabs', verbose, form: 'name', items: [cacheEntry(prog, c, verbose)] };
+  }
+  const items: CacheEntry[] = [];
+  partial.result = { mode: 'slabs', verbose, form: 'all', items };
+  for (const c of kmemCaches(prog)) items.push(cacheEntry(prog, c, verbose));
+  return partial.result;
 }
 
 function cacheByName(prog: Program, name: string): KmemCache | undefined {

@@ -2,8 +2,9 @@ import { onlineCpus, perCpuAddress } from '../helpers/percpu.js';
 import { CommandError } from '../program/index.js';
 import { Obj, strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
-import { decl, valueText } from './lib/c-format.js';
+import { decl, renderValue, valueTree } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
+import type { Value } from './lib/value.js';
 import type { Command } from './registry.js';
 
 const counters = new WeakMap<Program, number>();
@@ -15,20 +16,57 @@ function nextHistory(prog: Program): number {
   return n;
 }
 
-/** gdb's top-level print: pointers show their type, functions their signature. */
-function topText(o: Obj, radix: 10 | 16): string {
-  const s = strip(o.type);
-  if (s.kind === 'pointer') {
-    const target = strip(s.target);
-    const text = valueText(o, { radix });
-    if (target.kind === 'base' && /char$/.test(target.name)) return text;
-    return `(${decl(o.type, '')}) ${text}`;
-  }
-  if (s.kind === 'function') return `\n ${valueText(o, { radix })}`;
-  return valueText(o, { radix });
+/** One value printed: its gdb history number, its type, its value tree. */
+export interface PValue {
+  /** What gdb names before the value: the symbol (`jiffies = $1 = ...`), or `per_cpu(runqueues, 1)`. */
+  label?: string;
+  /** The CPU of a per-cpu instance. */
+  cpu?: number;
+  /** gdb's value history number: `$N`. */
+  history: number;
+  /** The value's type as C spells it. */
+  type: string;
+  /** The kind of the type (typedefs and qualifiers stripped): `pointer`, `struct`, `base`, ... */
+  typeKind: string;
+  /** The type gdb shows before a pointer (none for a char pointer). */
+  cast?: string;
+  value: Value;
 }
 
-export const p: Command = {
+/** p: the expression's value (a per-cpu variable's instances: one a CPU). */
+export interface PResult {
+  expression: string;
+  /** The integer format of the text view: p/x (hex) or p/d (decimal, the default). */
+  format: 'x' | 'd';
+  values: PValue[];
+}
+
+function pValue(prog: Program, o: Obj, label?: string): PValue {
+  const s = strip(o.type);
+  const r: PValue = {
+    label,
+    history: nextHistory(prog),
+    type: decl(o.type, ''),
+    typeKind: s.kind,
+    value: valueTree(o),
+  };
+  if (s.kind === 'pointer') {
+    const target = strip(s.target);
+    if (!(target.kind === 'base' && /char$/.test(target.name))) r.cast = r.type;
+  }
+  return r;
+}
+
+/** gdb's top-level print: pointers show their type, functions their signature. */
+function topText(v: PValue, radix: 10 | 16): string {
+  const text = renderValue(v.value, { radix });
+  if (v.cast !== undefined) return `(${v.cast}) ${text}`;
+  if (v.typeKind === 'function') return `\n ${text}`;
+  return text;
+}
+
+export const p: Command<PResult> = {
+  resultType: 'PResult',
   name: 'p',
   aliases: ['print'],
   summary: 'print the value of an expression',
@@ -54,18 +92,18 @@ EXAMPLES
   p runqueues:1
   p sizeof(struct page)
 `,
-  run(ctx, args) {
+  run(ctx, args): PResult {
     const prog = ctx.program;
-    let radix: 10 | 16 = 10;
+    let format: 'x' | 'd' = 'd';
     let words = args;
     if (words[0] === '-x' || words[0] === '-d') {
-      radix = words[0] === '-x' ? 16 : 10;
+      format = words[0] === '-x' ? 'x' : 'd';
       words = words.slice(1);
     }
     let text = words.join(' ').trim();
     const fmt = /^\/([xdu])\s*/.exec(text);
     if (fmt) {
-      radix = fmt[1] === 'x' ? 16 : 10;
+      format = fmt[1] === 'x' ? 'x' : 'd';
       text = text.slice(fmt[0].length);
     }
     if (!text) throw new CommandError('usage: p expression');
@@ -74,16 +112,21 @@ EXAMPLES
       const name = pc[1]!;
       const v = evaluate(prog, name);
       const cpus = pc[2] === 'a' || pc[2] === 'all' ? onlineCpus(prog) : [Number(pc[2])];
-      let out = '';
-      for (const cpu of cpus) {
+      const values = cpus.map((cpu) => {
         const o = Obj.at(prog, v.type, perCpuAddress(prog, v.address as bigint, cpu), name);
-        out += `per_cpu(${name}, ${cpu}) = $${nextHistory(prog)} = ${topText(o, radix)}\n`;
-      }
-      ctx.out(out);
-      return;
+        return { ...pValue(prog, o, `per_cpu(${name}, ${cpu})`), cpu };
+      });
+      return { expression: text, format, values };
     }
     const o = evaluate(prog, text);
     const isSymbol = /^[A-Za-z_]\w*$/.test(text) && prog.symbolAddress(text) !== undefined;
-    ctx.out(`${isSymbol ? `${text} = ` : ''}$${nextHistory(prog)} = ${topText(o, radix)}\n`);
+    return { expression: text, format, values: [pValue(prog, o, isSymbol ? text : undefined)] };
+  },
+  text(r, ctx) {
+    const radix = r.format === 'x' ? 16 : 10;
+    let out = '';
+    for (const v of r.values)
+      out += `${v.label !== undefined ? `${v.label} = ` : ''}$${v.history} = ${topText(v, radix)}\n`;
+    ctx.out(out);
   },
 };

@@ -1,9 +1,17 @@
 import { CommandError } from '../program/index.js';
-import { ptypeText } from './lib/c-format.js';
+import { ptypeModel, ptypeModelText } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
+import type { TypeModel } from './lib/value.js';
 import type { Command } from './registry.js';
 
-export const ptype: Command = {
+/** ptype: the type of a type name or an expression, resolved as gdb's ptype shows it. */
+export interface PtypeResult {
+  expression: string;
+  type: TypeModel;
+}
+
+export const ptype: Command<PtypeResult> = {
+  resultType: 'PtypeResult',
   name: 'ptype',
   summary: "gdb's ptype: the type of an expression or a type name",
   help: `NAME
@@ -20,16 +28,13 @@ EXAMPLES
   ptype struct list_head
   ptype init_task.pid
 `,
-  run(ctx, args) {
+  run(ctx, args): PtypeResult {
     const text = args.join(' ').trim();
     if (!text) throw new CommandError('usage: ptype type-name | expression');
     const d = ctx.program.debug;
     const t =
       d.findType(text) ?? (/^\w+$/.test(text) && !d.findVariable(text) ? d.findType(`struct ${text}`) : undefined);
-    if (t) {
-      ctx.out(ptypeText(t));
-      return;
-    }
-    ctx.out(ptypeText(evaluate(ctx.program, text).type));
+    return { expression: text, type: ptypeModel(t ?? evaluate(ctx.program, text).type) };
   },
+  text: (r, ctx) => ctx.out(ptypeModelText(r.type)),
 };

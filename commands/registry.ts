@@ -19,7 +19,9 @@ export interface CommandContext {
 /**
  * A command. One with a result model returns its result (records, not strings) from `run` and renders it in
  * crash's layout with `text`; the runner calls `text` in a text session and prints the result as JSON in a JSON
- * one. A command without one writes its text with `ctx.out` (its JSON is that text).
+ * one. A long one may instead, in a text session, write each record's text as it is made and return nothing
+ * (foreach, kmem -p: their output streams). A command without one writes its text with `ctx.out` (its JSON is
+ * that text).
  */
 export interface Command<R = unknown> {
   name: string;
@@ -91,6 +93,11 @@ export async function resolveCommand(name: string): Promise<Command | undefined>
     e.cmd = cmd;
   }
   return e.cmd;
+}
+
+/** The command of that name (or alias) if its module is loaded (a command that ran is): for text views. */
+export function loadedCommand(name: string): Command | undefined {
+  return entry(name)?.cmd;
 }
 
 /** Every command name and alias (completion). */

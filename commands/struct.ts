@@ -4,9 +4,11 @@ import { Obj, offsetOf, strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import type { CType } from '../symbols/dwarf/types.js';
 import { parseAddress } from './address.js';
-import { decl, typeDefinition, valueText } from './lib/c-format.js';
+import { decl, definitionModel, renderValue, definitionText as typeDefinitionText, valueTree } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
+import type { TypeModel, Value } from './lib/value.js';
 import type { Command, CommandContext } from './registry.js';
+import type { Hex } from './result.js';
 
 /** The struct or union type a crash-style name designates (`task_struct`, `struct task_struct`). */
 export function aggregateType(prog: Program, kind: 'struct' | 'union', name: string): CType {
@@ -32,7 +34,43 @@ function structAddress(prog: Program, arg: string): bigint {
   return m ? perCpuAddress(prog, a, Number(m[2])) : a;
 }
 
-function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): void {
+/** A member named on the command line (`struct NAME.member`): where it is, its type and declaration. */
+export interface StructMemberOffset {
+  /** The member path as given (`se.vruntime`). */
+  path: string;
+  offset: number;
+  type: string;
+  /** As gdb declares it: `struct list_head tasks`. */
+  declaration: string;
+  bitSize?: number;
+}
+
+/** The contents of one struct at an address: the whole value tree, or the members named. */
+export interface StructBlock {
+  address: Hex;
+  value?: Value;
+  members?: { path: string; type: string; value: Value; depth: number }[];
+}
+
+/**
+ * struct / union / `*`: with no address the type's definition (`-o`: with the offset column) or the members
+ * named; with an address the contents of each struct read (count of them).
+ */
+export interface StructResult {
+  kind: 'struct' | 'union';
+  name?: string;
+  /** The type's definition (no address, no members named). */
+  definition?: TypeModel;
+  /** `-o`: the definition shows each member's offset. */
+  offsets?: boolean;
+  /** The members named, with no address. */
+  members?: StructMemberOffset[];
+  /** The integer radix of the text view (`-x`, `-d`). */
+  radix?: 10 | 16;
+  blocks?: StructBlock[];
+}
+
+function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): StructResult {
   const prog = ctx.program;
   let offsets = false;
   let radix: 10 | 16 = 10;
@@ -64,39 +102,67 @@ function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: strin
   if (members.length > 1 && offsets) throw new CommandError('-o option not valid with multiple member format');
   const addrArg = rest[1];
   if (addrArg === undefined) {
-    if (members.length === 0) {
-      ctx.out(typeDefinition(t, { offsets }));
-      return;
-    }
-    let text = `${kind} ${s.name ?? ''} {\n`;
-    for (const m of members) {
-      const r = resolveMember(t, m);
-      text += `  [${r.offset}] ${decl(r.type, m.split('.').pop()!)}${r.bits};\n`;
-    }
-    ctx.out(`${text}}\n`);
-    return;
+    if (members.length === 0) return { kind, name: s.name, definition: definitionModel(t), offsets };
+    return {
+      kind,
+      name: s.name,
+      members: members.map((m): StructMemberOffset => {
+        const r = resolveMember(t, m);
+        return {
+          path: m,
+          offset: r.offset,
+          type: decl(r.type, ''),
+          declaration: decl(r.type, m.split('.').pop()!),
+          bitSize: r.bitSize,
+        };
+      }),
+    };
   }
   const count = rest[2] !== undefined ? Number(rest[2]) : 1;
   if (!Number.isInteger(count) || count === 0) throw new CommandError(`invalid count: ${rest[2]}`);
   let addr = structAddress(prog, addrArg);
   const step = BigInt(s.size) * (count < 0 ? -1n : 1n);
-  const blocks: string[] = [];
+  const blocks: StructBlock[] = [];
   for (let n = 0; n < Math.abs(count); n++, addr += step) {
     const o = Obj.at(prog, t, addr, `${kind} ${s.name}`);
     if (members.length === 0) {
-      blocks.push(`${kind} ${s.name ?? ''} ${valueText(o, { radix })}\n`);
+      blocks.push({ address: o.address!, value: valueTree(o) });
       continue;
     }
-    let text = '';
-    for (const m of members) {
-      resolveMember(t, m);
-      // crash indents a member by how deep it sits in anonymous structs and unions.
-      const depth = 1 + anonDepth(t, m.split(/[.[]/)[0]!);
-      text += `${'  '.repeat(depth)}${m} = ${valueText(o.member(m), { radix }, depth)},\n`;
-    }
-    blocks.push(text);
+    blocks.push({
+      address: o.address!,
+      members: members.map((m) => {
+        const r = resolveMember(t, m);
+        // crash indents a member by how deep it sits in anonymous structs and unions.
+        const depth = 1 + anonDepth(t, m.split(/[.[]/)[0]!);
+        return { path: m, type: decl(r.type, ''), value: valueTree(o.member(m)), depth };
+      }),
+    });
   }
-  ctx.out(blocks.join(members.length ? '' : '\n'));
+  return { kind, name: s.name, radix, blocks };
+}
+
+function structText(r: StructResult, ctx: CommandContext): void {
+  if (r.definition) {
+    ctx.out(typeDefinitionText(r.definition, { offsets: r.offsets }));
+    return;
+  }
+  if (r.members) {
+    let text = `${r.kind} ${r.name ?? ''} {\n`;
+    for (const m of r.members)
+      text += `  [${m.offset}] ${m.declaration}${m.bitSize !== undefined ? ` : ${m.bitSize}` : ''};\n`;
+    ctx.out(`${text}}\n`);
+    return;
+  }
+  const opts = { radix: r.radix };
+  const blocks = (r.blocks ?? []).map((b) => {
+    if (b.value) return `${r.kind} ${r.name ?? ''} ${renderValue(b.value, opts)}\n`;
+    let text = '';
+    for (const m of b.members ?? [])
+      text += `${'  '.repeat(m.depth)}${m.path} = ${renderValue(m.value, opts, m.depth)},\n`;
+    return text;
+  });
+  ctx.out(blocks.join(r.blocks?.[0]?.value ? '\n' : ''));
 }
 
 /** How many anonymous struct/union levels a top-level member name is nested in. */
@@ -118,10 +184,10 @@ function findIn(t: CType, name: string): boolean {
   return s.members.some((m) => m.name === name || (!m.name && findIn(m.type, name)));
 }
 
-function resolveMember(t: CType, path: string): { offset: number; type: CType; bits: string } {
+function resolveMember(t: CType, path: string): { offset: number; type: CType; bitSize?: number } {
   try {
     const r = offsetOf(t, path);
-    return { offset: r.offset, type: r.type, bits: r.member?.bitSize !== undefined ? ` : ${r.member.bitSize}` : '' };
+    return { offset: r.offset, type: r.type, bitSize: r.member?.bitSize };
   } catch (e) {
     if (e instanceof LookupError) throw new CommandError(`invalid data structure member reference: ${path}`);
     throw e;
@@ -150,22 +216,27 @@ EXAMPLES
   ${kind === 'struct' ? 'struct task_struct.pid,comm ffff8f52011fe000\n  struct rq runqueues:1' : 'union rcu_special ffff8f52011fe7f8'}
 `;
 
-export const struct: Command = {
+export const struct: Command<StructResult> = {
+  resultType: 'StructResult',
   name: 'struct',
   summary: 'structure contents',
   help: HELP('struct'),
   run: (ctx, args) => runAggregate('struct', ctx, args),
+  text: structText,
 };
 
-export const union: Command = {
+export const union: Command<StructResult> = {
+  resultType: 'StructResult',
   name: 'union',
   summary: 'union contents',
   help: HELP('union'),
   run: (ctx, args) => runAggregate('union', ctx, args),
+  text: structText,
 };
 
 /** crash's `*` command: `*list_head ADDR` is `struct list_head ADDR` (or union). */
-export const pointerTo: Command = {
+export const pointerTo: Command<StructResult> = {
+  resultType: 'StructResult',
   name: '*',
   summary: 'pointer-to: struct or union contents (*NAME ADDR)',
   help: `NAME
@@ -184,4 +255,5 @@ DESCRIPTION
     const kind = ctx.program.debug.findType(`struct ${bare}`) ? 'struct' : 'union';
     return runAggregate(kind, ctx, [first, ...rest]);
   },
+  text: structText,
 };

@@ -4,11 +4,20 @@
  * union definitions with crash's 4-space indentation and its `struct -o`
  * offset column, and gdb's pretty value print (`next = 0xffff...,`).
  */
-import { FaultError } from '../../core/errors.js';
-import { Obj, strip } from '../../program/object.js';
-import type { Program } from '../../program/program.js';
-import { type CType, type Member, sizeOf } from '../../symbols/dwarf/types.js';
+import { type Obj, strip } from '../../program/object.js';
+import type { CType } from '../../symbols/dwarf/types.js';
 import { hostCharset, printable, stringElements } from './locale.js';
+import {
+  type IntValue,
+  type MemberModel,
+  type PointerValue,
+  PRINT_ELEMENTS,
+  readValue,
+  type Spelling,
+  type TypeModel,
+  typeModel,
+  type Value,
+} from './value.js';
 
 /** How crash spells gcc's DWARF base type names. */
 const BASE_SPELLING: Record<string, string> = {
@@ -101,9 +110,9 @@ export interface LayoutOptions {
   width?: number;
 }
 
-function enumBody(t: Extract<CType, { kind: 'enum' }>): string {
+function enumBody(values: readonly (readonly [string, bigint | number])[]): string {
   let expect = 0n;
-  const parts = t.values.map(([n, v]) => {
+  const parts = values.map(([n, v]) => {
     const b = BigInt(v);
     const s = b === expect ? n : `${n} = ${b}`;
     expect = b + 1n;
@@ -112,11 +121,28 @@ function enumBody(t: Extract<CType, { kind: 'enum' }>): string {
   return `{${parts.join(', ')}}`;
 }
 
+/** A member's declaration as a struct body shows it: an anonymous enum with its body. */
+function memberDecl(t: CType, name: string): string {
+  return decl(t, name, (x) => (x.kind === 'enum' && !x.name ? `enum ${enumBody(x.values)}` : leafName(x)));
+}
+
+const SPELLING: Spelling = { type: (t) => decl(t, ''), member: memberDecl };
+
+/** The model of the type a definition shows (struct NAME, whatis): the struct, union or enum a typedef names. */
+export function definitionModel(t: CType): TypeModel {
+  const s = strip(t);
+  return typeModel(s.kind === 'struct' || s.kind === 'union' || s.kind === 'enum' ? s : t, SPELLING);
+}
+
+/** The model of the type ptype shows: a typedef resolved. */
+export function ptypeModel(t: CType): TypeModel {
+  return typeModel(t.kind === 'typedef' ? strip(t) : t, SPELLING);
+}
+
 /** The member lines of a struct/union body at `depth` (1 = directly inside the outermost braces). */
 function bodyLines(
-  t: Extract<CType, { kind: 'struct' | 'union' }>,
+  members: readonly MemberModel[],
   depth: number,
-  base: number,
   opts: LayoutOptions,
   showOffsets: boolean,
   out: string[],
@@ -125,55 +151,61 @@ function bodyLines(
   const ind = '    '.repeat(opts.offsets ? depth - 1 : depth);
   const col = (off: number | undefined): string =>
     opts.offsets ? `${(off === undefined ? '' : `[${off}]`).padStart(width)} ` : '';
-  for (const m of t.members) {
-    const off = base + m.offset;
-    const mt = m.type;
-    const inline = (mt.kind === 'struct' || mt.kind === 'union') && !mt.name;
-    if (inline) {
-      const s = mt as Extract<CType, { kind: 'struct' | 'union' }>;
-      out.push(`${col(undefined)}${ind}${s.kind} {`);
+  for (const m of members) {
+    if (m.inline) {
+      out.push(`${col(undefined)}${ind}${m.inline} {`);
       // Members of an anonymous member are members of the outer struct (they get offsets); those of a named
       // member of an anonymous type do not (crash prints its offset on the closing line instead).
-      bodyLines(s, depth + 1, off, opts, showOffsets && !m.name, out);
-      out.push(`${col(m.name && showOffsets ? off : undefined)}${ind}}${m.name ? ` ${m.name}` : ''};`);
+      bodyLines(m.members ?? [], depth + 1, opts, showOffsets && !m.name, out);
+      out.push(`${col(m.name && showOffsets ? m.offset : undefined)}${ind}}${m.name ? ` ${m.name}` : ''};`);
       continue;
     }
-    const d = decl(mt, m.name ?? '', (x) => (x.kind === 'enum' && !x.name ? `enum ${enumBody(x)}` : leafName(x)));
     const bits = m.bitSize !== undefined ? ` : ${m.bitSize}` : '';
-    out.push(`${col(showOffsets ? off : undefined)}${ind}${d}${bits};`);
+    out.push(`${col(showOffsets ? m.offset : undefined)}${ind}${m.declaration}${bits};`);
   }
 }
 
 /** crash's `struct NAME` / `struct -o NAME` / `union NAME` text: the definition and `SIZE: n`. */
 export function typeDefinition(t: CType, opts: LayoutOptions = {}): string {
-  const s = strip(t);
+  return definitionText(definitionModel(t), opts);
+}
+
+/** The text of a definitionModel. */
+export function definitionText(s: TypeModel, opts: LayoutOptions = {}): string {
   if (s.kind === 'struct' || s.kind === 'union') {
     const out: string[] = [`${s.kind} ${s.name ?? ''}${s.name ? ' ' : ''}{`];
     const width = String(s.size).length + 4;
-    bodyLines(s, 1, 0, { ...opts, width }, true, out);
+    bodyLines(s.members ?? [], 1, { ...opts, width }, true, out);
     out.push('}', `SIZE: ${s.size}`);
     return `${out.join('\n')}\n`;
   }
   if (s.kind === 'enum') {
+    const values = s.enumerators ?? [];
     const lines = [`enum ${s.name ?? ''}${s.name ? ' ' : ''}{`];
-    for (const [i, [n, v]] of s.values.entries()) lines.push(`  ${n} = ${v}${i < s.values.length - 1 ? ',' : ''}`);
+    for (const [i, { name, value }] of values.entries())
+      lines.push(`  ${name} = ${value}${i < values.length - 1 ? ',' : ''}`);
     lines.push('};', `SIZE: ${s.size}`);
     return `${lines.join('\n')}\n`;
   }
-  return `${decl(t, '')};\nSIZE: ${sizeOf(t)}\n`;
+  return `${s.type};\nSIZE: ${s.size}\n`;
 }
 
 /** gdb's ptype text of a type: the definition of a struct/union/enum, else the declaration. */
 export function ptypeText(t: CType): string {
-  const s = t.kind === 'typedef' ? strip(t) : t;
+  return ptypeModelText(ptypeModel(t));
+}
+
+/** The text of a ptypeModel. */
+export function ptypeModelText(s: TypeModel): string {
   if (s.kind === 'struct' || s.kind === 'union') {
     const out: string[] = [`type = ${s.kind} ${s.name ?? ''}${s.name ? ' ' : ''}{`];
-    bodyLines(s, 1, 0, {}, false, out);
+    bodyLines(s.members ?? [], 1, {}, false, out);
     out.push('}');
     return `${out.join('\n')}\n`;
   }
-  if (s.kind === 'enum') return `type = enum ${s.name ? `${s.name} ` : ''}${enumBody(s)}\n`;
-  return `type = ${decl(s, '')}\n`;
+  if (s.kind === 'enum')
+    return `type = enum ${s.name ? `${s.name} ` : ''}${enumBody((s.enumerators ?? []).map((e) => [e.name, e.value] as const))}\n`;
+  return `type = ${s.type}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -183,28 +215,6 @@ export interface ValueOptions {
   radix?: 10 | 16;
   /** gdb's `print elements` limit (200). */
   maxElements?: number;
-}
-
-/** gdb's repeat threshold (crash turns repeats off: every element is printed). */
-const REPEAT_THRESHOLD = Number.POSITIVE_INFINITY;
-/** crash's gdb `print elements` limit: at most 256 array elements (or string characters) are printed. */
-const PRINT_ELEMENTS = 256;
-
-const imageRanges = new WeakMap<Program, [bigint, bigint]>();
-
-/** gdb names addresses of the kernel image (its minimal symbols) as <sym+off>; not heap, per-cpu or module ones. */
-function imageSymbol(prog: Program, v: bigint): string {
-  let r = imageRanges.get(prog);
-  if (!r) {
-    const lo = prog.symbols.lookup('_text')?.address ?? 0n;
-    const hi = prog.symbols.lookup('_end')?.address ?? 0n;
-    r = [lo, hi];
-    imageRanges.set(prog, r);
-  }
-  if (v < r[0] || v >= r[1]) return '';
-  const hit = prog.symbols.symbolize(v);
-  if (!hit) return '';
-  return ` <${hit.symbol.name}${hit.offset ? `+${hit.offset}` : ''}>`;
 }
 
 function charEscape(c: number, quote: string): string {
@@ -316,118 +326,71 @@ export function cStringText(str: string): string {
   return `"${text}"`;
 }
 
-function isCharType(t: CType): boolean {
-  const s = strip(t);
-  return s.kind === 'base' && /^(unsigned |signed )?char$/.test(s.name);
-}
-
-function intText(v: bigint, t: CType, opts: ValueOptions): string {
-  const s = strip(t);
-  if (s.kind === 'base' && (s.name === '_Bool' || s.name === 'bool')) return v ? 'true' : 'false';
+function intText(v: IntValue, opts: ValueOptions): string {
+  if (v.style === 'bool') return v.value ? 'true' : 'false';
   if (opts.radix === 16) {
-    const size = s.kind === 'base' || s.kind === 'enum' ? s.size : 8;
-    const u = v < 0n ? v + (1n << BigInt(size * 8)) : v;
+    const u = v.value < 0n ? v.value + (1n << BigInt(v.size * 8)) : v.value;
     return `0x${u.toString(16)}`;
   }
-  if (isCharType(t)) return `${v} '${charEscape(Number(v < 0n ? v + 256n : v), "'")}'`;
-  return v.toString();
+  if (v.style === 'char') return `${v.value} '${charEscape(Number(v.value < 0n ? v.value + 256n : v.value), "'")}'`;
+  return v.value.toString();
 }
 
-function pointerText(prog: Program, o: Obj): string {
-  const v = o.value();
-  const hex = `0x${v.toString(16)}`;
-  if (v === 0n) return hex;
-  const target = strip(strip(o.type).kind === 'pointer' ? (strip(o.type) as { target: CType }).target : o.type);
-  if (target.kind === 'function') return `${hex}${imageSymbol(prog, v)}`;
-  if (isCharType(target)) {
-    try {
-      const str = prog.memory.readCString(v, 200);
-      return `${hex}${imageSymbol(prog, v)} ${cStringText(str)}`;
-    } catch (e) {
-      if (e instanceof FaultError) return `${hex} <error: Cannot access memory at address ${hex}>`;
-      throw e;
-    }
-  }
-  return `${hex}${imageSymbol(prog, v)}`;
+const sym = (s: string | undefined): string => (s ? ` <${s}>` : '');
+
+function pointerText(p: PointerValue): string {
+  const hex = `0x${p.address.toString(16)}`;
+  if (p.address === 0n) return hex;
+  if (p.unreadable) return `${hex} <error: Cannot access memory at address ${hex}>`;
+  if (p.string !== undefined) return `${hex}${sym(p.symbol)} ${cStringText(p.string)}`;
+  return `${hex}${sym(p.symbol)}`;
+}
+
+/** The value tree of an object (see value.ts), read as gdb's print reads it. */
+export function valueTree(o: Obj, opts: ValueOptions = {}): Value {
+  return readValue(o, (t) => decl(t, ''), opts.maxElements ?? PRINT_ELEMENTS);
 }
 
 /** gdb's text of a value; nested aggregates indented by `indent` (2 spaces a level). */
 export function valueText(o: Obj, opts: ValueOptions = {}, indent = 0): string {
-  const prog = o.prog;
-  const s = strip(o.type);
+  return renderValue(valueTree(o, opts), opts, indent);
+}
+
+/** gdb's text of a value tree (`set print pretty on`); nested aggregates indented by `indent` (2 spaces a level). */
+export function renderValue(v: Value, opts: ValueOptions = {}, indent = 0): string {
   const pad = '  '.repeat(indent + 1);
-  try {
-    switch (s.kind) {
-      case 'struct':
-      case 'union': {
-        const lines: string[] = [];
-        const members = s.members;
-        if (members.length === 0) return '{<No data fields>}';
-        members.forEach((m: Member, i) => {
-          const child = m.name ? o.member(m.name) : anonMember(o, m);
-          const text = valueText(child, opts, indent + 1);
-          lines.push(`${pad}${m.name ? `${m.name} = ` : ''}${text}${i < members.length - 1 ? ',' : ''}`);
-        });
-        return lines.length ? `{\n${lines.join('\n')}\n${'  '.repeat(indent)}}` : '{}';
-      }
-      case 'array': {
-        const count = s.counts[0];
-        if (count === undefined || count === 0) {
-          // A flexible array member: gdb shows its address (and, for chars, the string there).
-          const a = o.address ?? 0n;
-          const head = `0x${a.toString(16)}${imageSymbol(prog, a)}`;
-          if (s.counts.length === 1 && isCharType(s.element)) {
-            const str = prog.memory.readCString(a, 200);
-            return `${head} ${charArrayText(Buffer.from(`${str}\0`, 'latin1'))}`;
-          }
-          return head;
-        }
-        const max = opts.maxElements ?? PRINT_ELEMENTS;
-        if (s.counts.length === 1 && isCharType(s.element)) return charArrayText(o.bytes(), max);
-        const limit = Math.min(count, max);
-        const texts: string[] = [];
-        for (let i = 0; i < limit; i++) texts.push(valueText(o.index(i), opts, indent + 1));
-        // Runs of equal elements: `0 <repeats 16 times>`.
-        const parts: string[] = [];
-        for (let i = 0; i < texts.length; ) {
-          let run = 1;
-          while (i + run < texts.length && texts[i + run] === texts[i]) run++;
-          if (run > REPEAT_THRESHOLD) {
-            parts.push(`${texts[i]} <repeats ${run} times>`);
-            i += run;
-          } else {
-            for (let k = 0; k < run; k++) parts.push(texts[i]!);
-            i += run;
-          }
-        }
-        return `{${parts.join(', ')}${limit < count ? '...' : ''}}`;
-      }
-      case 'pointer':
-        return pointerText(prog, o);
-      case 'enum': {
-        const v = o.value();
-        const name = o.enumName();
-        if (name) return name;
-        // gdb shows flag enums as (A | B) and unknown values as numbers.
-        return v.toString();
-      }
-      case 'base':
-        return intText(o.value(), o.type, opts);
-      case 'function':
-        return `{${decl(s, '')}} 0x${(o.address ?? 0n).toString(16)}${symSuffix(prog, o.address)}`;
-      default:
-        return 'void';
+  switch (v.kind) {
+    case 'struct':
+    case 'union': {
+      const members = v.members;
+      if (members.length === 0) return '{<No data fields>}';
+      const lines = members.map(
+        (m, i) =>
+          `${pad}${m.name ? `${m.name} = ` : ''}${renderValue(m.value, opts, indent + 1)}${i < members.length - 1 ? ',' : ''}`,
+      );
+      return `{\n${lines.join('\n')}\n${'  '.repeat(indent)}}`;
     }
-  } catch (e) {
-    if (e instanceof FaultError) return `<error: Cannot access memory at address 0x${(e.address ?? 0n).toString(16)}>`;
-    throw e;
+    case 'flex': {
+      const head = `0x${v.address.toString(16)}${sym(v.symbol)}`;
+      return v.string !== undefined ? `${head} ${charArrayText(Buffer.from(`${v.string}\0`, 'latin1'))}` : head;
+    }
+    case 'chars':
+      return charArrayText(Buffer.from(v.bytes, 'latin1'), opts.maxElements ?? PRINT_ELEMENTS);
+    case 'array':
+      // crash turns gdb's repeat blocks off: every element is printed.
+      return `{${v.elements.map((e) => renderValue(e, opts, indent + 1)).join(', ')}${v.elements.length < v.count ? '...' : ''}}`;
+    case 'pointer':
+      return pointerText(v);
+    case 'enum':
+      // gdb shows unknown values as numbers.
+      return v.name ?? v.value.toString();
+    case 'int':
+      return intText(v, opts);
+    case 'function':
+      return `{${v.type}} 0x${v.address.toString(16)}${sym(v.symbol)}`;
+    case 'error':
+      return `<error: Cannot access memory at address 0x${v.address.toString(16)}>`;
+    default:
+      return 'void';
   }
-}
-
-function symSuffix(prog: Program, a: bigint | undefined): string {
-  return a === undefined ? '' : imageSymbol(prog, a);
-}
-
-function anonMember(o: Obj, m: Member): Obj {
-  return Obj.at(o.prog, m.type, (o.address as bigint) + BigInt(m.offset), o.expr);
 }
