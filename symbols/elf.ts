@@ -16,9 +16,8 @@
  * giant allocation.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
-import type { Decompressor } from 'zstd-napi';
+import { zstdDecompress } from '../core/compress/zstd.js';
 import { parseNotes } from '../core/elf-notes.js';
 import { BadDataError } from '../core/errors.js';
 
@@ -124,8 +123,6 @@ export interface SectionDataOptions {
 }
 
 export type SectionRef = ElfSection | string;
-
-let zstd: Decompressor | undefined;
 
 export class ElfFile {
   readonly type: number;
@@ -465,9 +462,8 @@ export class ElfFile {
             this.path,
             at,
           );
-        // Loaded on first use (a native addon: start-up time only zstd sections need).
-        zstd ??= new (createRequire(import.meta.url)('zstd-napi') as typeof import('zstd-napi')).Decompressor();
-        out = zstd.decompress(compressed);
+        // Loaded on first use (start-up time only zstd sections need).
+        out = zstdDecompress(compressed, ch.size);
       } else {
         throw new BadDataError(
           `section ${sec.name}: compression type ${ch.type} is not supported (zlib 1 and zstd 2 are)`,

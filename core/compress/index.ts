@@ -1,13 +1,14 @@
 /**
- * Page decompression for kdump-compressed dumps: zlib (node:zlib), LZO1X (our
- * own), snappy (snappyjs) and zstd (zstd-napi). Each call decodes exactly one
+ * Page decompression for kdump-compressed dumps: zlib (node:zlib), LZO1X (lzo.ts:
+ * native or our own), snappy (snappyjs) and zstd (zstd.ts: native or WebAssembly). Each call decodes exactly one
  * page and refuses output of any other size, so a hostile descriptor cannot
  * make us allocate more than a page.
  */
 import { createRequire } from 'node:module';
 import { inflateSync } from 'node:zlib';
-import type { Decompressor } from 'zstd-napi';
-import { LzoError, lzo1xDecompress } from './lzo-decompress.js';
+import { lzoDecompress } from './lzo.js';
+import { LzoError } from './lzo-decompress.js';
+import { ZstdError, zstdDecompress } from './zstd.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,6 @@ interface Snappy {
   uncompress(b: Uint8Array, maxLength?: number): Uint8Array;
 }
 let snappy: Snappy | undefined;
-let zstd: Decompressor | undefined;
 
 /** The content size a zstd frame header declares, or undefined when absent. */
 export function zstdFrameContentSize(src: Uint8Array): number | undefined {
@@ -52,7 +52,7 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
         break;
       case 'lzo': {
         out = new Uint8Array(pageSize);
-        const n = lzo1xDecompress(src, out);
+        const n = lzoDecompress(src, out);
         if (n !== pageSize) throw new DecompressError(`lzo: ${n} bytes, expected ${pageSize}`);
         break;
       }
@@ -63,15 +63,14 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
       case 'zstd': {
         const size = zstdFrameContentSize(src);
         if (size !== pageSize) throw new DecompressError(`zstd frame declares ${size ?? 'no'} content size`);
-        // Loaded on first use: the native addon costs start-up time that zlib and LZO dumps do not need.
-        zstd ??= new (require('zstd-napi') as typeof import('zstd-napi')).Decompressor();
-        out = zstd.decompress(src);
+        // Loaded on first use: the codec costs start-up time that zlib and LZO dumps do not need.
+        out = zstdDecompress(src, pageSize);
         break;
       }
     }
   } catch (e) {
     if (e instanceof DecompressError) throw e;
-    const msg = e instanceof LzoError ? e.message : (e as Error).message;
+    const msg = e instanceof LzoError || e instanceof ZstdError ? e.message : (e as Error).message;
     throw new DecompressError(`${kind}: ${msg}`, { cause: e });
   }
   if (out.length !== pageSize) throw new DecompressError(`${kind}: ${out.length} bytes, expected ${pageSize}`);

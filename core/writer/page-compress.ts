@@ -6,7 +6,9 @@
  */
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { Lzo1xCompressor, lzo1xBound } from '../compress/lzo-compress.js';
+import { newLzoCompressor } from '../compress/lzo.js';
+import { lzo1xBound } from '../compress/lzo-compress.js';
+import { newZstdCompressor, type ZstdPageCompressor } from '../compress/zstd.js';
 
 export type Compression = 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
@@ -115,7 +117,7 @@ class ZlibCompressor implements PageCompressor {
 
 class LzoCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_LZO;
-  private readonly c = new Lzo1xCompressor();
+  private readonly c = newLzoCompressor();
   private scratch = new Uint8Array(0);
 
   compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
@@ -142,19 +144,10 @@ class SnappyCompressor implements PageCompressor {
 
 class ZstdCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_ZSTD;
-  private readonly cctx: { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
-
-  constructor() {
-    const binding = require('zstd-napi/binding') as { CCtx: new () => ZstdCompressor['cctx'] };
-    this.cctx = new binding.CCtx();
-  }
+  private readonly cctx: ZstdPageCompressor = newZstdCompressor();
 
   compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
-    try {
-      return this.cctx.compress(out, src.subarray(off, off + len), 1);
-    } catch {
-      return -1;
-    }
+    return this.cctx.compress(out, src.subarray(off, off + len), 1);
   }
 }
 
