@@ -1,0 +1,210 @@
+/**
+ * The package as a user gets it: `npm pack` (prepack builds), then `npm install -g --prefix EMPTY ./tscrash-*.tgz`
+ * with no compiler on PATH (node, npm, npx, sh and python3 only: node-gyp stops at `not found: make`, so the
+ * native addons zstd-napi and lzo are skipped), then the installed copy on the sysrq sample, against the repo's
+ * bin/ and the oracles: --version, info, --dump-dmesg (makedumpfile's), a session's `sys`, a -z dump read with
+ * the WebAssembly zstd and written with it, each fallback saying so in one line. Then `npx --package TGZ tscrash`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ORACLE_ENV } from '../../samples/manifest.js';
+import { loadSample, type Manifest } from '../lib/samples.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'tscrash-pack-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const RUNTIME_DIRS = ['cli', 'commands', 'core', 'helpers', 'program', 'repl', 'symbols'];
+const LZO_NOTE = 'note: the lzo addon is not installed: LZO runs as JavaScript (slower)\n';
+const ZSTD_NOTE = 'note: zstd-napi is not installed: zstd runs as WebAssembly (slower)\n';
+
+/** A program's real path on the test's PATH. */
+function which(name: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(d, name);
+    if (d && existsSync(p)) return realpathSync(p);
+  }
+  return undefined;
+}
+
+/** A PATH with node, npm, npx, sh and python3 only (no cc, gcc, make). */
+function noCompilerPath(): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const tools: [string, string | undefined][] = [
+    ['node', process.execPath],
+    ['npm', which('npm')],
+    ['npx', which('npx')],
+    ['sh', '/bin/sh'],
+    ['python3', existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined],
+  ];
+  for (const [name, target] of tools) if (target) symlinkSync(target, join(bin, name));
+  return bin;
+}
+
+/** The environment of a user's shell: PATH, HOME, the oracles' zone and locale, nothing of npm's. */
+function userEnv(path: string): NodeJS.ProcessEnv {
+  return { PATH: path, HOME: process.env.HOME, TMPDIR: tmpdir(), ...ORACLE_ENV };
+}
+
+interface Run {
+  status: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = dir): Run {
+  const r = spawnSync(cmd, args, { env, cwd, maxBuffer: 1 << 28, timeout: 180_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+const ok = (r: Run, what: string): Buffer => {
+  assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+  return r.stdout;
+};
+
+/** The repo's bin/ with the test's own environment (the addons as built here). */
+const repo = (bin: 'tscrash' | 'tsmakedumpfile', args: string[]): Run =>
+  run(process.execPath, [join(ROOT, 'bin', bin), ...args], { ...process.env, ...ORACLE_ENV });
+
+function treeSize(p: string): number {
+  const st = lstatSync(p);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(p).reduce((n, e) => n + treeSize(join(p, e)), 0);
+}
+
+describe('the npm package, installed with no compiler', { timeout: 240_000 }, () => {
+  let m: Manifest | undefined;
+  let tgz = '';
+  let files: string[] = [];
+  let path = '';
+  const prefix = join(dir, 'prefix');
+  const installed = (bin: 'tscrash' | 'tsmakedumpfile', args: string[]): Run =>
+    run(join(prefix, 'bin', bin), args, userEnv(path));
+
+  before(() => {
+    path = noCompilerPath();
+    const found = run('sh', ['-c', 'command -v cc gcc make c++ clang || true'], userEnv(path));
+    assert.equal(found.stdout.toString(), '', 'no compiler or make on the install PATH');
+    // Packing is the developer's step: the repo's own environment (prepack runs the compiler).
+    const p = spawnSync(which('npm')!, ['pack', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    assert.equal(p.status, 0, p.stderr);
+    const [info] = JSON.parse(p.stdout) as { filename: string; files: { path: string }[] }[];
+    tgz = join(dir, info!.filename);
+    files = info!.files.map((f) => f.path);
+  });
+
+  test('npm pack: the compiled JavaScript that runs, bin/, README, LICENSE and nothing else', () => {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/tscrash', 'bin/tsmakedumpfile'])
+      assert.ok(files.includes(f), `${f} in the package`);
+    const allowed = new RegExp(
+      `^(package\\.json|README\\.md|LICENSE|bin/ts(crash|makedumpfile)|dist/(${RUNTIME_DIRS.join('|')})/[\\w./-]+\\.js)$`,
+    );
+    for (const f of files) assert.match(f, allowed, `${f}: nothing but what runs`);
+    // Each compiled file has its source (no stale output of a removed file), and each source is compiled.
+    for (const f of files.filter((x) => x.startsWith('dist/')))
+      assert.ok(existsSync(join(ROOT, f.slice(5).replace(/\.js$/, '.ts'))), `${f} has a source`);
+    const sources = (d: string): string[] =>
+      readdirSync(join(ROOT, d), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
+      );
+    for (const s of RUNTIME_DIRS.flatMap(sources))
+      assert.ok(files.includes(`dist/${s.replace(/\.ts$/, '.js')}`), `${s} is in the package`);
+    assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /GNU GENERAL PUBLIC LICENSE\s+Version 2, June 1991/);
+  });
+
+  test('npm install -g from the tarball with no compiler: runtime dependencies only, under 25 MB', () => {
+    const r = run(
+      join(path, 'npm'),
+      ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tgz],
+      userEnv(path),
+    );
+    ok(r, 'npm install');
+    const nm = join(prefix, 'lib', 'node_modules', 'tscrash', 'node_modules');
+    for (const dep of ['@bokuweb/zstd-wasm', 'snappyjs', 'blessed', '@alexaltea/capstone-js'])
+      assert.ok(existsSync(join(nm, dep, 'package.json')), `${dep} installed`);
+    // The addons could not build here: npm skipped them (optional), so the fallbacks are what runs below.
+    for (const dep of ['zstd-napi', 'lzo', 'typescript', 'tsx', '@biomejs/biome', 'fast-check', '@types/node'])
+      assert.ok(!existsSync(join(nm, dep, 'package.json')), `${dep} not installed`);
+    const size = treeSize(join(prefix, 'lib', 'node_modules', 'tscrash'));
+    assert.ok(size < 25e6, `installed size ${size} bytes`);
+  });
+
+  test('the installed tscrash: --version, info, --dump-dmesg and sys as the repo’s and makedumpfile’s', (t) => {
+    m = loadSample('sysrq', t);
+    if (!m) return;
+    const lzoDump = m.files['kdump-l-d31']!.path;
+    assert.equal(
+      ok(installed('tscrash', ['--version']), 'version').toString(),
+      repo('tscrash', ['--version']).stdout.toString(),
+    );
+    const info = installed('tscrash', ['info', lzoDump]);
+    assert.equal(ok(info, 'info').toString(), ok(repo('tscrash', ['info', lzoDump]), 'repo info').toString());
+    assert.equal(info.stderr, LZO_NOTE, 'one line says the JavaScript LZO is in use');
+    const dmesg = ok(installed('tscrash', ['--dump-dmesg', lzoDump]), 'dump-dmesg');
+    assert.ok(dmesg.equals(readFileSync(m.files.dmesg!.path)), 'makedumpfile --dump-dmesg’s log');
+    const sys = ok(installed('tscrash', [m.vmlinux, lzoDump, '-c', 'sys']), 'sys').toString();
+    assert.match(sys, /PANIC: /);
+    assert.equal(sys, ok(repo('tscrash', [m.vmlinux, lzoDump, '-c', 'sys']), 'repo sys').toString());
+  });
+
+  test('the installed copy reads a -z dump with the WebAssembly zstd, and writes one', (t) => {
+    m ??= loadSample('sysrq', t);
+    if (!m) return;
+    const z = join(dir, 'sysrq-z-d31');
+    ok(repo('tsmakedumpfile', ['-z', '-d', '31', m.files.elf!.path, z]), 'repo tsmakedumpfile -z');
+    const info = installed('tscrash', ['info', z]);
+    assert.equal(ok(info, 'info -z').toString(), ok(repo('tscrash', ['info', z]), 'repo info -z').toString());
+    assert.match(info.stdout.toString(), /COMPRESSION: zstd/);
+    assert.equal(info.stderr, ZSTD_NOTE, 'one line says the WebAssembly zstd is in use');
+    const dmesg = ok(installed('tscrash', ['--dump-dmesg', z]), 'dump-dmesg -z');
+    assert.ok(dmesg.equals(readFileSync(m.files.dmesg!.path)), 'makedumpfile --dump-dmesg’s log');
+    const sys = ok(installed('tscrash', [m.vmlinux, z, '-c', 'sys']), 'sys -z').toString();
+    assert.equal(sys, ok(repo('tscrash', [m.vmlinux, z, '-c', 'sys']), 'repo sys -z').toString());
+    // tsmakedumpfile -z compressing with the WebAssembly zstd: the repo's reader gives makedumpfile's log.
+    const z2 = join(dir, 'sysrq-z-d31-wasm');
+    const w = installed('tsmakedumpfile', ['-z', '-d', '31', m.files.elf!.path, z2]);
+    ok(w, 'installed tsmakedumpfile -z');
+    assert.ok(w.stderr.includes(ZSTD_NOTE), w.stderr);
+    assert.ok(ok(repo('tscrash', ['--dump-dmesg', z2]), 'repo dump-dmesg').equals(readFileSync(m.files.dmesg!.path)));
+  });
+
+  test('npx --package TGZ tscrash VMCORE', (t) => {
+    m ??= loadSample('sysrq', t);
+    if (!m) return;
+    const cache = run(join(path, 'npm'), ['config', 'get', 'cache'], userEnv(path)).stdout.toString().trim();
+    t.after(() => {
+      // npx installs the tarball under the npm cache's _npx/HASH: remove this run's.
+      const npx = join(cache, '_npx');
+      for (const h of existsSync(npx) ? readdirSync(npx) : []) {
+        const pj = join(npx, h, 'package.json');
+        if (existsSync(pj) && readFileSync(pj, 'utf8').includes(tgz))
+          rmSync(join(npx, h), { recursive: true, force: true });
+      }
+    });
+    const npx = (args: string[]): Run =>
+      run(join(path, 'npx'), ['--yes', '--prefer-offline', '--package', tgz, 'tscrash', ...args], userEnv(path));
+    const v = ok(npx(['--version']), 'npx tscrash --version').toString();
+    assert.equal(v, repo('tscrash', ['--version']).stdout.toString());
+    const dump = m.files['kdump-c-d31']!.path;
+    const sys = ok(npx([dump, '-c', 'sys']), 'npx tscrash VMCORE').toString();
+    assert.match(sys, /PANIC: /);
+    assert.equal(sys, ok(repo('tscrash', [dump, '-c', 'sys']), 'repo tscrash VMCORE').toString());
+  });
+});
