@@ -4,6 +4,8 @@
  * goes through the pager (less -E -X -R), and not with -s; q ends the session.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadSample } from '../lib/samples.js';
@@ -94,6 +96,34 @@ describe('tscrash --line on a terminal', () => {
       await plain.waitFor(/^SESSION-ENDED$/m);
     } finally {
       plain.kill();
+    }
+  });
+
+  test("-i FILE on a terminal runs the file, then stays interactive (crash's way), in the line mode and the TUI", async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const dir = mkdtempSync(join(tmpdir(), 'tscrash-i-'));
+    const file = join(dir, 'cmds');
+    writeFileSync(file, 'sys\nrd jiffies\n');
+    const vmcore = m.files['kdump-c-d31']!.path;
+    for (const mode of ['--line', '']) {
+      const term = new Tmux(
+        `'${BIN}' ${mode} -s -i '${file}' '${m.vmlinux}' '${vmcore}'; echo SESSION-ENDED; sleep 60`,
+        120,
+        40,
+      );
+      try {
+        const s = await term.waitFor((x) => /RELEASE: \S+/.test(x) && /^[0-9a-f]{16}: {2}[0-9a-f]{16} /m.test(x));
+        assert.match(s, /^tscrash> sys$/m, "the file's lines are shown as typed");
+        assert.match(s, /^tscrash> rd jiffies$/m);
+        // Still interactive: a typed command runs.
+        term.keys('log -m | tail -1', 'Enter');
+        await term.waitFor(/^\[\s*\d+\.\d+\] /m);
+        term.keys('q', 'Enter');
+        await term.waitFor(/^SESSION-ENDED$/m);
+      } finally {
+        term.kill();
+      }
     }
   });
 });
