@@ -1,10 +1,37 @@
 import { CommandError } from '../program/index.js';
-import { type Command, listCommands, resolveCommand } from './registry.js';
+import { type Command, type CommandOrigin, commandOrigin, listCommands, resolveCommand } from './registry.js';
 
-/** help: the commands (name, summary, aliases, whether each has a result model), or one command's help text. */
+/** Where a plugin's command comes from (built-ins have none). */
+export interface HelpOrigin {
+  plugin: string;
+  file: string;
+  /** The command replaces a built-in, or another plugin's command (`override: true`). */
+  replaces?: string;
+}
+
+/**
+ * help: the commands (name, summary, aliases, whether each has a result model, the plugin of a plugin's
+ * command), or one command's help text.
+ */
 export type HelpResult =
-  | { commands: { name: string; summary: string; aliases: string[]; resultType?: string }[] }
-  | { command: string; help: string };
+  | { commands: { name: string; summary: string; aliases: string[]; resultType?: string; origin?: HelpOrigin }[] }
+  | { command: string; help: string; origin?: HelpOrigin };
+
+function replacedName(o: CommandOrigin): string {
+  return o.kind === 'builtin' ? 'the built-in' : `plugin ${o.plugin}'s`;
+}
+
+function originOf(name: string): HelpOrigin | undefined {
+  const o = commandOrigin(name);
+  if (o?.origin.kind !== 'plugin') return undefined;
+  const r: HelpOrigin = { plugin: o.origin.plugin ?? '', file: o.origin.file ?? '' };
+  if (o.replaced) r.replaces = replacedName(o.replaced);
+  return r;
+}
+
+function originText(o: HelpOrigin): string {
+  return `[plugin ${o.plugin}${o.replaces ? `, replaces ${o.replaces}` : ''}]`;
+}
 
 export const help: Command<HelpResult> = {
   name: 'help',
@@ -22,7 +49,7 @@ SYNOPSIS
     if (args[0]) {
       const c = await resolveCommand(args[0]);
       if (!c) throw new CommandError(`no such command: ${args[0]}`);
-      return { command: c.name, help: c.help.endsWith('\n') ? c.help : `${c.help}\n` };
+      return { command: c.name, help: c.help.endsWith('\n') ? c.help : `${c.help}\n`, origin: originOf(c.name) };
     }
     return {
       commands: (await listCommands()).map((c) => ({
@@ -30,15 +57,18 @@ SYNOPSIS
         summary: c.summary,
         aliases: c.aliases ?? [],
         resultType: c.resultType,
+        origin: originOf(c.name),
       })),
     };
   },
   text(r, ctx) {
     if ('help' in r) {
       ctx.out(r.help);
+      if (r.origin) ctx.out(`\n${originText(r.origin)} ${r.origin.file}\n`);
       return;
     }
-    for (const c of r.commands) ctx.out(`${c.name.padEnd(10)} ${c.summary}\n`);
+    for (const c of r.commands)
+      ctx.out(`${c.name.padEnd(10)} ${c.summary}${c.origin ? `  ${originText(c.origin)}` : ''}\n`);
     ctx.out(`${'q'.padEnd(10)} leave the session\n`);
   },
 };

@@ -28,6 +28,7 @@ const BUILTINS: [string, string[], () => Promise<Command>][] = [
   ['task', [], async () => (await import('./task.js')).task],
   ['dis', [], async () => (await import('./dis.js')).dis],
   ['triage', [], async () => (await import('./triage.js')).triage],
+  ['plugins', [], async () => (await import('./plugins.js')).plugins],
 ];
 
 let done = false;

@@ -41,6 +41,35 @@ export interface Command<R = unknown> {
    * info (the DWARF index, cached on disk) before the first such command, so memory-only commands start at once.
    */
   usesTypes?: boolean;
+  /** Replace the command of the same name (a built-in, or another plugin's): without it, registering one fails. */
+  override?: boolean;
+}
+
+/** Where a command comes from: tscrash itself, or a plugin (its name and the file it was loaded from). */
+export interface CommandOrigin {
+  kind: 'builtin' | 'plugin';
+  /** The plugin's name (its file's name without the extension, or its npm package's name). */
+  plugin?: string;
+  file?: string;
+}
+
+/** How a command is registered (the loader sets the origin of the commands a plugin registers). */
+export interface RegisterOptions {
+  /** Same as the command's own `override`. */
+  override?: boolean;
+}
+
+/** A plugin the loader found: where from, what it registered, or why it was not loaded. */
+export interface LoadedPlugin {
+  name: string;
+  file: string;
+  /** How it was found: --plugin, TSCRASH_PLUGINS, the config directory, an npm package. */
+  source: 'flag' | 'env' | 'config' | 'npm';
+  /** The commands it registered. */
+  commands: string[];
+  /** Loaded, failed while loading (the message), or turned off by TSCRASH_DISABLE_PLUGINS. */
+  status: 'loaded' | 'failed' | 'disabled';
+  error?: string;
 }
 
 /** Run a command for its text (its text view when it has a result model): for commands that run others. */
@@ -54,24 +83,81 @@ interface Entry {
   name: string;
   cmd?: Command;
   load?: () => Promise<Command>;
+  origin: CommandOrigin;
+  /** The origin of the command this one replaced (`override: true`). */
+  replaced?: CommandOrigin;
 }
 
 const commands = new Map<string, Entry>();
 const aliases = new Map<string, string>();
+const BUILTIN: CommandOrigin = { kind: 'builtin' };
+/** The origin of the commands registered now: the plugin being loaded, else tscrash itself. */
+let current: CommandOrigin = BUILTIN;
+const plugins: LoadedPlugin[] = [];
 
-function add(name: string, names: string[], entry: Entry): void {
-  if (commands.has(name)) throw new Error(`command ${name} is already registered`);
+function describe(o: CommandOrigin): string {
+  return o.kind === 'builtin' ? 'a built-in command' : `a command of plugin ${o.plugin} (${o.file})`;
+}
+
+function add(name: string, names: string[], entry: Entry, override: boolean): void {
+  if (!/^[^\s|>]+$/.test(name)) throw new Error(`${JSON.stringify(name)} is not a command name`);
+  const old = commands.get(name);
+  if (old && !override) throw new Error(`${name} is already ${describe(old.origin)} (override: true replaces it)`);
+  for (const a of names) {
+    const clash = commands.has(a) ? a : aliases.has(a) ? aliases.get(a) : undefined;
+    if (clash !== undefined && clash !== name && !override)
+      throw new Error(`alias ${a} is already taken by ${clash}, ${describe(commands.get(clash)!.origin)}`);
+  }
+  if (old) entry.replaced = old.origin;
   commands.set(name, entry);
   for (const a of names) aliases.set(a, name);
 }
 
-export function registerCommand(cmd: Command): void {
-  add(cmd.name, cmd.aliases ?? [], { name: cmd.name, cmd });
+/**
+ * Register a command: the built-ins and plugins register the same way. A name (or alias) already taken is an
+ * error unless the command says `override: true`; `help` then marks the command as replacing the old one.
+ */
+export function registerCommand(cmd: Command, opts: RegisterOptions = {}): void {
+  if (!cmd || typeof cmd.name !== 'string' || typeof cmd.run !== 'function')
+    throw new Error('registerCommand needs a command with a name and a run function');
+  add(cmd.name, cmd.aliases ?? [], { name: cmd.name, cmd, origin: current }, (opts.override ?? cmd.override) === true);
+}
+
+/** Run `fn` (a plugin's default export) with the commands it registers attributed to `origin`. */
+export async function withOrigin<T>(origin: CommandOrigin, fn: () => T | Promise<T>): Promise<T> {
+  const before = current;
+  current = origin;
+  try {
+    return await fn();
+  } finally {
+    current = before;
+  }
+}
+
+/** Where the command of that name (or alias) comes from, and what it replaced. */
+export function commandOrigin(name: string): { origin: CommandOrigin; replaced?: CommandOrigin } | undefined {
+  const e = entry(name);
+  return e && { origin: e.origin, replaced: e.replaced };
+}
+
+/** The commands registered with `origin`'s plugin (the loader's record of what a plugin added). */
+export function commandsOf(plugin: string): string[] {
+  return [...commands.values()].filter((e) => e.origin.plugin === plugin).map((e) => e.name);
+}
+
+/** Record a plugin the loader found (the `plugins` command lists them). */
+export function recordPlugin(p: LoadedPlugin): void {
+  plugins.push(p);
+}
+
+/** The plugins found this session, in load order. */
+export function loadedPlugins(): readonly LoadedPlugin[] {
+  return plugins;
 }
 
 /** A command whose module is imported the first time it is looked up by `resolveCommand`. */
 export function registerLazyCommand(name: string, names: string[], load: () => Promise<Command>): void {
-  add(name, names, { name, load });
+  add(name, names, { name, load, origin: BUILTIN }, false);
 }
 
 function entry(name: string): Entry | undefined {

@@ -100,6 +100,7 @@ const LINES: Record<string, string[]> = {
   task: ['task -R pid,comm', 'task', 'task -x -R pid,se.vruntime 1'],
   dis: ['dis schedule 4', 'dis -l schedule 8'],
   triage: ['triage'],
+  plugins: ['plugins'],
 };
 
 describe('the JSON view of every command', () => {
