@@ -8,6 +8,7 @@ import { completeLine } from '../commands/complete.js';
 import { registerBuiltins } from '../commands/index.js';
 import { setOutputFormat } from '../commands/result.js';
 import { type OutputKind, runLine } from '../commands/runner.js';
+import { loadPlugins } from '../plugins/loader.js';
 import { Program } from '../program/index.js';
 import { type SessionOpenOptions, sessionInfo, type ToSession, type ToTerminal } from './sessions.js';
 
@@ -17,6 +18,9 @@ const flag = new Int32Array(opts.flag);
 const post = (m: ToTerminal): void => port.postMessage(m);
 
 registerBuiltins();
+// Plugins load here, in the thread that runs the commands: a plugin's failure is a warning of the session.
+const failed: string[] = [];
+await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));
 let program: Program;
 try {
   program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
@@ -25,7 +29,9 @@ try {
   post({ t: 'fail', message: e instanceof Error ? e.message : String(e) });
   process.exit(0);
 }
-post({ t: 'ready', info: sessionInfo(program, opts) });
+const info = sessionInfo(program, opts);
+info.warnings.push(...failed);
+post({ t: 'ready', info });
 // With no cached name index, build it while the session goes on (lookups meanwhile search).
 if (opts.backgroundIndex && program.vmlinux) {
   void program

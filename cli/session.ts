@@ -1,5 +1,5 @@
 /**
- * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--force] [--json] [-s] [--line] [--no-color]`: open the dump
+ * `tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE] [--plugin FILE]... [--force] [--json] [-s] [--line] [--no-color]`: open the dump
  * (and the vmlinux, in either order: the one that is an ELF executable is the
  * vmlinux), then run commands from -c / -i / a piped stdin, or interactively: the TUI on a terminal, the line
  * mode with --line (or TERM=dumb); -i FILE on a terminal runs the file, then stays interactive (crash's way).
@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openDump } from '../core/open.js';
+import { discoverPlugins } from '../plugins/loader.js';
 import { interactive, runScript } from '../repl/line.js';
 import { elfIdentity } from '../symbols/build-id.js';
 import { LocalSession, WorkerSession } from './sessions.js';
@@ -60,6 +61,7 @@ export async function runSession(argv: string[]): Promise<number> {
   let scroll = true;
   let line = false;
   let color = !process.env.NO_COLOR;
+  const pluginFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-c') {
@@ -72,6 +74,10 @@ export async function runSession(argv: string[]): Promise<number> {
       if (f === undefined) throw new Error('-i needs a file');
       commands.push(...readFileSync(f, 'utf8').split('\n'));
       hasI = true;
+    } else if (a === '--plugin') {
+      const f = argv[++i];
+      if (f === undefined) throw new Error('--plugin needs a file');
+      pluginFlags.push(f);
     } else if (a === '--force' || a === '-f') force = true;
     else if (a === '--json') json = true;
     else if (a === '-s' || a === '--no_scroll' || a === '--no-scroll') scroll = false;
@@ -97,10 +103,11 @@ export async function runSession(argv: string[]): Promise<number> {
     vmlinux = findVmlinux(vmcore);
   }
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  const opts = { vmcore, vmlinux, force, json, backgroundIndex: false };
+  const plugins = discoverPlugins(pluginFlags);
+  const opts = { vmcore, vmlinux, force, json, backgroundIndex: false, plugins };
   // Scripts: -c, -i off a terminal, or a pipe: in this thread, each line's output as it comes.
   if (hasC || (hasI && !terminal) || !terminal) {
-    const session = LocalSession.open(opts);
+    const session = await LocalSession.open(opts);
     try {
       for (const w of session.info.warnings) process.stderr.write(`${w}\n`);
       if (hasC || hasI) return (await runScript(session, commands, false)) ? 1 : 0;

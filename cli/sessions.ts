@@ -8,6 +8,7 @@ import { type Completion, completeLine } from '../commands/complete.js';
 import { registerBuiltins } from '../commands/index.js';
 import { type JsonLine, setOutputFormat } from '../commands/result.js';
 import { type RunResult, runLine, type Writer } from '../commands/runner.js';
+import { loadPlugins, type PluginSpec } from '../plugins/loader.js';
 import { Program } from '../program/index.js';
 import type { Session, SessionInfo } from '../repl/session.js';
 
@@ -18,6 +19,8 @@ export interface SessionOpenOptions {
   json: boolean;
   /** Build the vmlinux's name index in the background when it is not cached (an interactive session). */
   backgroundIndex: boolean;
+  /** The plugins to load (plugins/loader.ts discoverPlugins), in the thread that runs the commands. */
+  plugins?: PluginSpec[];
 }
 
 /** Messages from the terminal's thread to the session's worker. */
@@ -68,11 +71,15 @@ export class LocalSession implements Session {
     this.info = sessionInfo(program, opts);
   }
 
-  static open(opts: SessionOpenOptions): LocalSession {
+  static async open(opts: SessionOpenOptions): Promise<LocalSession> {
     registerBuiltins();
+    const failed: string[] = [];
+    await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));
     const program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
     if (opts.json) setOutputFormat(program, 'json');
-    return new LocalSession(program, opts);
+    const s = new LocalSession(program, opts);
+    s.info.warnings.push(...failed);
+    return s;
   }
 
   run(line: string, write: Writer): Promise<RunResult> {

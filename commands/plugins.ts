@@ -32,7 +32,7 @@ DESCRIPTION
 `,
   run(): PluginsResult {
     return {
-      plugins: loadedPlugins().map((p) => ({ ...p, commands: p.status === 'loaded' ? commandsOf(p.name) : [] })),
+      plugins: loadedPlugins().map((p) => ({ ...p, commands: p.status === 'loaded' ? commandsOf(p.file) : [] })),
     };
   },
   text(r, ctx) {

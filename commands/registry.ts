@@ -84,8 +84,9 @@ interface Entry {
   cmd?: Command;
   load?: () => Promise<Command>;
   origin: CommandOrigin;
-  /** The origin of the command this one replaced (`override: true`). */
-  replaced?: CommandOrigin;
+  /** The command this one replaced (`override: true`). */
+  replaced?: Entry;
+  aliases: string[];
 }
 
 const commands = new Map<string, Entry>();
@@ -106,9 +107,11 @@ function add(name: string, names: string[], entry: Entry, override: boolean): vo
   for (const a of names) {
     const clash = commands.has(a) ? a : aliases.has(a) ? aliases.get(a) : undefined;
     if (clash !== undefined && clash !== name && !override)
-      throw new Error(`alias ${a} is already taken by ${clash}, ${describe(commands.get(clash)!.origin)}`);
+      throw new Error(
+        `alias ${a} is already ${clash === a ? '' : `an alias of ${clash}, `}${describe(commands.get(clash)!.origin)}`,
+      );
   }
-  if (old) entry.replaced = old.origin;
+  if (old) entry.replaced = old;
   commands.set(name, entry);
   for (const a of names) aliases.set(a, name);
 }
@@ -120,7 +123,12 @@ function add(name: string, names: string[], entry: Entry, override: boolean): vo
 export function registerCommand(cmd: Command, opts: RegisterOptions = {}): void {
   if (!cmd || typeof cmd.name !== 'string' || typeof cmd.run !== 'function')
     throw new Error('registerCommand needs a command with a name and a run function');
-  add(cmd.name, cmd.aliases ?? [], { name: cmd.name, cmd, origin: current }, (opts.override ?? cmd.override) === true);
+  add(
+    cmd.name,
+    cmd.aliases ?? [],
+    { name: cmd.name, cmd, origin: current, aliases: cmd.aliases ?? [] },
+    (opts.override ?? cmd.override) === true,
+  );
 }
 
 /** Run `fn` (a plugin's default export) with the commands it registers attributed to `origin`. */
@@ -137,12 +145,27 @@ export async function withOrigin<T>(origin: CommandOrigin, fn: () => T | Promise
 /** Where the command of that name (or alias) comes from, and what it replaced. */
 export function commandOrigin(name: string): { origin: CommandOrigin; replaced?: CommandOrigin } | undefined {
   const e = entry(name);
-  return e && { origin: e.origin, replaced: e.replaced };
+  return e && { origin: e.origin, replaced: e.replaced?.origin };
 }
 
-/** The commands registered with `origin`'s plugin (the loader's record of what a plugin added). */
-export function commandsOf(plugin: string): string[] {
-  return [...commands.values()].filter((e) => e.origin.plugin === plugin).map((e) => e.name);
+/** Take back what a plugin registered (it failed while loading): the commands it replaced come back. */
+export function unregisterPlugin(file: string): void {
+  for (const e of [...commands.values()]) {
+    if (e.origin.file !== file) continue;
+    commands.delete(e.name);
+    for (const a of e.aliases) if (aliases.get(a) === e.name) aliases.delete(a);
+    let back = e.replaced;
+    while (back && back.origin.file === file) back = back.replaced;
+    if (back) {
+      commands.set(back.name, back);
+      for (const a of back.aliases) aliases.set(a, back.name);
+    }
+  }
+}
+
+/** The commands the plugin loaded from `file` registered. */
+export function commandsOf(file: string): string[] {
+  return [...commands.values()].filter((e) => e.origin.file === file).map((e) => e.name);
 }
 
 /** Record a plugin the loader found (the `plugins` command lists them). */
@@ -157,7 +180,7 @@ export function loadedPlugins(): readonly LoadedPlugin[] {
 
 /** A command whose module is imported the first time it is looked up by `resolveCommand`. */
 export function registerLazyCommand(name: string, names: string[], load: () => Promise<Command>): void {
-  add(name, names, { name, load, origin: BUILTIN }, false);
+  add(name, names, { name, load, origin: BUILTIN, aliases: names }, false);
 }
 
 function entry(name: string): Entry | undefined {
