@@ -4,7 +4,7 @@ import type { Obj } from '../program/object.js';
 import type { BtResult } from './bt.js';
 import { type TaskRef, taskHeader, taskRef } from './lib/context.js';
 import { type PsResult, psRows } from './ps.js';
-import { type Command, type CommandContext, hasCommand, loadedCommand, resolveCommand } from './registry.js';
+import { type Command, type CommandContext, hasCommand, isPerTask, loadedCommand, resolveCommand } from './registry.js';
 import type { SetResult } from './set.js';
 import type { TaskResult } from './task.js';
 
@@ -79,7 +79,7 @@ EXAMPLES
       const a = args[i]!;
       if (a === '-k') kernel = true;
       else if (a === '-u') user = true;
-      else if (hasCommand(a) && (PER_TASK.has(a) || a === 'ps')) break;
+      else if (hasCommand(a) && (PER_TASK.has(a) || a === 'ps' || isPerTask(a))) break;
       else sel.push(a);
     }
     const cmdName = args[i];

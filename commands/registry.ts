@@ -41,6 +41,8 @@ export interface Command<R = unknown> {
    * info (the DWARF index, cached on disk) before the first such command, so memory-only commands start at once.
    */
   usesTypes?: boolean;
+  /** The command takes task arguments (PID or task address) as bt does: `foreach ... NAME` may run it. */
+  perTask?: boolean;
   /** Replace the command of the same name (a built-in, or another plugin's): without it, registering one fails. */
   override?: boolean;
 }
@@ -120,7 +122,7 @@ function add(name: string, names: string[], entry: Entry, override: boolean): vo
  * Register a command: the built-ins and plugins register the same way. A name (or alias) already taken is an
  * error unless the command says `override: true`; `help` then marks the command as replacing the old one.
  */
-export function registerCommand(cmd: Command, opts: RegisterOptions = {}): void {
+export function registerCommand<R = unknown>(cmd: Command<R>, opts: RegisterOptions = {}): void {
   if (!cmd || typeof cmd.name !== 'string' || typeof cmd.run !== 'function')
     throw new Error('registerCommand needs a command with a name and a run function');
   add(
@@ -185,6 +187,11 @@ export function registerLazyCommand(name: string, names: string[], load: () => P
 
 function entry(name: string): Entry | undefined {
   return commands.get(name) ?? commands.get(aliases.get(name) ?? '');
+}
+
+/** Whether the command of that name is loaded and says it takes task arguments (`perTask`). */
+export function isPerTask(name: string): boolean {
+  return entry(name)?.cmd?.perTask === true;
 }
 
 /** Whether a command (or alias) of that name is registered. */

@@ -16,6 +16,15 @@ import { setOutputFormat } from '../commands/result.js';
 import { runLine } from '../commands/runner.js';
 import { Program } from '../program/index.js';
 
+/** crash's session conventions the built-ins share: the current task (`set`), task arguments, the task header. */
+export {
+  currentTask,
+  resolveTasks,
+  setCurrentTask,
+  type TaskRef,
+  taskHeader,
+  taskRef,
+} from '../commands/lib/context.js';
 export {
   type Command,
   type CommandContext,

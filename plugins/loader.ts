@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type LoadedPlugin, recordPlugin, unregisterPlugin, withOrigin } from '../commands/registry.js';
 
 /** A plugin found, not yet loaded: plain data (it goes to the session's worker in its workerData). */
@@ -110,6 +110,18 @@ export function npmPlugins(cwd: string): PluginSpec[] {
   return out;
 }
 
+/** The plugins that come with tscrash (plugins/*.ts), which `--plugin NAME` names without a path. */
+export const SHIPPED_PLUGINS = ['files', 'irq', 'lockup'];
+
+/** A --plugin or TSCRASH_PLUGINS entry: a shipped plugin's name, else a path from `cwd`. */
+function pluginFile(f: string, cwd: string): string {
+  if (SHIPPED_PLUGINS.includes(f)) {
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    return fileURLToPath(new URL(`./${f}${ext}`, import.meta.url));
+  }
+  return resolve(cwd, f);
+}
+
 /** Every plugin to load, in order: --plugin files, TSCRASH_PLUGINS, the config directory, npm packages. */
 export function discoverPlugins(
   flags: string[],
@@ -117,9 +129,9 @@ export function discoverPlugins(
   cwd: string = process.cwd(),
 ): PluginSpec[] {
   const found: PluginSpec[] = [];
-  for (const f of flags) found.push({ name: fileName(f), file: resolve(cwd, f), source: 'flag' });
+  for (const f of flags) found.push({ name: fileName(f), file: pluginFile(f, cwd), source: 'flag' });
   for (const f of (env.TSCRASH_PLUGINS ?? '').split(':').filter(Boolean))
-    found.push({ name: fileName(f), file: resolve(cwd, f), source: 'env' });
+    found.push({ name: fileName(f), file: pluginFile(f, cwd), source: 'env' });
   const dir = configPluginDir(env);
   let entries: string[] = [];
   try {

@@ -1,7 +1,7 @@
 /**
  * `npm run schemas`: the JSON Schema of every command result type (an exported `interface NAMEResult` in
- * commands/), generated from the TypeScript types into schemas/NAME.json. `--check` regenerates them in memory
- * and fails when a committed schema differs (the test suite runs it).
+ * commands/, or in plugins/ for the shipped plugins), generated from the TypeScript types into schemas/NAME.json.
+ * `--check` regenerates them in memory and fails when a committed schema differs (the test suite runs it).
  *
  * Results hold addresses and 64-bit values as bigint (the `Hex` type of commands/result.ts); their JSON form is a
  * "0x..." string, and so is their schema.
@@ -32,13 +32,16 @@ const HEX = { type: 'string', pattern: '^-?0x[0-9a-f]+$', description: 'A 64-bit
  */
 export function resultTypes(): { type: string; file: string }[] {
   const out: { type: string; file: string }[] = [{ type: 'TextResult', file: 'commands/result.ts' }];
-  const files = readdirSync(join(root, 'commands')).filter((x) => x.endsWith('.ts'));
-  const text = new Map(files.map((f) => [f, readFileSync(join(root, 'commands', f), 'utf8')]));
-  for (const f of [...files].sort()) {
-    for (const m of text.get(f)!.matchAll(/resultType: '(\w+)'/g)) {
-      const decl = files.find((g) => new RegExp(`^export (interface|type) ${m[1]}\\b`, 'm').test(text.get(g)!));
-      if (!decl) throw new Error(`commands/${f}: result type ${m[1]} is declared in no file of commands/`);
-      if (!out.some((x) => x.type === m[1])) out.push({ type: m[1]!, file: `commands/${decl}` });
+  // The built-ins' (commands/) and the shipped plugins' (plugins/) result types, each declared in its directory.
+  for (const dir of ['commands', 'plugins']) {
+    const files = readdirSync(join(root, dir)).filter((x) => x.endsWith('.ts'));
+    const text = new Map(files.map((f) => [f, readFileSync(join(root, dir, f), 'utf8')]));
+    for (const f of [...files].sort()) {
+      for (const m of text.get(f)!.matchAll(/resultType: '(\w+)'/g)) {
+        const decl = files.find((g) => new RegExp(`^export (interface|type) ${m[1]}\\b`, 'm').test(text.get(g)!));
+        if (!decl) throw new Error(`${dir}/${f}: result type ${m[1]} is declared in no file of ${dir}/`);
+        if (!out.some((x) => x.type === m[1])) out.push({ type: m[1]!, file: `${dir}/${decl}` });
+      }
     }
   }
   return out;
