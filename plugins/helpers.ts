@@ -3,13 +3,12 @@
  * vocabulary where the built-ins use other names: `forEachTask(prog)`, `listForEach(head, type, member)`,
  * `perCpu(obj, cpu)`, `stackTrace(task)`. The built-in commands use these same functions.
  */
-import { TscrashError } from '../core/errors.js';
 import { listForEachEntry, listForEach as listNodes } from '../helpers/lists.js';
+import { loadModuleSymbols } from '../helpers/modules.js';
 import { perCpuAddress, perCpu as perCpuByName, perCpuPtr } from '../helpers/percpu.js';
 import { panicCpu } from '../helpers/tasks.js';
 import { type Frame as UnwindFrame, unwindTaskForBt } from '../helpers/unwind.js';
-import { type Obj, strip } from '../program/object.js';
-import { Program } from '../program/program.js';
+import { type Obj, Program, strip, TscrashError } from '../program/index.js';
 
 export * from '../helpers/lists.js';
 export * from '../helpers/mce.js';
@@ -27,6 +26,7 @@ export * from '../helpers/tasks.js';
 export * from '../helpers/triage.js';
 export * from '../helpers/unwind.js';
 export * from '../helpers/utsname.js';
+export * from '../helpers/xarray.js';
 
 /**
  * A list's entries: `listForEach(head, 'struct task_struct', 'tasks')` gives each entry as an object of that type
@@ -93,6 +93,7 @@ export interface StackTrace {
  */
 export function stackTrace(task: Obj): StackTrace {
   const prog = task.prog;
+  loadModuleSymbols(prog); // frames in modules by name, as bt has them
   const u = unwindTaskForBt(prog, task, panicCpu(prog));
   const frames = u.frames.map((f: UnwindFrame): StackFrame => {
     const hit = prog.symbols.symbolize(f.ip);
