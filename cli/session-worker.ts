@@ -9,6 +9,7 @@ import { registerBuiltins } from '../commands/index.js';
 import { setOutputFormat } from '../commands/result.js';
 import { type OutputKind, runLine } from '../commands/runner.js';
 import { loadPlugins } from '../plugins/loader.js';
+import { registerScriptCommands } from '../plugins/script.js';
 import { Program } from '../program/index.js';
 import { type SessionOpenOptions, sessionInfo, type ToSession, type ToTerminal } from './sessions.js';
 
@@ -18,6 +19,7 @@ const flag = new Int32Array(opts.flag);
 const post = (m: ToTerminal): void => port.postMessage(m);
 
 registerBuiltins();
+registerScriptCommands();
 // Plugins load here, in the thread that runs the commands: a plugin's failure is a warning of the session.
 const failed: string[] = [];
 await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));

@@ -50,6 +50,30 @@ export function findVmlinux(vmcore: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The dump and the vmlinux among the files given (in either order: the one that is an ELF executable is the
+ * vmlinux); a dump alone gets its vmlinux from the debug-info tree when there is one (findVmlinux).
+ */
+export function pickFiles(files: string[]): { vmlinux?: string; vmcore?: string } {
+  if (files.length === 0 || files.length > 2)
+    throw new Error('give a VMCORE, and optionally the VMLINUX (tscrash --help)');
+  for (const f of files) if (!existsSync(f)) throw new Error(`${f}: no such file`);
+  let vmlinux: string | undefined;
+  let vmcore: string | undefined;
+  if (files.length === 1 && elfIdentity(files[0]!)?.type === ET_EXEC) {
+    vmlinux = files[0]; // a vmlinux alone: types and symbols only (whatis, struct -o, sym, ptype)
+  } else if (files.length === 2) {
+    const isKernel = (f: string): boolean => elfIdentity(f)?.type === ET_EXEC;
+    if (isKernel(files[0]!)) [vmlinux, vmcore] = [files[0], files[1]!];
+    else if (isKernel(files[1]!)) [vmlinux, vmcore] = [files[1], files[0]!];
+    else throw new Error(`neither ${files[0]} nor ${files[1]} is a vmlinux (an ELF executable)`);
+  } else {
+    vmcore = files[0]!;
+    vmlinux = findVmlinux(vmcore);
+  }
+  return { vmlinux, vmcore };
+}
+
 export async function runSession(argv: string[]): Promise<number> {
   const files: string[] = [];
   // -c commands and -i files' lines, in the order given.
@@ -86,22 +110,7 @@ export async function runSession(argv: string[]): Promise<number> {
     else if (a.startsWith('-')) throw new Error(`unknown option ${a} (tscrash --help)`);
     else files.push(a);
   }
-  if (files.length === 0 || files.length > 2)
-    throw new Error('give a VMCORE, and optionally the VMLINUX (tscrash --help)');
-  for (const f of files) if (!existsSync(f)) throw new Error(`${f}: no such file`);
-  let vmlinux: string | undefined;
-  let vmcore: string | undefined;
-  if (files.length === 1 && elfIdentity(files[0]!)?.type === ET_EXEC) {
-    vmlinux = files[0]; // a vmlinux alone: types and symbols only (whatis, struct -o, sym, ptype)
-  } else if (files.length === 2) {
-    const isKernel = (f: string): boolean => elfIdentity(f)?.type === ET_EXEC;
-    if (isKernel(files[0]!)) [vmlinux, vmcore] = [files[0], files[1]!];
-    else if (isKernel(files[1]!)) [vmlinux, vmcore] = [files[1], files[0]!];
-    else throw new Error(`neither ${files[0]} nor ${files[1]} is a vmlinux (an ELF executable)`);
-  } else {
-    vmcore = files[0]!;
-    vmlinux = findVmlinux(vmcore);
-  }
+  const { vmlinux, vmcore } = pickFiles(files);
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const plugins = discoverPlugins(pluginFlags);
   const opts = { vmcore, vmlinux, force, json, backgroundIndex: false, plugins };

@@ -9,6 +9,7 @@ import { registerBuiltins } from '../commands/index.js';
 import { type JsonLine, setOutputFormat } from '../commands/result.js';
 import { type RunResult, runLine, type Writer } from '../commands/runner.js';
 import { loadPlugins, type PluginSpec } from '../plugins/loader.js';
+import { registerScriptCommands } from '../plugins/script.js';
 import { Program } from '../program/index.js';
 import type { Session, SessionInfo } from '../repl/session.js';
 
@@ -73,6 +74,7 @@ export class LocalSession implements Session {
 
   static async open(opts: SessionOpenOptions): Promise<LocalSession> {
     registerBuiltins();
+    registerScriptCommands();
     const failed: string[] = [];
     await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));
     const program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });

@@ -15,6 +15,8 @@ const USAGE = `usage:
                                                   (F1 help), the line mode when piped or with -c
           [--line] [-s|--no_scroll] [--no-color]  crash's line mode on a terminal; no pager; no colours
           [--json]                                each command's result as one JSON document a line
+          [--plugin FILE|NAME]...                 load a plugin (files, irq, lockup: the shipped ones)
+  tscrash run SCRIPT [VMLINUX] VMCORE [-- ARGS...] run a script: export default async (prog, args, tscrash)
   tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
   tscrash triage [--json] [VMLINUX] VMCORE|DIR... what killed each machine: class, culprit, signature, ...;
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'info') return infoCommand(rest);
   if (first === 'index') return indexCommand(rest);
   if (first === 'triage') return (await import('./triage.js')).runTriage(rest);
+  if (first === 'run') return (await import('./run.js')).runScriptCommand(rest);
   const { runSession } = await import('./session.js');
   return runSession(argv);
 }

@@ -15,6 +15,7 @@ import { listCommands, resolveCommand } from '../commands/registry.js';
 import { setOutputFormat } from '../commands/result.js';
 import { runLine } from '../commands/runner.js';
 import { Program } from '../program/index.js';
+import { registerScriptCommands } from './script.js';
 
 /** crash's session conventions the built-ins share: the current task (`set`), task arguments, the task header. */
 export {
@@ -66,6 +67,12 @@ export interface OpenArgs {
   force?: boolean;
 }
 
+/** The built-in commands and the session's `run`, registered once. */
+function registerAll(): void {
+  registerBuiltins();
+  registerScriptCommands();
+}
+
 /**
  * Open a dump (drgn's `program_from_core_dump`): the Program, with the vmlinux's debug info loaded when one is
  * given (its DWARF name index read from the on-disk cache, or built). The built-in commands are registered.
@@ -75,7 +82,7 @@ export interface OpenArgs {
  * prog.variable('init_task').member('comm').string(); // 'swapper/0'
  */
 export async function open(args: OpenArgs): Promise<Program> {
-  registerBuiltins();
+  registerAll();
   return Program.load({ vmcore: args.vmcore, vmlinux: args.vmlinux, force: args.force });
 }
 
@@ -84,13 +91,13 @@ export async function open(args: OpenArgs): Promise<Program> {
  * of your own (`cmd.run(ctx, args)`, then `cmd.text(result, ctx)` for its text view, as the session does).
  */
 export async function command(name: string): Promise<import('../commands/registry.js').Command | undefined> {
-  registerBuiltins();
+  registerAll();
   return resolveCommand(name);
 }
 
 /** Every registered command (built-ins and plugins'), by name. */
 export async function commands(): Promise<import('../commands/registry.js').Command[]> {
-  registerBuiltins();
+  registerAll();
   return listCommands();
 }
 
@@ -106,7 +113,7 @@ export async function runCommand(
   line: string,
   opts: { format?: OutputFormat } = {},
 ): Promise<{ ok: boolean; text: string }> {
-  registerBuiltins();
+  registerAll();
   let text = '';
   const r = await runLine(prog, line, (s) => (text += s), { format: opts.format });
   return { ok: r.ok, text };
