@@ -8,6 +8,7 @@ import type { Program } from '../program/program.js';
 /** The session's output form: crash's text, or each command's result as JSON. */
 export type OutputFormat = 'text' | 'json';
 
+/** What a command runs with: the Program, the output sink, and the session's output form. */
 export interface CommandContext {
   program: Program;
   /** Append text to the command's output (the text view, or a command without a result model). */
@@ -30,6 +31,10 @@ export interface Command<R = unknown> {
   summary: string;
   /** Full help text (crash style: synopsis, description, options, examples). */
   help: string;
+  /**
+   * Run the command with its arguments (the command line's words after the name): return the result, or write text
+   * with `ctx.out`; throw to fail (the session prints `name: message` and goes on).
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: a command without a result model returns nothing (void)
   run(ctx: CommandContext, args: string[]): void | R | Promise<void | R>;
   /** The text view: crash's layout of the result `run` returned, written with ctx.out. */

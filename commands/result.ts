@@ -28,6 +28,10 @@ export interface TextResult {
   text: string;
 }
 
+/**
+ * One command line's JSON document: `{"command", "ok", "result"}` or `{"command", "ok": false, "error": {kind,
+ * message}}`.
+ */
 export interface JsonLine {
   command: string;
   ok: boolean;

@@ -80,6 +80,7 @@ function writePrivate(path: string, text: string, append: boolean): void {
   renameSync(tmp, path);
 }
 
+/** How a command line went: ok, quit asked, interrupted. */
 export interface RunResult {
   ok: boolean;
   quit?: boolean;

@@ -121,6 +121,7 @@ export function printkLayoutFromVmcoreinfo(vi: VmcoreInfo): PrintkLayout {
   };
 }
 
+/** The kernel log as read: its records (structured printk) or the plain bytes (older log buffers). */
 export type DmesgResult = { kind: 'records'; records: LogRecord[] } | { kind: 'plain'; bytes: Uint8Array };
 
 const DESC_FLAGS_SHIFT = 62n;
@@ -255,6 +256,7 @@ const ISPRINT_OR_SPACE = new Uint8Array(256);
 for (let c = 0x20; c < 0x7f; c++) ISPRINT_OR_SPACE[c] = 1;
 for (const c of [0x09, 0x0a, 0x0b, 0x0c, 0x0d]) ISPRINT_OR_SPACE[c] = 1;
 
+/** How to render the log: the caller id, no timestamps or which kind, the levels. */
 export interface FormatOptions {
   /** Print the PRINTK_CALLER id like newer makedumpfile (`[    T1] `); Debian's 1.7.2 does not. */
   callerId?: boolean;

@@ -41,6 +41,7 @@ export function* listForEachEntry(head: Obj, type: string, member: string): Gene
   for (const node of listForEach(head)) yield prog.object(t, node - off);
 }
 
+/** Whether a list_head has no entries. */
 export function listEmpty(head: Obj): boolean {
   const h = headAddress(head);
   return head.prog.memory.readU64(h, 'list head') === h;
@@ -61,6 +62,7 @@ export function* hlistForEach(head: Obj): Generator<bigint> {
   }
 }
 
+/** The entries (of `type`, linked through the hlist_node `member`) of an hlist. */
 export function* hlistForEachEntry(head: Obj, type: string, member: string): Generator<Obj> {
   const prog = head.prog;
   const t = prog.type(type);

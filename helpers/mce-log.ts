@@ -6,6 +6,10 @@
  */
 import type { Vendor } from './mce.js';
 
+/**
+ * A machine check the kernel logged: its CPU, bank, status, MCG status, address, misc and the other registers, and
+ * its log lines.
+ */
 export interface LoggedMce {
   cpu: number;
   bank: number;
@@ -28,6 +32,7 @@ export interface LoggedMce {
   lines: string[];
 }
 
+/** The machine checks found in the kernel log. */
 export interface MceLog {
   records: LoggedMce[];
   /** "Machine check: ..." messages (the kernel's severity message for the fatal record). */

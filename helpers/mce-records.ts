@@ -20,6 +20,7 @@ import type { Vendor } from './mce.js';
 import { perCpu, possibleCpus } from './percpu.js';
 import { cpuCurr } from './tasks.js';
 
+/** A struct mce as read from memory. */
 export interface RawMce {
   status: bigint;
   misc: bigint;
@@ -44,8 +45,10 @@ export interface RawMce {
   severity: number;
 }
 
+/** Where a machine check record in memory was found. */
 export type MceSource = 'mcelog' | 'mces_seen' | 'genpool' | 'genpool-freed' | 'stack';
 
+/** A machine check record found in memory, with where it was found. */
 export interface MemoryMce {
   source: MceSource;
   /** Where the struct mce is. */
@@ -55,6 +58,7 @@ export interface MemoryMce {
   record: RawMce;
 }
 
+/** The machine checks kept in the kernel's memory (mcelog, mces_seen, the genpool), and what is missing. */
 export interface MceMemory {
   records: MemoryMce[];
   /** What was looked at and what it held, stated plainly. */
@@ -142,6 +146,7 @@ export function decodeRawMce(prog: Program, b: Uint8Array, o = 0): RawMce {
   };
 }
 
+/** The struct mce at `address`, decoded. */
 export function readMceAt(prog: Program, address: bigint): RawMce {
   return decodeRawMce(prog, prog.memory.readVirt(address, mceLayout(prog).size, 'struct mce'));
 }

@@ -8,6 +8,7 @@ const bit = (v: bigint, n: number): boolean => ((v >> BigInt(n)) & 1n) === 1n;
 const field = (v: bigint, lo: number, width: number): number =>
   Number((v >> BigInt(lo)) & ((1n << BigInt(width)) - 1n));
 
+/** The CPU vendors whose machine checks are decoded. */
 export type Vendor = 'intel' | 'amd';
 
 /** MCi_STATUS flag bits, high to low. */
@@ -23,6 +24,7 @@ export const STATUS_FLAGS: [number, string, string][] = [
   [55, 'AR', 'action required'],
 ];
 
+/** The MCG_STATUS bits: bit, name, meaning. */
 export const MCG_FLAGS: [number, string, string][] = [
   [0, 'RIPV', 'restart IP valid: the program can restart at the saved IP'],
   [1, 'EIPV', 'error IP valid: the saved IP points at the instruction that caused the error'],
@@ -30,6 +32,10 @@ export const MCG_FLAGS: [number, string, string][] = [
   [3, 'LMCES', 'local machine check: delivered to this logical processor only'],
 ];
 
+/**
+ * An MCA error code decoded: its class, cache level, transaction and request types, memory channel, and a
+ * description.
+ */
 export interface McaCode {
   code: number;
   /** Class per the SDM: simple or compound. */
@@ -186,6 +192,7 @@ export function decodeMcaCode(code: number): McaCode {
   return { code: c, class: 'unknown', description: `unknown MCA error code 0x${c.toString(16).padStart(4, '0')}` };
 }
 
+/** The machine-check severity levels: none, corrected, deferred, UCNA, action optional, action required, panic. */
 export type SeverityLevel =
   | 'none'
   | 'corrected'
@@ -195,6 +202,7 @@ export type SeverityLevel =
   | 'action-required'
   | 'panic';
 
+/** A machine check's severity as the kernel grades it: the level, the kernel's message and why. */
 export interface Severity {
   level: SeverityLevel;
   /** The kernel's message for this case (severity.c), as printed after "Machine check: ". */
@@ -359,6 +367,7 @@ const AMD_BANKS = [
   'FP (floating point unit)',
 ];
 
+/** The registers of one machine check (status, address, misc, MCG status, bank, CPU, vendor). */
 export interface McaRecord {
   cpu?: number;
   bank?: number;
@@ -369,6 +378,7 @@ export interface McaRecord {
   vendor?: Vendor;
 }
 
+/** A machine check decoded: status flags, error code, severity, address, misc. */
 export interface DecodedMce {
   cpu?: number;
   bank?: number;
@@ -389,6 +399,7 @@ export interface DecodedMce {
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
 
+/** Decode a machine-check record: bank status flags, MCA error code, severity, address and misc. */
 export function decodeMce(r: McaRecord, inKernel?: boolean): DecodedMce {
   const vendor = r.vendor ?? 'intel';
   const flags = STATUS_FLAGS.filter(([b]) => bit(r.status, b)).map(([, n]) => n);

@@ -18,6 +18,7 @@ function atomicValue(o: Obj): bigint {
 
 /* ------------------------------------------------------------------ kmem -i */
 
+/** Page counts crash's kmem -i reads from the memory map: total RAM, reserved, shared, buffers, slab. */
 export interface MemMapCounts {
   /** Pages of valid sections that are not PG_reserved. */
   totalram: bigint;
@@ -179,6 +180,9 @@ export function swapPages(prog: Program): { total: bigint; used: bigint } {
   return { total, used };
 }
 
+/**
+ * The memory summary of kmem -i, in pages: total, free, used, shared, buffers, cached, slab, high/huge, swap, commit.
+ */
 export interface KmemInfo {
   totalram: bigint;
   free: bigint;

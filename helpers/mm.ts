@@ -14,6 +14,7 @@ const MASK64 = (1n << 64n) - 1n;
 
 /* ------------------------------------------------------------------ mem_map */
 
+/** One memory section of the sparse memory model: its number, mem_map and first pfn. */
 export interface MemSection {
   nr: number;
   /** The struct page of the section's first pfn. */
@@ -64,15 +65,18 @@ export class MemMap {
     return undefined;
   }
 
+  /** Whether an address is a struct page in the memory map. */
   isPagePtr(addr: bigint): boolean {
     return this.pageToPfn(addr) !== undefined;
   }
 
+  /** The physical address of a struct page. */
   pageToPhys(page: bigint): bigint | undefined {
     const pfn = this.pageToPfn(page);
     return pfn === undefined ? undefined : pfn << this.pageShift;
   }
 
+  /** The struct page of a physical address. */
   physToPage(phys: bigint): bigint | undefined {
     return this.pfnToPage(phys >> this.pageShift);
   }
@@ -176,6 +180,7 @@ function sparseMemMap(prog: Program): MemMap {
 
 /* ------------------------------------------------------------- struct page */
 
+/** A page flag bit and its name (from the kernel's pageflag_names). */
 export interface PageFlagName {
   mask: bigint;
   name: string;
@@ -229,6 +234,7 @@ export function formatPageFlags(prog: Program, flags: bigint): string {
   return s;
 }
 
+/** The offsets of struct page's members this kernel has (flags, mapping, index, _refcount, _mapcount ...). */
 export interface PageFields {
   flags: number;
   refcount: number;
@@ -259,6 +265,7 @@ export function pageFields(prog: Program): PageFields {
   return r;
 }
 
+/** A struct page read: its address, pfn, physical address, flags, reference count, mapping and index. */
 export interface PageInfo {
   page: bigint;
   pfn: bigint;
@@ -269,6 +276,7 @@ export interface PageInfo {
   index: bigint;
 }
 
+/** The struct page at `page`: its flags, mapping, index, counts and pfn. */
 export function readPage(prog: Program, page: bigint): PageInfo {
   const mm = memMap(prog);
   const pfn = mm.pageToPfn(page);
@@ -278,6 +286,7 @@ export function readPage(prog: Program, page: bigint): PageInfo {
   return decodePage(page, pfn, mm.pageShift, f, b, 0);
 }
 
+/** A struct page's fields from its bytes (`b` at offset `o`), for walks that read many pages at once. */
 export function decodePage(
   page: bigint,
   pfn: bigint,
@@ -338,6 +347,7 @@ export function physToVirt(prog: Program, phys: bigint): bigint {
 
 /* ---------------------------------------------------------- nodes and zones */
 
+/** A memory zone: its node, index, struct zone, name, start pfn, spanned, present, managed and free pages. */
 export interface ZoneInfo {
   node: number;
   index: number;
@@ -418,6 +428,7 @@ export function zones(prog: Program): ZoneInfo[] {
   return out;
 }
 
+/** A free buddy block that holds an address: its zone, order, first page. */
 export interface FreeBlock {
   zone: ZoneInfo;
   /** The zone's mem_map start (0 for an empty zone) and its index from the node's first page. */
@@ -468,6 +479,7 @@ export function findFreeBlock(prog: Program, phys: bigint): FreeBlock | undefine
   return undefined;
 }
 
+/** One free list of a zone: its order, migrate type and blocks. */
 export interface FreeList {
   order: number;
   type: number;
@@ -549,6 +561,7 @@ export function vmStat(prog: Program): Map<string, bigint> {
   return out;
 }
 
+/** A group of vm_stat counters (zone, node, vm event) with their values. */
 export interface VmStatGroup {
   /** crash's heading: VM_ZONE_STAT, VM_NODE_STAT, VM_NUMA_STAT, or VM_STAT before 4.8. */
   label: string;
@@ -652,6 +665,7 @@ export function vmEvents(prog: Program, cpus: number[]): [string, bigint][] | un
 
 /* ------------------------------------------------------------ vmalloc areas */
 
+/** A vmalloc area: its vmap_area, vm_struct, start, end and size. */
 export interface VmapArea {
   vmapArea: bigint;
   vmStruct: bigint;

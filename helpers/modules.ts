@@ -11,6 +11,7 @@ import { type ModuleDebug, objectFileInfo, type Program } from '../program/progr
 import type { ModuleSymbolInput } from '../symbols/symtab.js';
 import { listForEachEntry } from './lists.js';
 
+/** A loaded module: its name, struct module, address, code base and size. */
 export interface ModuleInfo {
   name: string;
   /** The struct module. */
@@ -46,6 +47,7 @@ function coreRange(prog: Program, mod: Obj): { base: bigint; size: bigint } {
   return { base: mod.member('module_core').value(), size: mod.member('core_size').value() };
 }
 
+/** The loaded modules (the modules list): name, address, sizes, taints. */
 export function listModules(prog: Program): ModuleInfo[] {
   if (!prog.hasVariable('modules')) return [];
   const out: ModuleInfo[] = [];

@@ -20,12 +20,14 @@ export function perCpuOffsets(prog: Program): bigint[] {
   return out;
 }
 
+/** The number of CPU ids the kernel has (nr_cpu_ids: the __per_cpu_offset entries). */
 export function nrCpuIds(prog: Program): number {
   if (prog.hasVariable('nr_cpu_ids')) return prog.variable('nr_cpu_ids').num();
   const t = prog.variable('__per_cpu_offset').type;
   return t.kind === 'array' ? (t.counts[0] ?? 1) : 1;
 }
 
+/** A per-cpu address's instance on `cpu` (plus __per_cpu_offset[cpu]). */
 export function perCpuAddress(prog: Program, address: bigint, cpu: number): bigint {
   const offs = perCpuOffsets(prog);
   if (cpu < 0 || cpu >= offs.length) throw new TscrashError(`cpu ${cpu} does not exist (nr_cpu_ids is ${offs.length})`);
@@ -73,14 +75,17 @@ function maskCpus(prog: Program, names: string[]): number[] {
   return Array.from({ length: nrCpuIds(prog) }, (_, i) => i);
 }
 
+/** The possible CPUs (cpu_possible_mask). */
 export function possibleCpus(prog: Program): number[] {
   return maskCpus(prog, ['__cpu_possible_mask', 'cpu_possible_mask']);
 }
 
+/** The online CPUs (cpu_online_mask). */
 export function onlineCpus(prog: Program): number[] {
   return maskCpus(prog, ['__cpu_online_mask', 'cpu_online_mask']);
 }
 
+/** The present CPUs (cpu_present_mask). */
 export function presentCpus(prog: Program): number[] {
   return maskCpus(prog, ['__cpu_present_mask', 'cpu_present_mask']);
 }

@@ -15,6 +15,7 @@ import { perCpuAddress, possibleCpus } from './percpu.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
+/** How this kernel lays out SLUB slabs and caches. */
 export interface SlubLayout {
   /** 'struct slab' (5.17+) or 'struct page'. */
   slabType: string;
@@ -28,6 +29,7 @@ export interface SlubLayout {
 
 const layoutCache = new WeakMap<Program, SlubLayout>();
 
+/** How SLUB lays out this kernel's caches and slabs (struct slab or struct page members, free pointer hardening). */
 export function slubLayout(prog: Program): SlubLayout {
   const hit = layoutCache.get(prog);
   if (hit) return hit;
@@ -44,6 +46,7 @@ export function slubLayout(prog: Program): SlubLayout {
   return l;
 }
 
+/** A slab cache: its struct kmem_cache, name, object size, stride, objects per slab, slab size, flags. */
 export interface KmemCache {
   address: bigint;
   obj: Obj;
@@ -63,6 +66,7 @@ export interface KmemCache {
 }
 
 const SLAB_RED_ZONE = 0x400n;
+/** The SLAB_STORE_USER cache flag (each object records its allocating and freeing callers). */
 export const SLAB_STORE_USER = 0x10000n;
 
 function readCache(prog: Program, c: Obj): KmemCache {
@@ -103,6 +107,7 @@ function readCache(prog: Program, c: Obj): KmemCache {
 /** Every cache on slab_caches, in list order (what crash's `kmem -s` lists). */
 const cachesCache = new WeakMap<Program, KmemCache[]>();
 
+/** Every slab cache (slab_caches), in the list order crash shows. */
 export function kmemCaches(prog: Program): KmemCache[] {
   const hit = cachesCache.get(prog);
   if (hit) return hit;
@@ -116,14 +121,17 @@ export function kmemCaches(prog: Program): KmemCache[] {
   return out;
 }
 
+/** The slab cache of that name (kmalloc-64, task_struct ...). */
 export function findCache(prog: Program, name: string): KmemCache | undefined {
   return kmemCaches(prog).find((c) => c.name === name);
 }
 
+/** The slab cache whose struct kmem_cache is at `address`. */
 export function cacheAt(prog: Program, address: bigint): KmemCache | undefined {
   return kmemCaches(prog).find((c) => c.address === address);
 }
 
+/** A slab read: its address, objects in use, objects, frozen, freelist. */
 export interface SlabState {
   slab: bigint;
   inuse: number;
@@ -132,6 +140,7 @@ export interface SlabState {
   freelist: bigint;
 }
 
+/** A slab (struct slab or page) and its counts: objects, in use, frozen, freelist. */
 export function readSlab(prog: Program, slab: bigint): SlabState {
   const s = prog.object(slubLayout(prog).slabType, slab, 'slab');
   return {
@@ -148,6 +157,7 @@ function slabNext(prog: Program, slab: bigint): bigint {
   return prog.object(slubLayout(prog).slabType, slab, 'slab').member('next').value();
 }
 
+/** A cache's per-CPU data on a CPU: its kmem_cache_cpu, slab, freelist and partial slabs. */
 export interface CpuSlab {
   cpu: number;
   /** This CPU's struct kmem_cache_cpu. */
@@ -161,6 +171,7 @@ export interface CpuSlab {
 /** The CPUs crash walks (kt->cpus): the possible ones. */
 const cpusCache = new WeakMap<Program, number[]>();
 
+/** The CPUs whose per-CPU slabs are counted (the possible ones, as crash walks them). */
 export function slabCpus(prog: Program): number[] {
   let c = cpusCache.get(prog);
   if (!c) {
@@ -170,6 +181,7 @@ export function slabCpus(prog: Program): number[] {
   return c;
 }
 
+/** A cache's per-CPU slab on `cpu` (kmem_cache_cpu): its slab, freelist and partial list. */
 export function cpuSlab(prog: Program, cache: KmemCache, cpu: number): CpuSlab {
   const l = slubLayout(prog);
   const addr = perCpuAddress(prog, cache.obj.member('cpu_slab').value(), cpu);
@@ -197,6 +209,7 @@ export function cpuPartialSlabs(prog: Program, head: bigint): bigint[] {
   return out;
 }
 
+/** A cache's per-node slab lists and counts. */
 export interface CacheNode {
   node: number;
   address: bigint;
@@ -205,6 +218,7 @@ export interface CacheNode {
   totalObjects?: bigint;
 }
 
+/** A cache's per-node data (kmem_cache_node): its partial and full slab lists and counts. */
 export function cacheNodes(prog: Program, cache: KmemCache): CacheNode[] {
   const out: CacheNode[] = [];
   const arr = cache.obj.member('node');
@@ -246,6 +260,7 @@ export function nodeListSlabs(prog: Program, nodeAddr: bigint, list: 'partial' |
 /** The node a struct page (or slab) belongs to, from the nodes' pfn spans. */
 const nodeSpans = new WeakMap<Program, { id: number; start: bigint; end: bigint }[]>();
 
+/** The NUMA node of a struct page (from its flags). */
 export function pageNode(prog: Program, page: bigint): number {
   const pfn = memMap(prog).pageToPfn(page);
   if (pfn === undefined) return -1;
@@ -334,6 +349,7 @@ function slabOfObject(prog: Program, addr: bigint): bigint | undefined {
   return slabMemory(prog, compoundHead(prog, page));
 }
 
+/** The ALLOCATED, TOTAL and SLABS of a cache, as kmem -s shows them. */
 export interface CacheCounts {
   allocated: bigint;
   total: bigint;
@@ -387,6 +403,7 @@ export function cacheCounts(prog: Program, cache: KmemCache): CacheCounts {
   return { allocated: totalObjects - free, total: totalObjects, slabs };
 }
 
+/** One object of a slab: its address and whether it is free. */
 export interface SlabObject {
   address: bigint;
   free: boolean;
@@ -394,6 +411,7 @@ export interface SlabObject {
   cpuCache?: number;
 }
 
+/** The objects of one slab, each free or allocated. */
 export interface SlabContents {
   slab: bigint;
   memory: bigint;
@@ -441,6 +459,7 @@ export function slabContents(prog: Program, cache: KmemCache, slab: bigint): Sla
   return { slab, memory, node: pageNode(prog, slab), objects: s.objects, inuse, cpu, list, error };
 }
 
+/** Where an address lies in the slabs: its cache, slab and object. */
 export interface SlabHit {
   cache: KmemCache;
   slab: bigint;

@@ -6,6 +6,7 @@
 import type { Program } from '../program/program.js';
 import { perCpu } from './percpu.js';
 
+/** A stack of a CPU: its name (IRQ, NMI ...) and [start, end). */
 export interface StackRange {
   name: string;
   start: bigint;
@@ -24,6 +25,7 @@ const EXCEPTION_STACKS: [string, string][] = [
   ['VC2_stack', 'VC2'],
 ];
 
+/** The stacks of `cpu` crash names (IRQ, the exception stacks NMI, DOUBLEFAULT ...), with their ranges. */
 export function cpuStacks(prog: Program, cpu: number): StackRange[] {
   let m = cache.get(prog);
   if (!m) {
@@ -72,6 +74,7 @@ export function cpuStacks(prog: Program, cpu: number): StackRange[] {
   return out;
 }
 
+/** Which of the stacks of `cpu` (IRQ, NMI ...) an address is on. */
 export function stackOf(prog: Program, cpu: number, addr: bigint): StackRange | undefined {
   return cpuStacks(prog, cpu).find((s) => addr >= s.start && addr < s.end);
 }

@@ -75,6 +75,7 @@ export function loadAverage(prog: Program): string | undefined {
   return parts.join(', ');
 }
 
+/** The CPU frequency the kernel measured (tsc_khz / cpu_khz), in MHz. */
 export function cpuMhz(prog: Program): number | undefined {
   if (!prog.hasVariable('cpu_khz')) return undefined;
   return Math.floor(prog.variable('cpu_khz').num() / 1000);

@@ -68,6 +68,7 @@ function possibleCpusWithRq(prog: Program): number[] {
   return online.length ? online : possibleCpus(prog);
 }
 
+/** The task with that PID (the thread group leader first), if any. */
 export function findTask(prog: Program, pid: number): Obj | undefined {
   for (const t of allTasks(prog)) if (t.member('pid').num() === pid) return t;
   return undefined;
@@ -114,19 +115,23 @@ export function taskAt(prog: Program, address: bigint): Obj {
   return t;
 }
 
+/** The CPU the task is on or last ran on. */
 export function taskCpu(task: Obj): number {
   if (task.hasMember('cpu')) return task.member('cpu').num();
   return task.member('thread_info.cpu').num();
 }
 
+/** The run queue (struct rq) of `cpu`. */
 export function cpuRq(prog: Program, cpu: number): Obj {
   return perCpu(prog, 'runqueues', cpu);
 }
 
+/** The task running on `cpu` (its run queue's curr). */
 export function cpuCurr(prog: Program, cpu: number): Obj {
   return cpuRq(prog, cpu).member('curr').deref();
 }
 
+/** The idle task of `cpu` (swapper/N). */
 export function idleTask(prog: Program, cpu: number): Obj | undefined {
   if (!prog.hasVariable('runqueues')) return cpu === 0 ? prog.variable('init_task') : undefined;
   const idle = cpuRq(prog, cpu).member('idle');
@@ -233,18 +238,22 @@ export function taskStateLetter(task: Obj): string {
   return CRASH_LETTERS[taskStateChar(task)] ?? '??';
 }
 
+/** Whether the task is a kernel thread (it has no mm of its own). */
 export function isKernelThread(task: Obj): boolean {
   return task.member('mm').isNull();
 }
 
+/** The task's PID. */
 export function taskPid(task: Obj): number {
   return task.member('pid').num();
 }
 
+/** The task's command name (comm). */
 export function taskComm(task: Obj): string {
   return task.member('comm').string(64);
 }
 
+/** The PID of the task's parent (real_parent). */
 export function taskParentPid(task: Obj): number {
   if (taskPid(task) === 0) return 0; // idle tasks: forked from whatever ran at boot, shown as 0 by crash and ps
   const p = task.hasMember('real_parent') ? task.member('real_parent') : task.member('parent');
@@ -286,6 +295,7 @@ export function mmRssPages(prog: Program, mm: Obj, threads: Obj[] = []): bigint 
   return total < 0n ? 0n : total;
 }
 
+/** The pages of RAM the kernel manages (totalram_pages), as crash's ps %MEM divides by. */
 export function totalRamPages(prog: Program): bigint {
   for (const n of ['_totalram_pages', 'totalram_pages']) {
     if (!prog.hasVariable(n)) continue;

@@ -8,6 +8,7 @@ import { strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { listModules } from './modules.js';
 
+/** The class of a crash (panic, oops, BUG, soft or hard lockup, hung task, MCE, OOM ...), from the kernel's log. */
 export type PanicClass =
   | 'sysrq'
   | 'null-dereference'
@@ -113,6 +114,7 @@ const MACHINERY = new Set([
   'watchdog',
 ]);
 
+/** Whether a function is part of the panic and oops machinery (panic, die, oops_end ...), never a crash's culprit. */
 export function isMachinery(fn: string): boolean {
   return MACHINERY.has(fn) || /^(asm_|noist_|kernel_)?exc_/.test(fn);
 }
@@ -124,6 +126,7 @@ export function isMachinery(fn: string): boolean {
 const SLEEPING =
   /^(__schedule|schedule|schedule_timeout|schedule_hrtimeout(_range)?|schedule_preempt_disabled|context_switch|io_schedule(_timeout)?|(do_|__)?wait_for_common(_io)?|wait_for_completion\w*|__wait_on_bit\w*|out_of_line_wait_on_bit\w*|bit_wait\w*|__?wait_event\w*|prepare_to_wait\w*|rwsem_down_\w+|down_(read|write)\w*|__down\w*|down(_\w+)?|__mutex_lock\w*|mutex_lock\w*|folio_wait\w*|__folio_lock\w*|wait_on_page\w*)(\.\w+)*$/;
 
+/** Whether a function is the scheduler's or a sleeping primitive's (schedule, wait_for_completion, mutex_lock ...). */
 export function isSleeping(fn: string): boolean {
   return SLEEPING.test(fn);
 }
@@ -160,6 +163,7 @@ const TAINT_NAMES: Record<string, string> = {
   N: 'an in-kernel test has been run',
 };
 
+/** The kernel's taint: its flags string and each taint set, with its letter, meaning and modules. */
 export interface Taint {
   /** The kernel's own string ("G    B   D    " style, as its oops header prints it, without the padding). */
   flags: string;

@@ -32,6 +32,7 @@ import { activeTasks, cpuCurr, taskPid } from './tasks.js';
 const MAX_FRAMES = 256;
 const MASK64 = (1n << 64n) - 1n;
 
+/** Registers of a frame or a CPU: ip, sp, bp and the others known. */
 export interface Registers {
   ip: bigint;
   sp: bigint;
@@ -40,6 +41,7 @@ export interface Registers {
   [name: string]: bigint;
 }
 
+/** One frame of an unwind: the stack slot, the pc, whether it is a return address, an exception frame. */
 export interface Frame {
   /** The stack slot crash shows in brackets: where this frame's return address was found (or the start sp). */
   sp: bigint;
@@ -52,6 +54,7 @@ export interface Frame {
   partialRegs?: boolean;
 }
 
+/** The result of an unwind: its frames, the user-mode registers where it left the kernel, and why it stopped. */
 export interface Unwind {
   frames: Frame[];
   /** Registers where the walk left the kernel (user mode), from the last exception frame. */
@@ -221,6 +224,7 @@ export function readPtRegs(prog: Program, addr: bigint): Registers | undefined {
   return out as Registers;
 }
 
+/** Whether the registers were saved in user mode (their code segment has privilege level 3). */
 export function isUserMode(regs: Registers): boolean {
   return regs.cs !== undefined && (regs.cs & 3n) !== 0n;
 }

@@ -1,6 +1,7 @@
 /** struct new_utsname of init_uts_ns (include/linux/utsname.h): the kernel's identity. */
 import type { Program } from '../program/program.js';
 
+/** The fields of a utsname. */
 export interface Utsname {
   sysname: string;
   nodename: string;
@@ -14,6 +15,7 @@ const FIELDS: (keyof Utsname)[] = ['sysname', 'nodename', 'release', 'version', 
 /** __NEW_UTS_LEN + 1 */
 const LEN = 65;
 
+/** The kernel's utsname (init_uts_ns): sysname, nodename, release, version, machine. */
 export function utsname(prog: Program): Utsname {
   const vi = prog.vmcoreinfo;
   const base = vi.symbol('init_uts_ns') + BigInt(vi.offsets.get('uts_namespace.name') ?? 0);

@@ -25,7 +25,9 @@ function rootOf(xa: Obj): Obj {
   return xa.type.kind === 'pointer' ? xa.deref() : xa;
 }
 
-/** The entry at `index` of an XArray (a `struct xarray` or `struct radix_tree_root`, or a pointer to one); 0n if none. */
+/**
+ * The entry at `index` of an XArray (a `struct xarray` or `struct radix_tree_root`, or a pointer to one); 0n if none.
+ */
 export function xaLoad(xa: Obj, index: bigint | number): bigint {
   const root = rootOf(xa);
   const prog = root.prog;

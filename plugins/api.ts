@@ -6,7 +6,9 @@
  *
  * @example
  * import * as tscrash from 'tscrash';
- * const prog = await tscrash.open({ vmcore: '/var/crash/dump', vmlinux: '/usr/lib/debug/boot/vmlinux-6.1.0-13-amd64' });
+ * const vmcore = '/var/crash/202312011200/dump.202312011200';
+ * const vmlinux = '/usr/lib/debug/boot/vmlinux-6.1.0-13-amd64';
+ * const prog = await tscrash.open({ vmcore, vmlinux });
  * for (const t of tscrash.helpers.forEachTask(prog)) console.log(t.member('pid').num(), t.member('comm').string());
  */
 import { registerBuiltins } from '../commands/index.js';
@@ -57,6 +59,9 @@ export {
   TscrashError,
   typeName,
 } from '../program/index.js';
+/**
+ * The helpers: helpers/ (tasks, lists, per-cpu, unwinding, modules, slab, mm, printk, mce, xarrays) and drgn's names.
+ */
 export * as helpers from './helpers.js';
 
 /** What `open` takes: the dump, and the vmlinux with its debug info (types, variables, source lines). */

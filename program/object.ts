@@ -41,6 +41,7 @@ export function typeName(t: CType): string {
   }
 }
 
+/** The type `T *` of a pointer to `target`. */
 export function pointerTo(target: CType): CType {
   return { kind: 'pointer', target, size: 8 };
 }
@@ -112,12 +113,17 @@ export function offsetOf(t: CType, path: string): { offset: number; type: CType;
   return { offset: off, type: cur, member: last };
 }
 
+/** Where a bitfield member lies in its object. */
 export interface BitField {
   /** Bit position from the start of the object's address (little-endian numbering). */
   bitOffset: number;
   bitSize: number;
 }
 
+/**
+ * A value of the program (drgn's Object): an lvalue at an address, or a computed value, with its C type. `member`,
+ * `index`, `deref`, `cast`, `containerOf` give other objects; `value`, `num`, `string`, `bytes` read it.
+ */
 export class Obj {
   constructor(
     readonly prog: Program,
@@ -131,10 +137,12 @@ export class Obj {
     readonly expr = '',
   ) {}
 
+  /** The object of `type` at `address`. */
   static at(prog: Program, type: CType, address: bigint, expr = ''): Obj {
     return new Obj(prog, type, address & MASK64, undefined, undefined, expr);
   }
 
+  /** A computed object of `type` (a pointer or an integer) holding `value`. */
   static value(prog: Program, type: CType, value: bigint, expr = ''): Obj {
     return new Obj(prog, type, undefined, value & MASK64, undefined, expr);
   }
@@ -213,14 +221,17 @@ export class Obj {
     return v & top ? v - (1n << BigInt(bits)) : v;
   }
 
+  /** `value()` as a number (for counts, PIDs, sizes: exact up to 2^53). */
   num(): number {
     return Number(this.value());
   }
 
+  /** Whether the value is non-zero. */
   bool(): boolean {
     return this.value() !== 0n;
   }
 
+  /** Whether a pointer is NULL (or an integer zero). */
   isNull(): boolean {
     return this.value() === 0n;
   }
@@ -264,6 +275,7 @@ export class Obj {
     return findMember(s, name) !== undefined;
   }
 
+  /** Element `i` of an array, or of the array a pointer points into (`p[i]`). */
   index(i: number | bigint): Obj {
     const s = strip(this.type);
     const idx = BigInt(i);
@@ -280,6 +292,7 @@ export class Obj {
     throw new TscrashError(`${this.what()}: ${typeName(this.type)} cannot be indexed`);
   }
 
+  /** The object a pointer points to (`*p`). */
   deref(): Obj {
     const s = strip(this.type);
     if (s.kind === 'pointer') return Obj.at(this.prog, s.target, this.value(), `*${this.expr}`);
@@ -287,6 +300,7 @@ export class Obj {
     throw new TscrashError(`${this.what()}: ${typeName(this.type)} is not a pointer`);
   }
 
+  /** A pointer to this lvalue (`&obj`). */
   addressOf(): Obj {
     if (this.bitField) throw new TscrashError(`${this.what()}: cannot take the address of a bitfield`);
     return Obj.value(this.prog, pointerTo(this.type), this.needAddress('take the address of'), `&${this.expr}`);
@@ -343,6 +357,7 @@ export class Obj {
     return s.values.find(([, x]) => BigInt(x) === v)?.[0];
   }
 
+  /** `Obj(type @ address)`, for messages. */
   toString(): string {
     return `Obj(${typeName(this.type)}${this.address !== undefined ? ` @ 0x${this.address.toString(16)}` : ''})`;
   }

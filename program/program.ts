@@ -59,6 +59,11 @@ export interface ModuleDebug {
 
 const SHF_EXECINSTR = 4;
 
+/**
+ * A kernel crash dump and its vmlinux (drgn's Program): memory (`memory`), the per-CPU registers of the crash
+ * (`cpus`), VMCOREINFO, the symbols, and the debug info's types and variables (`type`, `variable`, `object`).
+ * `tscrash.open` gives one with its debug info loaded.
+ */
 export class Program {
   private readonly _memory: KernelMemory | undefined;
   private readonly _cpus: CpuRegisters[] | undefined;
@@ -130,6 +135,7 @@ export class Program {
 
   private debugInfo: DebugInfo | undefined;
 
+  /** Load the vmlinux's debug info (its name index from the on-disk cache, or built); done once. */
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
     let linked: SymbolTable | undefined;
@@ -166,6 +172,7 @@ export class Program {
     return t;
   }
 
+  /** Whether the debug info has a type of that name (`struct task_struct`, `pid_t`). */
   hasType(name: string): boolean {
     return this.debug.findType(name) !== undefined;
   }
@@ -183,6 +190,7 @@ export class Program {
     }
   }
 
+  /** The byte offset of a member path (`tasks.next`, `thread.sp`) in a struct type. */
   offsetOf(type: CType | string, memberPath: string): number {
     return offsetOf(typeof type === 'string' ? this.type(type) : type, memberPath).offset;
   }
@@ -219,6 +227,7 @@ export class Program {
     return out;
   }
 
+  /** The object of a type (or type name) at an address. */
   object(type: CType | string, address: bigint, expr?: string): Obj {
     const t = typeof type === 'string' ? this.type(type) : type;
     return Obj.at(this, t, address, expr ?? `(${typeName(t)} *)0x${address.toString(16)}`);
@@ -363,6 +372,7 @@ export class Program {
     }
   }
 
+  /** Close the dump and the debug info. */
   close(): void {
     this.elf?.close();
     this._dump?.close();

@@ -6,6 +6,7 @@ import { LookupError } from '../../core/errors.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import type { Die, DwarfReader } from './reader.js';
 
+/** A struct or union member: its name (undefined for an anonymous one), type, byte offset and bitfield position. */
 export interface Member {
   name?: string;
   offset: number; // bytes
@@ -15,6 +16,10 @@ export interface Member {
   type: CType;
 }
 
+/**
+ * A C type from the debug info: base, pointer, struct/union, array, enum, typedef, function, qualified (const,
+ * volatile).
+ */
 export type CType =
   | { kind: 'base'; name: string; size: number }
   | { kind: 'void' }
