@@ -1,6 +1,7 @@
 /**
  * Plugins: ES modules (.js, .mjs, or .ts / .mts with no build step of their own) whose default export is a
- * function called with the public API (plugins/api.ts). TypeScript is compiled by esbuild (the plugin and its
+ * function called with the public API (plugins/api.ts). TypeScript is compiled by esbuild (an optional peer
+ * dependency: installed with tscrash's development tree, else `npm install -g esbuild`; the plugin and its
  * relative imports bundled into one module, kept in ~/.cache/tscrash/plugins and reused while its sources are
  * unchanged: a warm start loads it as fast as a .js plugin). Found through `--plugin FILE`, TSCRASH_PLUGINS (paths,
  * colon-separated), every module in $XDG_CONFIG_HOME/tscrash/plugins (default ~/.config/tscrash/plugins), and npm
@@ -217,7 +218,13 @@ export async function compileTs(file: string, env: NodeJS.ProcessEnv = process.e
   } catch {
     // not compiled yet, or the record is unreadable: compile
   }
-  const esbuild = await import('esbuild');
+  // esbuild is an optional peer dependency (it doubles the installed size): without it, TypeScript cannot load.
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    throw new Error('TypeScript needs esbuild, which is not installed (npm install -g esbuild), or give it as .js');
+  }
   let r: Awaited<ReturnType<typeof esbuild.build>>;
   try {
     r = await esbuild.build({

@@ -17,6 +17,7 @@ import {
   realpathSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -28,7 +29,9 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-pack-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const RUNTIME_DIRS = ['cli', 'commands', 'core', 'helpers', 'program', 'repl', 'symbols'];
+const RUNTIME_DIRS = ['cli', 'commands', 'core', 'helpers', 'plugins', 'program', 'repl', 'symbols'];
+/** The directories whose declarations the public API (dist/plugins/api.d.ts) refers to. */
+const TYPE_DIRS = ['commands', 'core', 'helpers', 'plugins', 'program', 'symbols'];
 const LZO_NOTE = 'note: the lzo addon is not installed: LZO runs as JavaScript (slower)\n';
 const ZSTD_NOTE = 'note: zstd-napi is not installed: zstd runs as WebAssembly (slower)\n';
 
@@ -114,18 +117,21 @@ describe('the npm package, installed with no compiler', { timeout: 240_000 }, ()
     for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/tscrash', 'bin/tsmakedumpfile'])
       assert.ok(files.includes(f), `${f} in the package`);
     const allowed = new RegExp(
-      `^(package\\.json|README\\.md|LICENSE|bin/ts(crash|makedumpfile)|dist/(${RUNTIME_DIRS.join('|')})/[\\w./-]+\\.js)$`,
+      `^(package\\.json|README\\.md|LICENSE|bin/ts(crash|makedumpfile)|dist/(${RUNTIME_DIRS.join('|')})/[\\w./-]+\\.js|dist/(${TYPE_DIRS.join('|')})/[\\w./-]+\\.d\\.ts)$`,
     );
     for (const f of files) assert.match(f, allowed, `${f}: nothing but what runs`);
     // Each compiled file has its source (no stale output of a removed file), and each source is compiled.
     for (const f of files.filter((x) => x.startsWith('dist/')))
-      assert.ok(existsSync(join(ROOT, f.slice(5).replace(/\.js$/, '.ts'))), `${f} has a source`);
+      assert.ok(existsSync(join(ROOT, f.slice(5).replace(/(\.d\.ts|\.js)$/, '.ts'))), `${f} has a source`);
     const sources = (d: string): string[] =>
       readdirSync(join(ROOT, d), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
       );
     for (const s of RUNTIME_DIRS.flatMap(sources))
       assert.ok(files.includes(`dist/${s.replace(/\.ts$/, '.js')}`), `${s} is in the package`);
+    // The public API's declarations: the package's "types", and every module they refer to.
+    for (const s of TYPE_DIRS.flatMap(sources))
+      assert.ok(files.includes(`dist/${s.replace(/\.ts$/, '.d.ts')}`), `${s}'s declarations are in the package`);
     assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /GNU GENERAL PUBLIC LICENSE\s+Version 2, June 1991/);
   });
 
@@ -140,11 +146,136 @@ describe('the npm package, installed with no compiler', { timeout: 240_000 }, ()
     for (const dep of ['@bokuweb/zstd-wasm', 'snappyjs', 'blessed', '@alexaltea/capstone-js'])
       assert.ok(existsSync(join(nm, dep, 'package.json')), `${dep} installed`);
     // The addons could not build here: npm skipped them (optional), so the fallbacks are what runs below.
-    for (const dep of ['zstd-napi', 'lzo', 'typescript', 'tsx', '@biomejs/biome', 'fast-check', '@types/node'])
+    // esbuild (TypeScript plugins) is an optional peer: not installed with tscrash.
+    for (const dep of [
+      'zstd-napi',
+      'lzo',
+      'typescript',
+      'tsx',
+      'esbuild',
+      '@biomejs/biome',
+      'fast-check',
+      '@types/node',
+    ])
       assert.ok(!existsSync(join(nm, dep, 'package.json')), `${dep} not installed`);
     const size = treeSize(join(prefix, 'lib', 'node_modules', 'tscrash'));
-    assert.ok(size < 25e6, `installed size ${size} bytes`);
+    const parts = [
+      'dist',
+      ...readdirSync(nm).flatMap((d) => (d.startsWith('@') ? readdirSync(join(nm, d)).map((x) => `${d}/${x}`) : [d])),
+    ]
+      .map((d): [string, number] => [d, treeSize(d === 'dist' ? join(nm, '..', 'dist') : join(nm, d))])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6);
+    assert.ok(
+      size < 25e6,
+      `installed size ${size} bytes: ${parts.map(([d, n]) => `${d} ${(n / 1e6).toFixed(1)} MB`).join(', ')}`,
+    );
     t.diagnostic(`installed size: ${(size / 1e6).toFixed(1)} MB`);
+  });
+
+  test('the installed tscrash: plugins (a shipped one, a TypeScript one typed by the package) and scripts', (t) => {
+    const sm = loadSample('sysrq', t);
+    if (!sm) return;
+    const dump = sm.files['kdump-c-d31']!.path;
+    const env = {
+      ...userEnv(path),
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      TSCRASH_PLUGIN_CACHE: join(dir, 'plugin-cache'),
+    };
+    const irq = ok(
+      run(join(prefix, 'bin', 'tscrash'), [sm.vmlinux, dump, '--plugin', 'irq', '-c', 'irq -s'], env),
+      'irq',
+    );
+    assert.equal(
+      irq.toString(),
+      ok(repo('tscrash', [sm.vmlinux, dump, '--plugin', 'irq', '-c', 'irq -s']), 'repo irq').toString(),
+    );
+    // A TypeScript plugin against the installed package's declarations: it type-checks, and it runs.
+    const proj = join(dir, 'plugin-project');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(join(prefix, 'lib', 'node_modules', 'tscrash'), join(proj, 'node_modules', 'tscrash'));
+    writeFileSync(
+      join(proj, 'count.ts'),
+      `import type * as Tscrash from 'tscrash';
+export default (tscrash: typeof Tscrash): void => {
+  tscrash.registerCommand<{ n: number }>({
+    name: 'ntasks',
+    summary: 'count the tasks',
+    help: 'ntasks\\n',
+    run(ctx: Tscrash.CommandContext): { n: number } {
+      let n = 0;
+      for (const _t of tscrash.helpers.forEachTask(ctx.program)) n++;
+      return { n };
+    },
+    text(r, ctx): void {
+      ctx.out(\`\${r.n}\\n\`);
+    },
+  });
+};
+`,
+    );
+    writeFileSync(
+      join(proj, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [] },
+        files: ['count.ts'],
+      }),
+    );
+    const tsc = run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', proj], {
+      ...process.env,
+    });
+    assert.equal(tsc.status, 0, `the plugin type-checks against the package: ${tsc.stdout}${tsc.stderr}`);
+    // A script: tscrash run, its arguments after --, its exit code.
+    writeFileSync(
+      join(proj, 'script.mjs'),
+      'export default async (prog, args, t) => { console.log(t.helpers.utsname(prog).release, args.join(" ")); return 3; };\n',
+    );
+    const sc = run(
+      join(prefix, 'bin', 'tscrash'),
+      ['run', join(proj, 'script.mjs'), sm.vmlinux, dump, '--', 'a', 'b'],
+      env,
+    );
+    assert.equal(sc.status, 3, sc.stderr);
+    assert.equal(sc.stdout.toString(), `${sm.release} a b\n`);
+    // Without esbuild (an optional peer), a TypeScript plugin is one line and skipped; the session goes on.
+    const argsTs = [sm.vmlinux, dump, '--plugin', join(proj, 'count.ts'), '-c', 'sys'];
+    const noEsbuild = run(join(prefix, 'bin', 'tscrash'), argsTs, env);
+    assert.equal(noEsbuild.status, 0, noEsbuild.stderr);
+    assert.equal(
+      noEsbuild.stderr,
+      `plugin ${join(proj, 'count.ts')}: TypeScript needs esbuild, which is not installed (npm install -g esbuild), or give it as .js (skipped)\n`,
+    );
+    assert.match(noEsbuild.stdout.toString(), /PANIC: /);
+    // With esbuild installed beside tscrash (npm install -g esbuild), it loads.
+    const esbuildVersion = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+    ).devDependencies.esbuild!;
+    ok(
+      run(
+        join(path, 'npm'),
+        [
+          'install',
+          '-g',
+          '--prefix',
+          prefix,
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          `esbuild@${esbuildVersion}`,
+        ],
+        userEnv(path),
+      ),
+      'npm install -g esbuild',
+    );
+    const n = ok(
+      run(join(prefix, 'bin', 'tscrash'), [sm.vmlinux, dump, '--plugin', join(proj, 'count.ts'), '-c', 'ntasks'], env),
+      'ts plugin',
+    );
+    assert.match(n.toString(), /^\d+\n$/);
+    assert.equal(
+      n.toString(),
+      ok(repo('tscrash', [sm.vmlinux, dump, '--plugin', join(proj, 'count.ts'), '-c', 'ntasks']), 'repo').toString(),
+    );
   });
 
   test('the installed tscrash: --version, info, --dump-dmesg and sys as the repo’s and makedumpfile’s', (t) => {
