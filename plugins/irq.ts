@@ -42,7 +42,9 @@ const hx16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 /** The irq_desc of an IRQ (0n if it has none), as the kernel's irq_to_desc. */
 function descOf(tscrash: Tscrash, prog: Program, irq: number): bigint {
   if (prog.hasVariable('irq_desc_tree')) return tscrash.helpers.xaLoad(prog.variable('irq_desc_tree'), irq);
-  if (prog.hasVariable('sparse_irqs')) return tscrash.helpers.xaLoad(prog.variable('sparse_irqs'), irq);
+  // 6.5 and later keep them in a maple tree (sparse_irqs), which there is no helper for yet.
+  if (prog.hasVariable('sparse_irqs'))
+    throw new tscrash.CommandError('this kernel keeps its IRQ descriptors in a maple tree (sparse_irqs): not read yet');
   const arr = prog.variable('irq_desc');
   return arr.index(irq).address ?? 0n;
 }
