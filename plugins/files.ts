@@ -55,8 +55,11 @@ export function fileType(mode: number): string {
 
 const hx16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 
-/** A path's name, as the kernel's d_path gives it (prepend_path, and d_dname for the pseudo file systems). */
-export function pathName(path: Obj): string {
+/**
+ * A path's name, as the kernel's d_path gives it (prepend_path, and d_dname for the pseudo file systems): up to
+ * `root` (the task's root directory, as the kernel stops there) or else the root mount.
+ */
+export function pathName(path: Obj, root?: { mnt: bigint; dentry: bigint }): string {
   const prog = path.prog;
   const mntAddr = path.member('mnt').value();
   let dentry = path.member('dentry');
@@ -74,6 +77,7 @@ export function pathName(path: Obj): string {
   for (let n = 0; n < MAX; n++) {
     const d = dentry.value();
     const mnt = mount.member('mnt');
+    if (root && d === root.dentry && mnt.address === root.mnt) break;
     if (d === mnt.member('mnt_root').value()) {
       const parent = mount.member('mnt_parent');
       if (parent.value() === mount.address) break; // the root mount
@@ -94,9 +98,12 @@ export function taskFiles(tscrash: Tscrash, task: Obj): TaskFiles {
   const prog = task.prog;
   const out: TaskFiles = { task: tscrash.taskRef(task), files: [] };
   const fs = task.member('fs');
+  let root: { mnt: bigint; dentry: bigint } | undefined;
   if (!fs.isNull()) {
-    out.root = pathName(fs.member('root'));
-    out.cwd = pathName(fs.member('pwd'));
+    const r = fs.member('root');
+    root = { mnt: r.member('mnt').value(), dentry: r.member('dentry').value() };
+    out.root = pathName(r);
+    out.cwd = pathName(fs.member('pwd'), root);
   }
   const files = task.member('files');
   if (files.isNull()) return out;
@@ -120,7 +127,7 @@ export function taskFiles(tscrash: Tscrash, task: Obj): TaskFiles {
       type: fileType(mode),
       mode,
       ino: inodeObj.isNull() ? 0n : inodeObj.member('i_ino').value(),
-      path: pathName(file.member('f_path')),
+      path: pathName(file.member('f_path'), root),
     });
   }
   return out;
