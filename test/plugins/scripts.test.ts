@@ -1,7 +1,7 @@
 /**
  * Scripts: `tscrash run SCRIPT [VMLINUX] VMCORE [-- ARGS...]` and the session's `run`, with the examples of
  * plugins/examples/ checked against crash on the real samples (kmem -s's stored oracle for slab-top, crash's
- * list run live for list-walk), and the exit codes and one-line messages of scripts that fail.
+ * list run live for list-walk, crash's p and list of mutexes for mutex-owner), and the exit codes and one-line messages of scripts that fail.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -91,6 +91,38 @@ for (const name of SAMPLE_NAMES) {
     assert.equal(om.pop(), `${cm.length} entries`);
     assert.deepEqual(om, cm);
     if ((m.facts.modules as string[] | undefined)?.length) assert.ok(cm.length > 0);
+  });
+
+  test(`mutex-owner on ${name}: each mutex's address, owner word and waiters as crash reads them`, (t) => {
+    const m = loadSample(name, t);
+    if (!m) return;
+    const mutexes = ['module_mutex', 'cgroup_mutex', 'text_mutex', 'event_mutex'];
+    const r = runScript(m, join(EXAMPLES, 'mutex-owner.ts'), [...mutexes, 'nonesuch_mutex']);
+    assert.equal(r.status, 1, 'a name that is no variable fails the script, after the others');
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines.pop()!, /^nonesuch_mutex: no variable named nonesuch_mutex/);
+    const crash = crashLive(
+      m.vmlinux,
+      m.files['kdump-c-d31']!.path,
+      mutexes.flatMap((v) => [`p &${v}`, `p ${v}.owner.counter`, `list -H ${v}.wait_list`]),
+    );
+    let i = 0;
+    for (const v of mutexes) {
+      const addr = /(0x[0-9a-f]+)/.exec(crash[i++]!)![1]!;
+      const counter = BigInt.asUintN(64, BigInt(/= (-?\d+|0x[0-9a-f]+)/.exec(crash[i++]!)![1]!));
+      const waiters = crash[i++]!.trim()
+        .split('\n')
+        .filter((l) => /^[0-9a-f]+$/.test(l)).length;
+      const line = lines.find((l) => l.startsWith(`${v} `));
+      assert.ok(line, `${v} reported`);
+      assert.ok(line.includes(`(struct mutex ${addr})`), `${line} at crash's ${addr}`);
+      const owner = counter & ~7n;
+      if (owner === 0n) assert.match(line, /: not held/);
+      else assert.ok(line.includes(`(task 0x${owner.toString(16)})`), `${line}: crash's owner 0x${owner.toString(16)}`);
+      const ours = lines.filter((l, k) => k > lines.indexOf(line) && l.startsWith('  waiting: ')).length;
+      if (waiters === 0) assert.ok(!lines[lines.indexOf(line) + 1]?.startsWith('  waiting'), `${v}: no waiters`);
+      else assert.ok(ours >= waiters);
+    }
   });
 }
 
