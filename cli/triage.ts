@@ -10,8 +10,8 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { writeFilePrivate } from '../core/private-file.js';
 import { elfIdentity } from '../symbols/build-id.js';
-import { writeFilePrivate } from './private-file.js';
 import { triageHtml } from './triage-html.js';
 import { type TriageDone, type TriageJob, triageOne } from './triage-worker.js';
 

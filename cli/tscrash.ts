@@ -6,7 +6,7 @@ import { dumpDmesg } from '../core/dmesg.js';
 import { describeDump, formatFacts } from '../core/info.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
-import { writeFilePrivate } from './private-file.js';
+import { writeFilePrivate } from '../core/private-file.js';
 
 export const VERSION = '0.1.0';
 

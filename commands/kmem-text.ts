@@ -2,11 +2,13 @@
  * kmem's result model and its text view: each form's records (caches, slabs and their objects, struct pages,
  * free lists, vmalloc areas, vm_stat counters, zones, what an address is) and crash's layout of them.
  */
+
 import type { KmemInfo } from '../helpers/meminfo.js';
 import { formatKmemInfo } from '../helpers/meminfo.js';
 import type { VmapArea } from '../helpers/mm.js';
 import type { CommandContext } from './registry.js';
 import type { Hex } from './result.js';
+import type { SymRecord } from './sym.js';
 
 const hex = (v: bigint): string => v.toString(16);
 
@@ -165,16 +167,9 @@ export interface FreeBlockRecord {
   offset: Hex;
 }
 
-/** kmem ADDR: the kernel symbol at the address. */
-export interface SymbolPart {
+/** kmem ADDR: the kernel symbol at the address (as sym shows it). */
+export interface SymbolPart extends SymRecord {
   kind: 'symbol';
-  address: Hex;
-  letter: string;
-  name: string;
-  offset?: number;
-  module?: string;
-  file?: string;
-  line?: number;
 }
 
 /** kmem ADDR: the task the address belongs to (its task_struct or stack). */

@@ -10,24 +10,14 @@
  * turns them off. A plugin that throws while loading is reported in one line and skipped (what it registered is
  * taken back); the session goes on.
  */
+
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type LoadedPlugin, recordPlugin, unregisterPlugin, withOrigin } from '../commands/registry.js';
+import { writeFilePrivate } from '../core/private-file.js';
 
 /** A plugin found, not yet loaded: plain data (it goes to the session's worker in its workerData). */
 export interface PluginSpec {
@@ -171,17 +161,7 @@ export function pluginCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function writePrivate(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tscrash-${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFilePrivate(path, Buffer.from(text, 'utf8'));
 }
 
 /** The sources a compiled plugin was built from, with what their stat said then. */
