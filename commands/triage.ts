@@ -5,7 +5,16 @@
  */
 import { kmemInfo } from '../helpers/meminfo.js';
 import { loadModuleSymbols } from '../helpers/modules.js';
-import { activeTasks, cpuCurr, findTask, panicCpu, panicTask } from '../helpers/tasks.js';
+import {
+  activeTasks,
+  allTasks,
+  cpuCurr,
+  findTask,
+  panicCpu,
+  panicTask,
+  taskPid,
+  taskStateLetter,
+} from '../helpers/tasks.js';
 import {
   crashSignature,
   hungTaskPid,
@@ -22,7 +31,6 @@ import { type BtTask, backtraceOf, backtraceText } from './bt.js';
 import { type TaskRef, taskHeader, taskRef } from './lib/context.js';
 import { crashDate } from './lib/localtime.js';
 import { type MceResult, mce } from './mce.js';
-import { psRows } from './ps.js';
 import type { Command } from './registry.js';
 import type { Hex } from './result.js';
 import { logTextLines, panicMessage } from './sys.js';
@@ -192,16 +200,16 @@ DESCRIPTION
         ? m.records.map((r) => `bank ${r.logged.bank} ${r.decoded.mca.class} ${r.decoded.severity.level}`)
         : [];
     const signature = crashSignature(cls, message, cls === 'machine-check' ? mceKey : stackFrom);
-    const rows = attempt('tasks', () => psRows(prog)) ?? [];
-    const blocked = rows
-      .filter((r) => r.state === 'UN')
-      .map((r) => ({
-        task: taskRef(r.task),
-        functions:
-          attempt(`backtrace of ${r.pid}`, () =>
-            functions(backtraceOf(prog, r.task, { lines: false, frames: false })),
-          ) ?? [],
-      }));
+    // The tasks in D state (ps's UN), without ps's memory figures, which triage does not show.
+    const uninterruptible =
+      attempt('tasks', () => allTasks(prog).filter((task) => taskStateLetter(task) === 'UN')) ?? [];
+    const blocked = uninterruptible.map((task) => ({
+      task: taskRef(task),
+      functions:
+        attempt(`backtrace of ${taskPid(task)}`, () =>
+          functions(backtraceOf(prog, task, { lines: false, frames: false })),
+        ) ?? [],
+    }));
     const otherCpus: TriageResult['otherCpus'] = [];
     for (const [, c] of [...(attempt('active tasks', () => activeTasks(prog)) ?? new Map<bigint, number>())].sort(
       (a, b) => a[1] - b[1],
