@@ -126,6 +126,16 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   let taskSel = 0;
   let taskTop = 0;
   let logLines: string[] = [];
+  // The log's wrapped rows, made again only when the log or the width changes (not at every render).
+  let logRows: { lines: string[]; width: number; rows: string[] } | undefined;
+  const logRowsAt = (width: number): string[] => {
+    if (logRows?.lines !== logLines || logRows.width !== width) {
+      const rows: string[] = [];
+      for (const l of logLines) for (const r of wrap(displayText(l), width)) rows.push(r);
+      logRows = { lines: logLines, width, rows };
+    }
+    return logRows.rows;
+  };
   let logTop = -1; // -1: the end
   let note = ''; // a one-line message in the status bar (completion, errors of the panes)
   let quitting = false;
@@ -208,8 +218,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     logBox.width = g.outW;
     logBox.height = g.logH;
     const room = g.logH - 1;
-    const rows: string[] = [];
-    for (const l of logLines) for (const r of wrap(displayText(l), g.outW)) rows.push(r);
+    const rows = logRowsAt(g.outW);
     const maxTop = Math.max(0, rows.length - room);
     const top = logTop < 0 ? maxTop : Math.min(logTop, maxTop);
     const head = fit(` Log (${logLines.length} lines)${focus === 'log' ? ' [PageUp/PageDown]' : ' [F3]'}`, g.outW);
@@ -491,7 +500,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   const scrollOutput = (n: number): void => {
     const g = geometry();
     if (focus === 'log' && !logBox.hidden) {
-      const rows = logLines.reduce((k, l) => k + wrap(displayText(l), g.outW).length, 0);
+      const rows = logRowsAt(g.outW).length;
       const room = g.logH - 1;
       const maxTop = Math.max(0, rows - room);
       const cur = logTop < 0 ? maxTop : logTop;

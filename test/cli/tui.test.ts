@@ -111,6 +111,11 @@ describe('the TUI', () => {
         await term.waitFor((x) => /Ctrl-C +interrupt the running command/.test(x) && /\bsys\b/.test(x));
         term.keys('Escape');
         await term.waitFor((x) => !/Ctrl-C +interrupt the running command/.test(x));
+        // F3: the kernel log, scrolled to its end: it shows crash's panic string.
+        term.keys('F3');
+        s = await term.waitFor((x) => /Log \(\d+ lines\)/.test(x) && x.includes(panic.slice(0, 40)));
+        term.keys('F3');
+        await term.waitFor((x) => !/Log \(\d+ lines\)/.test(x));
         // At an idle prompt, Ctrl-C clears the line.
         term.type('something');
         await term.waitFor((x) => bars(x).input.startsWith('tscrash> something'));
