@@ -144,6 +144,31 @@ export class KernelMemory {
     return out;
   }
 
+  /**
+   * Start decoding the pages of kernel virtual ranges off the main thread (see Dump.prefetch), for a walk that
+   * will read them all; resolves when they are in the page cache. Unmapped parts are skipped. At most `maxPages`.
+   */
+  prefetchVirt(ranges: Iterable<{ start: bigint; size: number }>, maxPages = 4096): Promise<number> {
+    const prefetch = this.dump.prefetch?.bind(this.dump);
+    if (!prefetch) return Promise.resolve(0);
+    const ps = BigInt(this.pageSize);
+    const pfns: number[] = [];
+    outer: for (const r of ranges) {
+      for (let v = r.start - (r.start % ps); v < r.start + BigInt(r.size); v += ps) {
+        if (pfns.length >= maxPages) break outer;
+        let p: bigint;
+        try {
+          p = this.virtToPhys(v, 'prefetch');
+        } catch (e) {
+          if (e instanceof FaultError) continue;
+          throw e;
+        }
+        pfns.push(Number(p / ps));
+      }
+    }
+    return prefetch(pfns);
+  }
+
   /** Read `len` bytes at a kernel virtual address (may cross pages). */
   readVirt(vaddr: bigint, len: number, what = 'memory'): Uint8Array {
     return this.readMapped(vaddr, len, what, (v) => this.virtToPhys(v, what));
