@@ -143,6 +143,16 @@ export async function vmlinuxFromDebuginfod(
   let drawn = false;
   let lastDraw = 0;
   let announced = false;
+  let latest: DebuginfodProgress | undefined;
+  let pending: NodeJS.Timeout | undefined;
+  const draw = (): void => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
+    if (!latest) return;
+    lastDraw = performance.now();
+    err.write(`\rdebuginfod: vmlinux from ${latest.url} ${progressLine(latest, lastDraw)}\x1b[K`);
+    drawn = true;
+  };
   f.on('verbose', (l) => {
     if (drawn) err.write('\n');
     drawn = false;
@@ -157,11 +167,11 @@ export async function vmlinuxFromDebuginfod(
         );
     }
     if (!bar) return;
+    latest = p;
+    // At most 10 frames a second; the last state is drawn even when nothing follows it.
     const t = performance.now();
-    if (t - lastDraw < 100 && p.received !== p.total) return;
-    lastDraw = t;
-    err.write(`\rdebuginfod: vmlinux from ${p.url} ${progressLine(p, t)}\x1b[K`);
-    drawn = true;
+    if (t - lastDraw >= 100 || p.received === p.total) draw();
+    else pending ??= setTimeout(draw, 100 - (t - lastDraw));
   });
   // Ctrl-C while waiting: go on without it (what came is kept for next time).
   const onInt = (): void => f.abort();
@@ -173,6 +183,7 @@ export async function vmlinuxFromDebuginfod(
     await f.done;
   } finally {
     process.removeListener('SIGINT', onInt);
+    if (pending) draw();
     if (drawn) err.write('\n');
   }
   if (!r) return undefined;

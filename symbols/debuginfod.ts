@@ -376,7 +376,7 @@ export async function fetchByBuildId(
           return {
             ok: false,
             reason: 'wrong-file',
-            message: `${a.url}/${id}/${kind} is not the file asked for: ${wrong}; discarded`,
+            message: `${a.url}/buildid/${id}/${kind} is not the file asked for: ${wrong}; discarded`,
           };
         }
         const fd = openSync(partial, 'r+');
