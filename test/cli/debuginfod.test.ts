@@ -12,9 +12,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Program } from '../../program/index.js';
 import { elfIdentity } from '../../symbols/build-id.js';
 import { closedPort, type Debuginfod, localServer, startDebuginfod } from '../lib/debuginfod.js';
+import { moduleDebugRoot } from '../lib/module-debug.js';
 import { loadSample, type Manifest, oracleText, SAMPLE_NAMES, samplesDir } from '../lib/samples.js';
+import { run, runOk } from '../lib/session.js';
 import { buildElf } from '../lib/synth-elf.js';
 import { Tmux } from '../lib/tmux.js';
 
@@ -132,6 +135,45 @@ describe('the vmlinux from debuginfod', () => {
       rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
     });
   }
+
+  test("mod -s without a local file: the module's object by its build-id from debuginfod, as the local one", async (t) => {
+    const m = loadSample('mce', t);
+    if (!m) return;
+    const root = moduleDebugRoot(m, t);
+    if (!root) return;
+    const srv = await debuginfod();
+    const nvme = join(root, 'lib', 'modules', m.release, 'kernel', 'drivers', 'nvme', 'host', 'nvme.ko');
+    const cmds = ['struct nvme_dev', 'sym nvme_probe', 'whatis nvme_irq'];
+    const local = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+    const prog = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+    const keys = ['DEBUGINFOD_URLS', 'DEBUGINFOD_CACHE_PATH', 'TSCRASH_DEBUG_ROOT'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    const e = env(srv.url);
+    try {
+      for (const k of keys) process.env[k] = e[k];
+      await runOk(local, `mod -s nvme ${nvme}`);
+      const got = await runOk(prog, 'mod -s nvme');
+      const id = elfIdentity(nvme)!.buildId!;
+      const cached = join(e.DEBUGINFOD_CACHE_PATH!, id, 'debuginfo');
+      assert.match(got, new RegExp(`^.*nvme .* ${cached.replace(/[.]/g, '\\.')} \n$`, 'm'));
+      assert.equal(statSync(cached).mode & 0o777, 0o600);
+      for (const c of cmds) assert.equal(await runOk(prog, c), await runOk(local, c), c);
+      // A module the server does not have (the build-id of none): the reason joins mod's message.
+      process.env.DEBUGINFOD_URLS = `http://127.0.0.1:${await closedPort()}`;
+      assert.match(
+        await run(prog, 'mod -s nvme_core'),
+        /cannot find an object file with debug info for module nvme_core \(.*; debuginfod: http:\/\/127\.0\.0\.1:\d+: connection refused\)/,
+      );
+    } finally {
+      keys.forEach((k, i) => {
+        if (saved[i] === undefined) delete process.env[k];
+        else process.env[k] = saved[i];
+      });
+      local.close();
+      prog.close();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+  });
 
   test('a server that is down, stalls, or sends the wrong file: one line, and the session goes on with kallsyms', async (t) => {
     const m = loadSample('sysrq', t);
