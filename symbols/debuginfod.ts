@@ -22,6 +22,7 @@
  */
 import {
   closeSync,
+  createReadStream,
   existsSync,
   fstatSync,
   fsyncSync,
@@ -40,6 +41,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 export type DebuginfodKind = 'debuginfo' | 'executable';
 
@@ -486,7 +489,9 @@ async function downloadOnce(
       verbose(`GET ${url}${have > 0 ? ` (from byte ${have})` : ''}`);
       let res: Response;
       try {
-        res = await fetch(url, { headers, signal: controllers[i]!.signal, redirect: 'follow' });
+        res = url.startsWith('file:')
+          ? fileResponse(url)
+          : await fetch(url, { headers, signal: controllers[i]!.signal, redirect: 'follow' });
       } catch (e) {
         failures.push(
           `${base.replace(/\/buildid$/, '')}: ${why === 'timeout' ? `no answer in ${cfg.timeoutS} s (DEBUGINFOD_TIMEOUT)` : errorText(e)}`,
@@ -497,6 +502,8 @@ async function downloadOnce(
       void res.body?.cancel();
       if (res.status === 404) notFound++;
       if (res.status === 406) tooLarge++;
+      // The range asked for is past the file's end: what we have is not a start of it; start over next round.
+      if (res.status === 416) ftruncateSync0(partial);
       failures.push(`${base.replace(/\/buildid$/, '')}: HTTP ${res.status}${res.status === 404 ? ' (not found)' : ''}`);
       throw new Error(`HTTP ${res.status}`);
     });
@@ -599,6 +606,24 @@ async function downloadOnce(
     opts.signal?.removeEventListener('abort', onAbort);
     for (const c of controllers) c.abort();
   }
+}
+
+/**
+ * A file:// server (elfutils allows them: a directory laid out as buildid/ID/debuginfo): the file as a 200
+ * answer, or a 404 when it is not there.
+ */
+function fileResponse(url: string): Response {
+  const path = fileURLToPath(url);
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch {
+    return new Response(null, { status: 404 });
+  }
+  const body = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+  return new Response(body, { status: 200, headers: { 'content-length': String(size) } });
 }
 
 function ftruncateSync0(path: string): void {

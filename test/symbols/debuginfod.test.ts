@@ -252,6 +252,44 @@ describe('debuginfod client', () => {
     }
   });
 
+  test('a file:// server (a directory in the buildid/ID/debuginfo layout), as elfutils allows', async () => {
+    const dir = join(root, 'file-server');
+    mkdirSync(join(dir, 'buildid', ID), { recursive: true });
+    writeFileSync(join(dir, 'buildid', ID, 'debuginfo'), FILE);
+    const cache = freshCache();
+    const r = await fetchByBuildId(config([`file://${dir}`], cache), ID, 'debuginfo', { check });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(new Uint8Array(readFileSync(r.path)), FILE);
+    const none = await fetchByBuildId(config([`file://${dir}`], cache), OTHER, 'debuginfo', { check });
+    assert.ok(!none.ok);
+    assert.equal(none.reason, 'not-found');
+  });
+
+  test('a part the server will not continue (416: it is already the whole file, or more) is fetched again', async () => {
+    const s = await localServer((req, res) => {
+      if (req.headers.range) {
+        res.writeHead(416, { 'content-range': `bytes */${FILE.length}` });
+        res.end();
+        return;
+      }
+      sendFile(req, res, FILE);
+    });
+    try {
+      const cache = freshCache();
+      mkdirSync(join(cache, ID), { recursive: true });
+      writeFileSync(join(cache, ID, 'debuginfo.tscrash-partial'), FILE);
+      const r = await fetchByBuildId(config([s.url], cache), ID, 'debuginfo', { check });
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.deepEqual(
+        s.requests.map((x) => x.headers.range),
+        [`bytes=${FILE.length}-`, undefined],
+      );
+      assert.deepEqual(new Uint8Array(readFileSync(r.path)), FILE);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('DEBUGINFOD_TIMEOUT: a server that never answers, or stalls mid-file, is given up with the reason', async () => {
     const silent = await localServer(() => {
       // accepts, never answers
