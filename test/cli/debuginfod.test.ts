@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -132,6 +132,15 @@ describe('the vmlinux from debuginfod', () => {
       assert.equal(again.status, 0, again.stderr);
       assert.equal(again.stdout, local.stdout);
       assert.deepEqual(debuginfodLines(again.stderr), []);
+      // tscrash run (drgn's script mode) takes it the same way: the script's Program has the cached vmlinux.
+      const script = join(tmp, `vmlinux-${name}.ts`);
+      writeFileSync(
+        script,
+        "export default (prog) => { process.stdout.write(prog.vmlinux + ' ' + prog.type('struct task_struct').size + '\\n'); };\n",
+      );
+      const ran = await tscrash(['run', script, dump], { ...e, DEBUGINFOD_URLS: down });
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.equal(ran.stdout, `${cached} ${/^SIZE: (\d+)$/m.exec(local.stdout)![1]}\n`);
       rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
     });
   }
