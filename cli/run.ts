@@ -8,6 +8,7 @@ import { registerBuiltins } from '../commands/index.js';
 import { discoverPlugins, loadPlugins } from '../plugins/loader.js';
 import { registerScriptCommands, runScriptFile } from '../plugins/script.js';
 import { Program } from '../program/program.js';
+import { vmlinuxFromDebuginfod } from './debuginfod.js';
 import { pickFiles } from './session.js';
 
 export async function runScriptCommand(argv: string[]): Promise<number> {
@@ -30,7 +31,8 @@ export async function runScriptCommand(argv: string[]): Promise<number> {
   }
   const [script, ...files] = rest;
   if (!script) throw new Error('run needs a SCRIPT (tscrash run SCRIPT [VMLINUX] VMCORE [-- ARGS...])');
-  const { vmlinux, vmcore } = pickFiles(files);
+  const { vmcore, ...picked } = pickFiles(files);
+  const vmlinux = picked.vmlinux ?? (vmcore ? await vmlinuxFromDebuginfod(vmcore) : undefined);
   registerBuiltins();
   registerScriptCommands();
   await loadPlugins(discoverPlugins(flags), (l) => process.stderr.write(`tscrash: ${l}\n`));

@@ -11,6 +11,7 @@ import { openDump } from '../core/open.js';
 import { discoverPlugins } from '../plugins/loader.js';
 import { interactive, runScript } from '../repl/line.js';
 import { elfIdentity } from '../symbols/build-id.js';
+import { vmlinuxFromDebuginfod } from './debuginfod.js';
 import { LocalSession, WorkerSession } from './sessions.js';
 
 const ET_EXEC = 2;
@@ -110,7 +111,9 @@ export async function runSession(argv: string[]): Promise<number> {
     else if (a.startsWith('-')) throw new Error(`unknown option ${a} (tscrash --help)`);
     else files.push(a);
   }
-  const { vmlinux, vmcore } = pickFiles(files);
+  const { vmcore, ...picked } = pickFiles(files);
+  // None given or found locally: debuginfod's, when DEBUGINFOD_URLS names a server (cli/debuginfod.ts).
+  const vmlinux = picked.vmlinux ?? (vmcore ? await vmlinuxFromDebuginfod(vmcore) : undefined);
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const plugins = discoverPlugins(pluginFlags);
   const opts = { vmcore, vmlinux, force, json, backgroundIndex: false, plugins };

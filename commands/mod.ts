@@ -74,11 +74,13 @@ DESCRIPTION
                        /usr/lib/debug/.build-id, then as module.ko or
                        module.ko.debug ('_' and '-' alike) under
                        /usr/lib/debug/lib/modules/RELEASE and
-                       /lib/modules/RELEASE. Each section is placed where the
-                       loaded module has it (from its sysfs section
-                       attributes in memory).
+                       /lib/modules/RELEASE, then from the debuginfod servers
+                       in DEBUGINFOD_URLS by its build-id (into their cache).
+                       Each section is placed where the loaded module has it
+                       (from its sysfs section attributes in memory).
   -S [directory]       Load every loaded module's debug info found under the
-                       directory (by default the places above).
+                       directory (by default the places above; debuginfod's
+                       for the modules not found there).
   -d module            Drop a module's debug info.
   -D                   Drop every module's debug info.
 

@@ -6,6 +6,7 @@
 import { type Dirent, existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TscrashError } from '../core/errors.js';
+import { debugFileFromDebuginfod } from '../program/debuginfod.js';
 import type { Obj } from '../program/object.js';
 import { type ModuleDebug, objectFileInfo, type Program } from '../program/program.js';
 import type { ModuleSymbolInput } from '../symbols/symtab.js';
@@ -281,9 +282,13 @@ export async function loadModuleDebug(
   if (path === undefined) {
     // findModuleFile takes only a file that matches and has DWARF.
     path = findModuleFile(prog, info, undefined, files);
+    // None here: the debuginfod servers', by the loaded module's build-id (when DEBUGINFOD_URLS names any).
+    const id = path ? undefined : moduleBuildId(prog, info);
+    const remote = id ? await debugFileFromDebuginfod(id, (p) => checkModuleFile(prog, info, p)) : undefined;
+    if (remote && 'path' in remote) path = remote.path;
     if (!path) {
       throw new TscrashError(
-        `cannot find an object file with debug info for module ${info.name} (looked by build-id and under ${defaultModuleDirs(prog).join(', ')})`,
+        `cannot find an object file with debug info for module ${info.name} (looked by build-id and under ${defaultModuleDirs(prog).join(', ')}${remote && 'message' in remote ? `; ${remote.message}` : ''})`,
       );
     }
   } else {

@@ -27,6 +27,10 @@ const HOST_TOOLS: [string, string][] = [
   // The sample cases' crash module (samples/module), built against the kernel's headers package.
   ['make', 'make'],
   ['gcc', 'gcc'],
+  // elfutils' debuginfod server and client, for the tests of the vmlinux by build-id (its -U scan runs bsdtar).
+  ['debuginfod', 'debuginfod'],
+  ['debuginfod-find', 'debuginfod'],
+  ['bsdtar', 'libarchive-tools'],
 ];
 
 let updated = false;

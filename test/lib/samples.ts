@@ -26,6 +26,9 @@ export type Manifest = BuiltManifest & {
 // The stored oracles were made in this time zone and locale (dates, strings): tscrash runs in the same ones, in this
 // process and in the tscrash processes tests start. Tests of other zones and locales set theirs explicitly.
 Object.assign(process.env, ORACLE_ENV);
+// A session without a vmlinux asks the servers in DEBUGINFOD_URLS (Debian's profile.d sets it in login shells):
+// tests never ask a public server; the debuginfod tests set their own.
+process.env.DEBUGINFOD_URLS = '';
 
 /** Keys of the dump files every case has (makedumpfile outputs, the raw core, the dmesg oracle). */
 export { FILE_KEYS as SAMPLE_FILES } from '../../samples/manifest.js';
