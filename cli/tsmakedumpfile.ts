@@ -13,7 +13,10 @@
 import { runMakedumpfile } from '../core/writer/main.js';
 import { vmcoreinfoFromVmlinux } from '../program/vmcoreinfo-from-vmlinux.js';
 
-runMakedumpfile(process.argv.slice(2), { vmcoreinfoFromVmlinux }).then(
+runMakedumpfile(process.argv.slice(2), {
+  vmcoreinfoFromVmlinux,
+  eraseTargets: async (...a) => (await import('../program/erase-resolve.js')).eraseTargetsFromConfig(...a),
+}).then(
   (code) => {
     process.exitCode = code;
   },

