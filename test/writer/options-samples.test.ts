@@ -141,3 +141,87 @@ test('--partial-dmesg: the messages since the last clear, as makedumpfile --part
   assert.equal(readFileSync(whole, 'latin1'), readFileSync(sampleFile(m, 'dmesg', t)!, 'latin1'));
   void total;
 });
+
+/** makedumpfile --show-stats' report: its counters by name. */
+function reportOf(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^\s*([A-Za-z -]+?)\s*: 0x([0-9a-f]+)$/gm)) out[m[1]!] = Number.parseInt(m[2]!, 16);
+  return out;
+}
+
+/** Our --mem-usage output: the class table and the pages each level keeps. */
+function memUsageOf(text: string): { classes: Record<string, number>; total: number; kept: number[] } {
+  const classes: Record<string, number> = {};
+  for (const m of text.matchAll(/^(ZERO|NON_PRI_CACHE|PRI_CACHE|USER|FREE|KERN_DATA)\t+(\d+)/gm))
+    classes[m[1]!] = Number(m[2]);
+  const total = Number(/^Total pages on system:\t(\d+)/m.exec(text)![1]);
+  const kept: number[] = [];
+  for (const m of text.matchAll(/^(\d+) *\t(\d+) *\t(\d+)$/gm)) {
+    kept[Number(m[1])] = Number(m[2]);
+    assert.equal(BigInt(m[3]!), BigInt(m[2]!) * 4096n, `level ${m[1]}: bytes are pages x 4096`);
+  }
+  return { classes, total, kept };
+}
+
+test('--mem-usage: the pages each dump level keeps, as makedumpfile -d LEVEL keeps them', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  const d31 = sampleFile(m, 'kdump-c-d31', t);
+  const d0 = sampleFile(m, 'kdump-c-d0', t);
+  if (!elf || !d31 || !d0) return;
+  const r = runCli(['--mem-usage', elf]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.toString('latin1');
+  assert.ok(out.startsWith('\nTYPE\t\tPAGES\t\t\tEXCLUDABLE\tDESCRIPTION\n'), out);
+  assert.ok(!out.includes('Completed'), 'makedumpfile prints no "Completed" after --mem-usage');
+  const u = memUsageOf(out);
+  assert.equal(u.kept.length, 32);
+
+  // the dumps makedumpfile wrote in the capture kernel: -d 0 keeps every page present, -d 31 the kernel data
+  const k0 = readKdump(d0);
+  let present = 0;
+  let dumped0 = 0;
+  for (let p = 0; p < k0.maxPfn; p++) {
+    present += bitmapBit(k0.bitmap1, p);
+    if (k0.desc(p)) dumped0++;
+  }
+  assert.equal(u.total, present, 'pages on the system: the 1st bitmap');
+  assert.equal(u.kept[0], dumped0);
+  const k31 = readKdump(d31);
+  let kept31 = 0;
+  let zeroDescs = 0;
+  let zeroOffset = -1;
+  for (let p = 0; p < k31.maxPfn; p++) {
+    const d = k31.desc(p);
+    if (!d) continue;
+    if (zeroOffset < 0 || d.offset < zeroOffset) zeroOffset = d.offset; // the shared zero page comes first
+  }
+  for (let p = 0; p < k31.maxPfn; p++) {
+    const d = k31.desc(p);
+    if (!d) continue;
+    if (d.offset === zeroOffset && d.flags === 0 && d.size === 4096) zeroDescs++;
+    else kept31++;
+  }
+  assert.equal(u.kept[31], kept31, 'what -d 31 keeps: the pages dumped less the zero pages');
+  assert.equal(u.classes.KERN_DATA, kept31);
+  assert.equal(u.classes.ZERO, zeroDescs);
+
+  // makedumpfile itself, level by level (--dry-run --show-stats): the pages each level excludes. (Its "Original
+  // pages" counts the kernel image twice on this core, once in each PT_LOAD that maps it; excluded pages do not.)
+  for (const level of [0, 1, 2, 4, 6, 8, 16, 17, 24, 31]) {
+    const mk = spawnSync('makedumpfile', ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')], {
+      timeout: 60_000,
+    });
+    assert.equal(mk.status, 0, mk.stderr?.toString());
+    const rep = reportOf(mk.stdout.toString('latin1'));
+    assert.equal(u.total - u.kept[level]!, rep['Excluded pages'], `-d ${level}: excluded pages`);
+    if (level === 31) {
+      assert.equal(u.classes.ZERO, rep['Pages filled with zero']);
+      assert.equal(u.classes.NON_PRI_CACHE, rep['Non-private cache pages']);
+      assert.equal(u.classes.PRI_CACHE, rep['Private cache pages']);
+      assert.equal(u.classes.USER, rep['User process data pages']);
+      assert.equal(u.classes.FREE, rep['Free pages']);
+    }
+  }
+});
