@@ -225,3 +225,76 @@ test('--mem-usage: the pages each dump level keeps, as makedumpfile -d LEVEL kee
     }
   }
 });
+
+test('--dump-dmesg refuses an existing FILE without -f, in makedumpfile words and exit code', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  const oracle = sampleFile(m, 'dmesg', t);
+  if (!elf || !oracle) return;
+  const file = join(dir, 'existing-log');
+  writeFileSync(file, 'keep me\n');
+  const mk = spawnSync('makedumpfile', ['--dump-dmesg', elf, file], { encoding: 'latin1', timeout: 60_000 });
+  assert.equal(mk.status, 1);
+  assert.equal(mk.stderr, `check_dump_file: Can't open the dump file (${file}). File exists\n`);
+  const ours = runCli(['--dump-dmesg', elf, file]);
+  assert.equal(ours.status, mk.status);
+  assert.equal(ours.stderr, mk.stderr);
+  assert.equal(ours.stdout.toString('latin1'), mk.stdout.replace('makedumpfile', 'tsmakedumpfile'));
+  const TSCRASH = join(ROOT, 'cli/tscrash.ts');
+  const tscrash = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', TSCRASH, ...args], { cwd: ROOT, encoding: 'latin1' });
+  const ts = tscrash(['--dump-dmesg', elf, file]);
+  assert.equal(ts.status, 1);
+  assert.equal(ts.stderr, `tscrash: Can't open the dump file (${file}). File exists\n`);
+  assert.equal(readFileSync(file, 'latin1'), 'keep me\n');
+  // with -f the file is replaced, by each of the three
+  const want = readFileSync(oracle, 'latin1');
+  assert.equal(spawnSync('makedumpfile', ['-f', '--dump-dmesg', elf, file]).status, 0);
+  assert.equal(readFileSync(file, 'latin1'), want);
+  writeFileSync(file, 'keep me\n');
+  assert.equal(runCli(['-f', '--dump-dmesg', elf, file]).status, 0);
+  assert.equal(readFileSync(file, 'latin1'), want);
+  writeFileSync(file, 'keep me\n');
+  const f = tscrash(['--dump-dmesg', '-f', elf, file]);
+  assert.equal(f.status, 0, f.stderr);
+  assert.equal(readFileSync(file, 'latin1'), want);
+});
+
+test('--check-params: exit 0 or 1, nothing read or written; -b ORDER: the same dump', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  if (!elf) return;
+  const out = join(dir, 'checked');
+  for (const args of [
+    ['--check-params', '-c', '-d', '31', elf, out],
+    ['--check-params', '--dump-dmesg', '/nonexistent', out],
+    ['--check-params', '--mem-usage', elf],
+    ['--check-params', '-c', '-E', elf, out],
+    ['--check-params', '--partial-dmesg', elf, out],
+    ['--check-params', '--config', 'x.conf', elf, out],
+    ['--check-params', '-d', '40', elf, out],
+    ['--check-params', '--bogus', elf, out],
+  ]) {
+    const mk = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
+    const ours = runCli(args);
+    assert.equal(ours.status, mk.status, `${args.join(' ')}: ${ours.stderr}`);
+    if (mk.status === 0) assert.equal(ours.stdout.length + ours.stderr.length, 0, 'nothing printed');
+    assert.ok(!ours.stdout.toString().includes('Failed'), 'no "Failed" line under --check-params');
+    assert.ok(!existsSync(out));
+  }
+  // -b: makedumpfile's buffer of 2^ORDER pages; the dump is the same at any order
+  const plain = join(dir, 'b-default');
+  assert.equal(runCli(['-d', '31', elf, plain]).status, 0);
+  for (const order of ['0', '10']) {
+    const b = join(dir, `b-${order}`);
+    const r = runCli(['-b', order, '-d', '31', elf, b]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(b).equals(readFileSync(plain)), `-b ${order}`);
+    rmSync(b);
+  }
+  const mk = join(dir, 'b-makedumpfile');
+  assert.equal(spawnSync('makedumpfile', ['-b', '0', '-d', '31', elf, mk]).status, 0);
+  assert.ok(readFileSync(mk).equals(readFileSync(plain)), 'byte-identical to makedumpfile -b 0 -d 31');
+});
