@@ -210,11 +210,10 @@ test('--mem-usage: the pages each dump level keeps, as makedumpfile -d LEVEL kee
   // makedumpfile itself, level by level (--dry-run --show-stats): the pages each level excludes. (Its "Original
   // pages" counts the kernel image twice on this core, once in each PT_LOAD that maps it; excluded pages do not.)
   for (const level of [0, 1, 2, 4, 6, 8, 16, 17, 24, 31]) {
-    const mk = spawnSync('makedumpfile', ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')], {
-      timeout: 60_000,
-    });
+    const args = ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')];
+    const mk = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
     assert.equal(mk.status, 0, mk.stderr?.toString());
-    const rep = reportOf(mk.stdout.toString('latin1'));
+    const rep = reportOf(mk.stdout);
     assert.equal(u.total - u.kept[level]!, rep['Excluded pages'], `-d ${level}: excluded pages`);
     if (level === 31) {
       assert.equal(u.classes.ZERO, rep['Pages filled with zero']);
@@ -294,7 +293,7 @@ test('--check-params: exit 0 or 1, nothing read or written; -b ORDER: the same d
     assert.ok(readFileSync(b).equals(readFileSync(plain)), `-b ${order}`);
     rmSync(b);
   }
-  const mk = join(dir, 'b-makedumpfile');
-  assert.equal(spawnSync('makedumpfile', ['-b', '0', '-d', '31', elf, mk]).status, 0);
-  assert.ok(readFileSync(mk).equals(readFileSync(plain)), 'byte-identical to makedumpfile -b 0 -d 31');
+  const mkOut = join(dir, 'b-makedumpfile');
+  assert.equal(spawnSync('makedumpfile', ['-b', '0', '-d', '31', elf, mkOut]).status, 0);
+  assert.ok(readFileSync(mkOut).equals(readFileSync(plain)), 'byte-identical to makedumpfile -b 0 -d 31');
 });
