@@ -8,7 +8,7 @@
  *  - -b ORDER gives the same dump; --check-params; an existing --dump-dmesg FILE is refused without -f.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -210,8 +210,8 @@ test('--mem-usage: the pages each dump level keeps, as makedumpfile -d LEVEL kee
   // makedumpfile itself, level by level (--dry-run --show-stats): the pages each level excludes. (Its "Original
   // pages" counts the kernel image twice on this core, once in each PT_LOAD that maps it; excluded pages do not.)
   for (const level of [0, 1, 2, 4, 6, 8, 16, 17, 24, 31]) {
-    const args = ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')];
-    const mk = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
+    const args: string[] = ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')];
+    const mk: SpawnSyncReturns<string> = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
     assert.equal(mk.status, 0, mk.stderr?.toString());
     const rep = reportOf(mk.stdout);
     assert.equal(u.total - u.kept[level]!, rep['Excluded pages'], `-d ${level}: excluded pages`);
@@ -276,7 +276,7 @@ test('--check-params: exit 0 or 1, nothing read or written; -b ORDER: the same d
     ['--check-params', '-d', '40', elf, out],
     ['--check-params', '--bogus', elf, out],
   ]) {
-    const mk = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
+    const mk: SpawnSyncReturns<string> = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
     const ours = runCli(args);
     assert.equal(ours.status, mk.status, `${args.join(' ')}: ${ours.stderr}`);
     if (mk.status === 0) assert.equal(ours.stdout.length + ours.stderr.length, 0, 'nothing printed');
