@@ -29,6 +29,10 @@ export interface MemUsage {
   free: number;
   /** hwpoison + offline: always excluded. */
   always: number;
+  /** Pages present but not in the input (a dump already filtered with -d): in no class, kept by no level. */
+  missing: number;
+  /** The input's own dump level, when it is a filtered dump. */
+  inputDumpLevel?: number;
   /** kept[level]: the pages -d level keeps. */
   kept: number[];
 }
@@ -54,7 +58,8 @@ export function memUsage(src: DumpSource, m: Messages, vmcoreinfoOverride?: stri
   const quiet = new Messages(m.level & ~ML_PRINT_PROGRESS, false, m.toStderr);
   const run = (dumpLevel: number) => prepareDump(src, { dumpLevel, vmcoreinfoOverride, messages: quiet });
   const p31 = run(31);
-  const base = run(0).bitmap2;
+  const p0 = run(0);
+  const base = p0.bitmap2;
   const byBit = new Map<number, Bitmap>();
   for (const bit of [DL_EXCLUDE_CACHE, DL_EXCLUDE_CACHE_PRI, DL_EXCLUDE_USER_DATA, DL_EXCLUDE_FREE]) {
     byBit.set(bit, run(bit).bitmap2);
@@ -88,13 +93,16 @@ export function memUsage(src: DumpSource, m: Messages, vmcoreinfoOverride?: stri
     user: c.user,
     free: c.free,
     always: c.hwpoison + c.offline,
+    // level 0 excludes only hwpoison and offline pages: the rest of what it lacks the input does not have
+    missing: src.maxPfn - p0.memHole - base.count() - (p0.counts.hwpoison + p0.counts.offline),
+    inputDumpLevel: src.inputDumpLevel,
     kept,
   };
 }
 
 /** makedumpfile's print_mem_usage() text, then the table of levels. */
 export function formatMemUsage(u: MemUsage): string {
-  const excluded = u.zero + u.cache + u.cachePrivate + u.user + u.free + u.always;
+  const excluded = u.zero + u.cache + u.cachePrivate + u.user + u.free + u.always + u.missing;
   const L: string[] = [''];
   L.push('TYPE\t\tPAGES\t\t\tEXCLUDABLE\tDESCRIPTION');
   L.push('----------------------------------------------------------------------');
@@ -104,6 +112,9 @@ export function formatMemUsage(u: MemUsage): string {
   L.push(`USER\t\t${pad16(u.user)}\tyes\t\tUser process pages`);
   L.push(`FREE\t\t${pad16(u.free)}\tyes\t\tFree pages`);
   L.push(`KERN_DATA\t${pad16(u.original - excluded)}\tno\t\tDumpable kernel data `);
+  // not makedumpfile's (it reads the live /proc/kcore): the pages an already filtered dump does not have
+  if (u.missing)
+    L.push(`NOT_IN_DUMP\t${pad16(u.missing)}\t-\t\tLeft out of the input (written with -d ${u.inputDumpLevel ?? '?'})`);
   L.push('');
   L.push(`page size:\t\t${pad16(u.pageSize)}`);
   L.push(`Total pages on system:\t${pad16(u.original)}`);

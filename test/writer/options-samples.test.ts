@@ -163,67 +163,80 @@ function memUsageOf(text: string): { classes: Record<string, number>; total: num
   return { classes, total, kept };
 }
 
-test('--mem-usage: the pages each dump level keeps, as makedumpfile -d LEVEL keeps them', async (t) => {
-  const m = await sample('sysrq', t);
-  if (!m) return;
-  const elf = sampleFile(m, 'elf', t);
-  const d31 = sampleFile(m, 'kdump-c-d31', t);
-  const d0 = sampleFile(m, 'kdump-c-d0', t);
-  if (!elf || !d31 || !d0) return;
-  const r = runCli(['--mem-usage', elf]);
-  assert.equal(r.status, 0, r.stderr);
-  const out = r.stdout.toString('latin1');
-  assert.ok(out.startsWith('\nTYPE\t\tPAGES\t\t\tEXCLUDABLE\tDESCRIPTION\n'), out);
-  assert.ok(!out.includes('Completed'), 'makedumpfile prints no "Completed" after --mem-usage');
-  const u = memUsageOf(out);
-  assert.equal(u.kept.length, 32);
+for (const name of ['sysrq', 'mce'])
+  test(`--mem-usage on ${name}: the pages each dump level keeps, as makedumpfile -d LEVEL keeps them`, async (t) => {
+    const m = await sample(name, t);
+    if (!m) return;
+    const elf = sampleFile(m, 'elf', t);
+    const d31 = sampleFile(m, 'kdump-c-d31', t);
+    const d0 = sampleFile(m, 'kdump-c-d0', t);
+    if (!elf || !d31 || !d0) return;
+    const r = runCli(['--mem-usage', elf]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.toString('latin1');
+    assert.ok(out.startsWith('\nTYPE\t\tPAGES\t\t\tEXCLUDABLE\tDESCRIPTION\n'), out);
+    assert.ok(!out.includes('Completed'), 'makedumpfile prints no "Completed" after --mem-usage');
+    const u = memUsageOf(out);
+    assert.equal(u.kept.length, 32);
 
-  // the dumps makedumpfile wrote in the capture kernel: -d 0 keeps every page present, -d 31 the kernel data
-  const k0 = readKdump(d0);
-  let present = 0;
-  let dumped0 = 0;
-  for (let p = 0; p < k0.maxPfn; p++) {
-    present += bitmapBit(k0.bitmap1, p);
-    if (k0.desc(p)) dumped0++;
-  }
-  assert.equal(u.total, present, 'pages on the system: the 1st bitmap');
-  assert.equal(u.kept[0], dumped0);
-  const k31 = readKdump(d31);
-  let kept31 = 0;
-  let zeroDescs = 0;
-  let zeroOffset = -1;
-  for (let p = 0; p < k31.maxPfn; p++) {
-    const d = k31.desc(p);
-    if (!d) continue;
-    if (zeroOffset < 0 || d.offset < zeroOffset) zeroOffset = d.offset; // the shared zero page comes first
-  }
-  for (let p = 0; p < k31.maxPfn; p++) {
-    const d = k31.desc(p);
-    if (!d) continue;
-    if (d.offset === zeroOffset && d.flags === 0 && d.size === 4096) zeroDescs++;
-    else kept31++;
-  }
-  assert.equal(u.kept[31], kept31, 'what -d 31 keeps: the pages dumped less the zero pages');
-  assert.equal(u.classes.KERN_DATA, kept31);
-  assert.equal(u.classes.ZERO, zeroDescs);
-
-  // makedumpfile itself, level by level (--dry-run --show-stats): the pages each level excludes. (Its "Original
-  // pages" counts the kernel image twice on this core, once in each PT_LOAD that maps it; excluded pages do not.)
-  for (const level of [0, 1, 2, 4, 6, 8, 16, 17, 24, 31]) {
-    const args: string[] = ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')];
-    const mk: SpawnSyncReturns<string> = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
-    assert.equal(mk.status, 0, mk.stderr?.toString());
-    const rep = reportOf(mk.stdout);
-    assert.equal(u.total - u.kept[level]!, rep['Excluded pages'], `-d ${level}: excluded pages`);
-    if (level === 31) {
-      assert.equal(u.classes.ZERO, rep['Pages filled with zero']);
-      assert.equal(u.classes.NON_PRI_CACHE, rep['Non-private cache pages']);
-      assert.equal(u.classes.PRI_CACHE, rep['Private cache pages']);
-      assert.equal(u.classes.USER, rep['User process data pages']);
-      assert.equal(u.classes.FREE, rep['Free pages']);
+    // the dumps makedumpfile wrote in the capture kernel: -d 0 keeps every page present, -d 31 the kernel data
+    const k0 = readKdump(d0);
+    let present = 0;
+    let dumped0 = 0;
+    for (let p = 0; p < k0.maxPfn; p++) {
+      present += bitmapBit(k0.bitmap1, p);
+      if (k0.desc(p)) dumped0++;
     }
-  }
-});
+    assert.equal(u.total, present, 'pages on the system: the 1st bitmap');
+    assert.equal(u.kept[0], dumped0);
+    const k31 = readKdump(d31);
+    let kept31 = 0;
+    let zeroDescs = 0;
+    let zeroOffset = -1;
+    for (let p = 0; p < k31.maxPfn; p++) {
+      const d = k31.desc(p);
+      if (!d) continue;
+      if (zeroOffset < 0 || d.offset < zeroOffset) zeroOffset = d.offset; // the shared zero page comes first
+    }
+    for (let p = 0; p < k31.maxPfn; p++) {
+      const d = k31.desc(p);
+      if (!d) continue;
+      if (d.offset === zeroOffset && d.flags === 0 && d.size === 4096) zeroDescs++;
+      else kept31++;
+    }
+    assert.equal(u.kept[31], kept31, 'what -d 31 keeps: the pages dumped less the zero pages');
+    assert.equal(u.classes.KERN_DATA, kept31);
+    assert.equal(u.classes.ZERO, zeroDescs);
+
+    // makedumpfile itself, level by level (--dry-run --show-stats): the pages each level excludes. (Its "Original
+    // pages" counts the kernel image twice on this core, once in each PT_LOAD that maps it; excluded pages do not.)
+    for (const level of [0, 1, 2, 4, 6, 8, 16, 17, 24, 31]) {
+      const args: string[] = ['--dry-run', '--show-stats', '-d', String(level), elf, join(dir, 'dry')];
+      const mk: SpawnSyncReturns<string> = spawnSync('makedumpfile', args, { encoding: 'latin1', timeout: 60_000 });
+      assert.equal(mk.status, 0, mk.stderr?.toString());
+      const rep = reportOf(mk.stdout);
+      assert.equal(u.total - u.kept[level]!, rep['Excluded pages'], `-d ${level}: excluded pages`);
+      if (level === 31) {
+        assert.equal(u.classes.ZERO, rep['Pages filled with zero']);
+        assert.equal(u.classes.NON_PRI_CACHE, rep['Non-private cache pages']);
+        assert.equal(u.classes.PRI_CACHE, rep['Private cache pages']);
+        assert.equal(u.classes.USER, rep['User process data pages']);
+        assert.equal(u.classes.FREE, rep['Free pages']);
+      }
+    }
+    // from makedumpfile's -d 31 dump itself: the pages it left out are named, the kernel data is the same
+    const f = runCli(['--mem-usage', d31]);
+    assert.equal(f.status, 0, f.stderr);
+    const fu = memUsageOf(f.stdout.toString('latin1'));
+    assert.equal(fu.classes.KERN_DATA, kept31);
+    assert.equal(fu.kept[31], kept31);
+    assert.equal(fu.kept[0], kept31 + zeroDescs);
+    const missing = /^NOT_IN_DUMP\t(\d+) *\t-\t\tLeft out of the input \(written with -d 31\)$/m.exec(
+      f.stdout.toString(),
+    );
+    assert.ok(missing, f.stdout.toString());
+    assert.equal(Number(missing[1]), present - kept31 - zeroDescs);
+  });
 
 test('--dump-dmesg refuses an existing FILE without -f, in makedumpfile words and exit code', async (t) => {
   const m = await sample('sysrq', t);
