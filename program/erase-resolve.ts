@@ -197,12 +197,13 @@ class Resolver {
     line: number,
     path: string[],
     nullify: boolean,
-    start?: { vaddr: bigint; type: BaseType; at: bigint },
-  ): { addr: bigint; size: number; leaf: Part } | undefined {
+    start?: Part,
+  ): { addr: bigint; size: number; leaf: Part; parts: Part[] } | undefined {
     let cur: Part | undefined;
+    const parts: Part[] = [];
     let i = 0;
     if (start) {
-      cur = { at: start.at, vaddr: start.vaddr, type: start.type, size: Math.max(0, start.type.size), arrayLen: 0 };
+      cur = start;
       i = 1;
     } else {
       const name = path[0]!;
@@ -217,12 +218,14 @@ class Resolver {
       if (!cur) return undefined;
       i = 1;
     }
+    parts.push(cur);
     for (; i < path.length; i++) {
       // a NULL pointer on the way: the address is 0 and the command does nothing (makedumpfile's quirk kept)
-      if (!cur.vaddr) return { addr: 0n, size: 0, leaf: cur };
+      if (!cur.vaddr) return { addr: 0n, size: 0, leaf: cur, parts };
       const next = this.part(line, path[i]!, { vaddr: cur.vaddr, type: cur.type });
       if (!next) return undefined;
       cur = next;
+      parts.push(cur);
     }
     let addr: bigint;
     if (nullify) addr = cur.type.flags & TYPE_PTR ? cur.at : 0n;
@@ -230,11 +233,11 @@ class Resolver {
     let size: number;
     if (cur.type.flags & TYPE_ARRAY) size = cur.arrayLen * (cur.type.flags & TYPE_PTR ? 8 : Math.max(0, cur.type.size));
     else size = cur.size;
-    return { addr, size, leaf: cur };
+    return { addr, size, leaf: cur, parts };
   }
 
   /** A `size EXPR` value: an integer of at most 8 bytes. */
-  sizeValue(line: number, path: string[], start?: { vaddr: bigint; type: BaseType; at: bigint }): number | undefined {
+  sizeValue(line: number, path: string[], start?: Part): number | undefined {
     const r = this.expr(line, path, false, start);
     if (!r) return undefined;
     const t = r.leaf.type;
@@ -262,7 +265,7 @@ class Resolver {
   target(
     cmd: EraseCommand,
     index: number,
-    elem?: { vaddr: bigint; type: BaseType; at: bigint },
+    elem?: Part,
   ): EraseTarget | undefined {
     const r = this.expr(cmd.line, cmd.path, cmd.nullify, elem);
     if (!r?.addr) return undefined;
@@ -277,53 +280,70 @@ class Resolver {
     return { vaddr: r.addr, size, nullify: cmd.nullify, command: index, text: cmd.text };
   }
 
-  /** The elements a loop walks: an array's, a `via` chain's, or a list_head list's. */
-  elements(loop: Extract<ConfigEntry, { kind: 'for' }>['loop']): { vaddr: bigint; type: BaseType; at: bigint }[] {
+  /**
+   * The elements a loop walks (makedumpfile's get_next_list_entry): an array's (NULL pointers skipped), a `via`
+   * chain's (until NULL or back at the first), or a list_head list's (the structs holding each node, until the
+   * list's head).
+   */
+  elements(loop: Extract<ConfigEntry, { kind: 'for' }>['loop']): Part[] {
     const head = this.expr(loop.line, loop.list, false);
     if (!head) return [];
     const t = head.leaf.type;
-    const out: { vaddr: bigint; type: BaseType; at: bigint }[] = [];
+    const out: Part[] = [];
     if (loop.within) {
-      // <ListHeadVar> within <StructName>:<ListHeadMember>: each entry's struct from its list_head
       const st = this.findStruct(loop.within.struct);
       const m = st ? searchMember(st, loop.within.member ?? 'list') : undefined;
       if (!st || !m) {
-        this.c.warn(`Config error at ${loop.line}: struct '${loop.within.struct}' has no list_head member.`);
+        this.c.warn(`Config error at ${loop.line}: Can't find structure: ${loop.within.struct}.`);
         return [];
       }
+      // the list's head: the last list_head itself in the expression (`modules`, or `modules` of `modules.next`)
+      const lh = [...head.parts].reverse().find((p) => p.type.name === 'list_head' && !(p.type.flags & TYPE_PTR));
+      if (!lh) return [];
+      const headAddr = lh.at;
+      // from `modules.next` the leaf already points at the first node; from `modules` its next does
+      let p = head.leaf === lh ? this.readPtr(lh.at) : head.leaf.vaddr;
       const bt = baseType(st);
-      const headAddr = head.leaf.vaddr;
-      let p = this.readPtr(headAddr);
       for (let n = 0; p && p !== headAddr && n < MAX_LOOP; n++) {
         const obj = p - BigInt(m.offset);
-        out.push({ vaddr: obj, type: bt, at: obj });
+        out.push({ at: 0n, vaddr: obj, type: bt, size: Math.max(0, bt.size), arrayLen: 0 });
         p = this.readPtr(p);
       }
       return out;
     }
-    if (loop.via) {
-      // <StructVar> via <NextMember>: follow the member while it points somewhere
-      const st = t.name !== undefined ? this.findStruct(t.name) : undefined;
-      const m = st ? searchMember(st, loop.via) : undefined;
-      if (!st || !m) return [];
-      let p = head.leaf.vaddr;
-      const seen = new Set<bigint>();
-      for (let n = 0; p && !seen.has(p) && n < MAX_LOOP; n++) {
-        seen.add(p);
-        out.push({ vaddr: p, type: t, at: p });
-        p = this.readPtr(p + BigInt(m.offset));
-      }
-      return out;
-    }
+    const elem = { ...t, flags: t.flags & ~TYPE_ARRAY };
     if (t.flags & TYPE_ARRAY) {
       const isPtr = (t.flags & TYPE_PTR) !== 0;
       const step = isPtr ? 8 : Math.max(0, t.size);
       const len = Math.min(head.leaf.arrayLen, MAX_LOOP);
       for (let i = 0; i < len; i++) {
         const at = head.leaf.vaddr + BigInt(i * step);
-        const vaddr = isPtr ? this.readPtr(at) : at;
-        if (isPtr && !vaddr) continue;
-        out.push({ vaddr, type: { ...t, flags: t.flags & ~TYPE_ARRAY }, at });
+        if (!isPtr) {
+          out.push({ at, vaddr: at, type: elem, size: Math.max(0, t.size), arrayLen: 0 });
+          continue;
+        }
+        const vaddr = this.readPtr(at);
+        if (!vaddr) continue;
+        const size = t.name === 'char' ? this.strlen(vaddr) : Math.max(0, t.size);
+        out.push({ at, vaddr, type: elem, size, arrayLen: 0 });
+      }
+      return out;
+    }
+    if (loop.via) {
+      const st = t.name !== undefined ? this.findStruct(t.name) : undefined;
+      const m = st ? searchMember(st, loop.via) : undefined;
+      if (!st || !m) {
+        this.c.warn(`Config error at ${loop.line}: struct '${t.name}' has no member with name '${loop.via}'.`);
+        return [];
+      }
+      const first = head.leaf.vaddr;
+      let at = head.leaf.at;
+      let p = first;
+      for (let n = 0; p && n < MAX_LOOP; n++) {
+        out.push({ at, vaddr: p, type: elem, size: head.leaf.size, arrayLen: 0 });
+        at = p + BigInt(m.offset);
+        p = this.readPtr(at);
+        if (p === first) break;
       }
     }
     return out;

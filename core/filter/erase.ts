@@ -15,21 +15,24 @@ interface Region {
   size: number;
   nullify: boolean;
   command: number;
+  /** Which of its command's regions this is (a loop's iteration): makedumpfile's size index. */
+  slot: number;
   /** Bytes of the region already applied (each byte is written once). */
   done: Uint8Array;
 }
 
 export class EraseMap {
   private readonly regions: Region[] = [];
-  /** Command index -> its text and the bytes erased (-1: nullified). */
-  private readonly erased = new Map<number, { text: string; bytes: number }>();
-  private readonly texts = new Map<number, string>();
+  /**
+   * makedumpfile's erase_info nodes, in the order they were made (a command's first region): the command's text,
+   * and per region (slot) the bytes erased, -1 when nullified.
+   */
+  private readonly nodes = new Map<number, { text: string; sizes: number[]; erased: boolean }>();
 
   /** `translate`: a virtual address to a physical one (throws when it is not mapped: the target is skipped). */
   constructor(targets: readonly EraseTarget[], translate: (va: bigint) => number, warn: (m: string) => void) {
     const byStart = new Map<number, Region>();
     for (const t of targets) {
-      this.texts.set(t.command, t.text);
       let paddr: number;
       try {
         paddr = translate(t.vaddr);
@@ -46,7 +49,20 @@ export class EraseMap {
         }
         continue;
       }
-      const r: Region = { paddr, size: t.size, nullify: t.nullify, command: t.command, done: new Uint8Array(t.size) };
+      let node = this.nodes.get(t.command);
+      if (!node) {
+        node = { text: t.text, sizes: [], erased: false };
+        this.nodes.set(t.command, node);
+      }
+      node.sizes.push(0);
+      const r: Region = {
+        paddr,
+        size: t.size,
+        nullify: t.nullify,
+        command: t.command,
+        slot: node.sizes.length - 1,
+        done: new Uint8Array(t.size),
+      };
       byStart.set(paddr, r);
       this.regions.push(r);
     }
@@ -74,9 +90,9 @@ export class EraseMap {
         }
       }
       if (n) {
-        const e = this.erased.get(r.command) ?? { text: this.texts.get(r.command)!, bytes: 0 };
-        e.bytes = r.nullify ? -1 : e.bytes + n;
-        this.erased.set(r.command, e);
+        const node = this.nodes.get(r.command)!;
+        node.erased = true;
+        node.sizes[r.slot] = r.nullify ? -1 : node.sizes[r.slot]! + n;
       }
     }
   }
@@ -108,11 +124,22 @@ export class EraseMap {
     return false;
   }
 
-  /** makedumpfile's write_eraseinfo(): one line per command that erased something, in the file's order. */
+  /**
+   * makedumpfile's write_eraseinfo(): for each command that erased something, one line per region it named (one
+   * for a plain command, one per iteration in a loop), "erase EXPR size N" or "erase EXPR nullify". A region
+   * that was not written (its page excluded) repeats the line before it, as makedumpfile's reused buffer does.
+   */
   eraseInfo(): Uint8Array {
-    const lines = [...this.erased.entries()]
-      .sort((x, y) => x[0] - y[0])
-      .map(([, e]) => `erase ${e.text} ${e.bytes < 0 ? 'nullify' : `size ${e.bytes}`}\n`);
+    const lines: string[] = [];
+    for (const node of this.nodes.values()) {
+      if (!node.erased) continue;
+      let last = 'size 0';
+      for (const n of node.sizes) {
+        if (n > 0) last = `size ${n}`;
+        else if (n < 0) last = 'nullify';
+        lines.push(`erase ${node.text} ${last}\n`);
+      }
+    }
     return Buffer.from(lines.join(''), 'latin1');
   }
 }

@@ -336,11 +336,23 @@ test("--config: the dump's bytes and eraseinfo equal makedumpfile --config's", a
       'erase no_such_symbol_here',
       `erase\t${machine}`,
       'erase modules',
+      '# loops: a list_head list, from its head and from its first node, and a chain of pointers',
+      'for m in modules.next within module:list',
+      '  erase m.name',
+      '  erase m.version nullify',
+      'endfor',
+      'for t in init_task.tasks within task_struct:tasks',
+      '  erase t.comm size 4',
+      'endfor',
+      'for f in file_systems via next',
+      '  erase f.name',
+      'endfor',
       '[tscrash_crash]',
       'erase tscrash_crash_entry',
     ].join('\n');
   // makedumpfile cannot follow init_task.nsproxy: in the unit of the first task_struct it finds, struct nsproxy
-  // is only declared (no size), so it drops the command. The same bytes are named directly for it.
+  // is only declared (no size), so it drops the command. The same bytes are named directly for it. (It also finds
+  // no elements in `for nd in node_data`: the first node_data it meets is a declaration, an array of no length.)
   const oursConf = join(dir, 'ours.conf');
   const theirsConf = join(dir, 'theirs.conf');
   writeFileSync(oursConf, config('init_task.nsproxy.uts_ns.name.machine'));
@@ -362,21 +374,23 @@ test("--config: the dump's bytes and eraseinfo equal makedumpfile --config's", a
   const b = readFileSync(theirs);
   const ea = eraseInfoOf(a);
   const eb = eraseInfoOf(b);
-  assert.equal(
-    eb.text,
-    [
-      'erase init_uts_ns.name.nodename size 65',
-      `erase saved_command_line size ${eb.text.match(/saved_command_line size (\d+)/)![1]}`,
-      'erase linux_banner size 40',
-      'erase init_task.comm size 1',
-      'erase init_task.stack nullify',
-      'erase init_uts_ns.name.machine size 65',
-      'erase modules size 16',
-      '',
-    ].join('\n'),
-  );
+  const lines = eb.text.split('\n');
+  assert.deepEqual(lines.slice(0, 9), [
+    'erase init_uts_ns.name.nodename size 65',
+    `erase saved_command_line size ${eb.text.match(/saved_command_line size (\d+)/)![1]}`,
+    'erase linux_banner size 40',
+    'erase init_task.comm size 1',
+    'erase init_task.stack nullify',
+    'erase init_uts_ns.name.machine size 65',
+    'erase modules size 16',
+    'erase m.name size 56', // the one module
+    'erase m.version nullify',
+  ]);
+  // a line per task and per file system type
+  assert.ok(lines.filter((l) => l === 'erase t.comm size 4').length > 20);
+  assert.ok(lines.filter((l) => /^erase f\.name size \d+$/.test(l)).length > 10);
   assert.equal(ea.text, eb.text.replace('init_uts_ns.name.machine', 'init_task.nsproxy.uts_ns.name.machine'));
-  // everything before the eraseinfo is the same, but for the sub-header's eraseinfo size
+  // everything before the eraseinfo is the same, but for the sub-header's eraseinfo size (the one command's text)
   assert.equal(ea.offset, eb.offset);
   const sizeField = 4096 + 72;
   assert.ok(a.subarray(0, sizeField).equals(b.subarray(0, sizeField)), 'headers');
