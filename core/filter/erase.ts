@@ -125,6 +125,19 @@ export class EraseMap {
   }
 
   /**
+   * The bytes an ELF dump sets aside for the eraseinfo before its pages are written (makedumpfile's
+   * get_size_eraseinfo(): a line for every region, with its whole size).
+   */
+  eraseInfoReserve(): number {
+    let n = 0;
+    for (const r of this.regions) {
+      const text = this.nodes.get(r.command)!.text;
+      n += `erase ${text} ${r.nullify ? 'nullify' : `size ${r.size}`}\n`.length;
+    }
+    return n;
+  }
+
+  /**
    * makedumpfile's write_eraseinfo(): for each command that erased something, one line per region it named (one
    * for a plain command, one per iteration in a loop), "erase EXPR size N" or "erase EXPR nullify". A region
    * that was not written (its page excluded) repeats the line before it, as makedumpfile's reused buffer does.

@@ -313,6 +313,7 @@ async function writeWith(
       const r = writeElf(src, src.elfHeader ?? synthesizeElfHeader(src.elfMachine), sink, prep.bitmap2, m, {
         chunkBytes: bufferBytes,
         filterSpan: erase ? (buf, paddr) => erase.apply(buf, paddr) : undefined,
+        eraseInfo: erase?.size ? { reserve: erase.eraseInfoReserve(), text: () => erase.eraseInfo() } : undefined,
       });
       elfExcluded = r.elfExcluded;
       incomplete = r.incomplete;

@@ -403,3 +403,60 @@ test("--config: the dump's bytes and eraseinfo equal makedumpfile --config's", a
   for (let i = 8192; i < ea.offset; i++) if (a[i] !== p[i]) differ++;
   assert.ok(differ > 100, `${differ} bytes erased`);
 });
+
+test('--config with -E: the ERASEINFO note and the erased bytes as makedumpfile -E --config writes them', async (t) => {
+  const m = await sample('oops', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  if (!elf) return;
+  const conf = join(dir, 'elf.conf');
+  writeFileSync(
+    conf,
+    [
+      'erase init_uts_ns.name.nodename',
+      'erase linux_banner size 40',
+      'erase init_task.stack nullify',
+      'for t in init_task.tasks within task_struct:tasks',
+      '  erase t.comm size 4',
+      'endfor',
+    ].join('\n'),
+  );
+  const theirs = join(dir, 'elf-config-theirs');
+  const mk = spawnSync('makedumpfile', ['-E', '-x', m.vmlinux, '--config', conf, '-d', '31', elf, theirs], {
+    encoding: 'latin1',
+    timeout: 300_000,
+  });
+  assert.equal(mk.status, 0, mk.stderr);
+  const ours = join(dir, 'elf-config-ours');
+  const r = runCli(['-E', '-x', m.vmlinux, '--config', conf, '-d', '31', elf, ours]);
+  assert.equal(r.status, 0, r.stderr);
+  const plain = join(dir, 'elf-plain');
+  assert.equal(runCli(['-E', '-d', '31', elf, plain]).status, 0);
+  const a = readFileSync(ours);
+  const b = readFileSync(theirs);
+  const p = readFileSync(plain);
+  assert.equal(a.length, b.length);
+  // the headers and the notes, ERASEINFO included, are makedumpfile's
+  const phoff = Number(b.readBigUInt64LE(32));
+  const noteOff = Number(b.readBigUInt64LE(phoff + 8));
+  const noteSize = Number(b.readBigUInt64LE(phoff + 32));
+  assert.ok(a.subarray(0, noteOff + noteSize).equals(b.subarray(0, noteOff + noteSize)), 'headers and notes');
+  assert.ok(b.subarray(noteOff, noteOff + noteSize).includes(Buffer.from('ERASEINFO\0')));
+  assert.ok(b.subarray(noteOff, noteOff + noteSize).includes(Buffer.from('erase linux_banner size 40\n')));
+  // the pages: makedumpfile erases a region once, in the first PT_LOAD that holds it, and leaves the kernel
+  // image's second copy (the direct map's PT_LOAD) as it was; we erase both copies. Every other byte is the same.
+  // (The dump without --config has its pages `shift` bytes earlier: it has no ERASEINFO note.)
+  const shift = noteSize - Number(p.readBigUInt64LE(phoff + 32));
+  assert.ok(shift > 0);
+  let leaked = 0;
+  let erased = 0;
+  for (let i = noteOff + noteSize; i < a.length; i++) {
+    if (b[i] !== p[i - shift]) erased++;
+    if (a[i] === b[i]) continue;
+    assert.ok(a[i] === 0x58 || a[i] === 0, `offset ${i}: ours 0x${a[i]!.toString(16)} is not an erased byte`);
+    assert.equal(b[i], p[i - shift], `offset ${i}: makedumpfile's byte is the original`);
+    leaked++;
+  }
+  assert.ok(leaked > 40 && leaked < 4096, `${leaked} bytes erased in the second copy only by us`);
+  assert.ok(erased > 100, `makedumpfile erased ${erased} bytes`);
+});
