@@ -262,11 +262,7 @@ class Resolver {
   }
 
   /** One erase command (in a loop: `elem` is the current element). */
-  target(
-    cmd: EraseCommand,
-    index: number,
-    elem?: Part,
-  ): EraseTarget | undefined {
+  target(cmd: EraseCommand, index: number, elem?: Part): EraseTarget | undefined {
     const r = this.expr(cmd.line, cmd.path, cmd.nullify, elem);
     if (!r?.addr) return undefined;
     let size: number | undefined;
