@@ -13,6 +13,13 @@
 import { runMakedumpfile } from '../core/writer/main.js';
 import { vmcoreinfoFromVmlinux } from '../program/vmcoreinfo-from-vmlinux.js';
 
+// A reader of the messages that stops early (tsmakedumpfile --mem-usage | head) closes the pipe: stop quietly. (A
+// -F stream's reader that goes away is a write error of the dump itself, reported by its sink.)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 runMakedumpfile(process.argv.slice(2), {
   vmcoreinfoFromVmlinux,
   eraseTargets: async (...a) => (await import('../program/erase-resolve.js')).eraseTargetsFromConfig(...a),

@@ -393,7 +393,16 @@ export async function eraseTargetsFromConfig(
   try {
     text = readFileSync(configPath, 'latin1');
   } catch (e) {
-    throw new Error(`Can't open config file(${configPath}). ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'No such file or directory'
+        : code === 'EACCES'
+          ? 'Permission denied'
+          : code === 'EISDIR'
+            ? 'Is a directory'
+            : (e as Error).message;
+    throw new Error(`Can't open config file(${configPath}). ${why}`);
   }
   const { DebugInfo } = await import('../symbols/dwarf/debug-info.js');
   const { ElfFile } = await import('../symbols/elf.js');

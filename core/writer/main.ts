@@ -15,7 +15,14 @@ import { CompressPool } from './compress-pool.js';
 import { ElfSource, isElfCore } from './elf-source.js';
 import { excludeZeroPages, synthesizeElfHeader, writeElf } from './elf-writer.js';
 import { writeKdump } from './kdump-writer.js';
-import { DEFAULT_MSG_LEVEL, formatReport, Messages, ML_PRINT_DEBUG_MSG, ML_PRINT_REPORT_MSG } from './messages.js';
+import {
+  DEFAULT_MSG_LEVEL,
+  formatReport,
+  Messages,
+  ML_PRINT_DEBUG_MSG,
+  ML_PRINT_PROGRESS,
+  ML_PRINT_REPORT_MSG,
+} from './messages.js';
 import { type Options, parseOptions, USAGE, UsageError } from './options.js';
 import { FileSink, FlatSink, NoSpaceError, type OutputSink } from './output.js';
 import { type Prepared, prepareDump, splitRanges } from './prepare.js';
@@ -399,14 +406,24 @@ async function loadErase(o: Options, prep: Prepared, m: Messages, deps: WriterDe
   if (!deps.eraseTargets) throw new Error('--config needs the tsmakedumpfile command (debug info is read there).');
   const kmem = prep.kmem;
   if (!kmem || !prep.info) throw new Error('--config: kernel addresses cannot be translated (no usable VMCOREINFO).');
-  const warn = (s: string) => m.error(`${s}\n`);
+  // the progress line of the filter is still open: the first message starts a line of its own
+  let open = (m.level & ML_PRINT_PROGRESS) !== 0;
+  const warn = (s: string) => {
+    m.error(`${open ? '\n' : ''}${s}\n`);
+    open = false;
+  };
   const read = (va: bigint, len: number): Uint8Array => {
     const b = new Uint8Array(len);
     kmem.read(va, len, b, 0);
     return b;
   };
   const kaslr = prep.info.hex('KERNELOFFSET') ?? 0n;
-  const targets = await deps.eraseTargets(o.config!, o.vmlinux!, kaslr, read, warn);
+  let targets: EraseTarget[];
+  try {
+    targets = await deps.eraseTargets(o.config!, o.vmlinux!, kaslr, read, warn);
+  } catch (e) {
+    throw new Error(`${open ? '\n' : ''}${(e as Error).message}`, { cause: e });
+  }
   const map = new EraseMap(targets, (va) => kmem.translate(va), warn);
   m.debug(`--config: ${targets.length} region(s) to erase\n`);
   return map;
