@@ -460,3 +460,25 @@ test('--config with -E: the ERASEINFO note and the erased bytes as makedumpfile 
   assert.ok(leaked > 40 && leaked < 4096, `${leaked} bytes erased in the second copy only by us`);
   assert.ok(erased > 100, `makedumpfile erased ${erased} bytes`);
 });
+
+test('--config: a syntax error or a missing file fails with its line and writes nothing', async (t) => {
+  const m = await sample('sysrq', t);
+  if (!m) return;
+  const elf = sampleFile(m, 'elf', t);
+  if (!elf) return;
+  const bad = join(dir, 'bad.conf');
+  writeFileSync(bad, 'erase init_uts_ns.name.nodename\nbogus token\n');
+  const out = join(dir, 'bad-config-dump');
+  const r = runCli(['-x', m.vmlinux, '--config', bad, '-d', '31', elf, out]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /\nConfig error at 2: Invalid token 'bogus'\.\n/);
+  assert.ok(!existsSync(out));
+  const missing = runCli(['-x', m.vmlinux, '--config', join(dir, 'none.conf'), '-d', '31', elf, out]);
+  assert.equal(missing.status, 1);
+  assert.ok(missing.stderr.includes(`Can't open config file(${join(dir, 'none.conf')}). No such file or directory\n`));
+  assert.ok(!existsSync(out));
+  // without -x there is no debug info to resolve the commands with: a command line error, as makedumpfile's
+  const nox = runCli(['--config', bad, '-d', '31', elf, out]);
+  assert.equal(nox.status, 1);
+  assert.match(nox.stdout.toString(), /Commandline parameter is invalid\./);
+});
