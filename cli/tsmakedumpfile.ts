@@ -1,9 +1,11 @@
 /**
  * tsmakedumpfile: a makedumpfile-compatible dump writer.
- *   tsmakedumpfile [-c|-l|-p|-z] [-d LEVEL] [-E] [-F] [-f] [--message-level N]
- *                  [--num-threads N] [-x VMLINUX] [-i VMCOREINFO] VMCORE [DUMPFILE]
+ *   tsmakedumpfile [-c|-l|-p|-z] [-d LEVEL] [-E] [-F] [-f] [-b ORDER] [--message-level N]
+ *                  [--num-threads N] [-x VMLINUX [--config FILE]] [-i VMCOREINFO] VMCORE [DUMPFILE]
  *   tsmakedumpfile -R DUMPFILE < FLAT
- *   tsmakedumpfile --dump-dmesg VMCORE LOGFILE
+ *   tsmakedumpfile --dump-dmesg [--partial-dmesg] VMCORE LOGFILE
+ *   tsmakedumpfile --mem-usage VMCORE
+ *   tsmakedumpfile --check-params ...   (validate the command line only)
  *   tsmakedumpfile --split [...] VMCORE DUMPFILE1 DUMPFILE2 ...
  *   tsmakedumpfile --reassemble DUMPFILE1 DUMPFILE2 ... DUMPFILE
  * Exit codes follow makedumpfile: 0 completed, 1 failed (an incomplete dump
