@@ -6,7 +6,7 @@ import { dumpDmesg } from '../core/dmesg.js';
 import { describeDump, formatFacts } from '../core/info.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
-import { writeFilePrivate } from '../core/private-file.js';
+import { checkDumpFile, writeFilePrivate } from '../core/private-file.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,7 +17,7 @@ const USAGE = `usage:
           [--json]                                each command's result as one JSON document a line
           [--plugin FILE|NAME]...                 load a plugin (files, irq, lockup: the shipped ones)
   tscrash run SCRIPT [VMLINUX] VMCORE [-- ARGS...] run a script: export default async (prog, args, tscrash)
-  tscrash --dump-dmesg VMCORE [FILE]              the kernel log, no vmlinux needed
+  tscrash --dump-dmesg [-f] VMCORE [FILE]         the kernel log, no vmlinux needed (-f: overwrite FILE)
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
   tscrash triage [--json] [VMLINUX] VMCORE|DIR... what killed each machine: class, culprit, signature, ...;
                                                   several dumps in parallel, then a summary by signature
@@ -28,10 +28,18 @@ const USAGE = `usage:
   tscrash --help | --version
 `;
 
-function dmesgCommand(args: string[]): number {
+function dmesgCommand(argv: string[]): number {
+  // -f: overwrite FILE (makedumpfile's check_dump_file refuses an existing one without it, exit code 1)
+  const force = argv.includes('-f');
+  const args = argv.filter((a) => a !== '-f');
   if (args.length < 1 || args.length > 2) {
     process.stderr.write(`tscrash: --dump-dmesg needs VMCORE [FILE]\n${USAGE}`);
     return 2;
+  }
+  const refused = args[1] ? checkDumpFile(args[1], force) : undefined;
+  if (refused) {
+    process.stderr.write(`tscrash: ${refused}\n`);
+    return 1;
   }
   const dump = openDump(args[0]!);
   try {

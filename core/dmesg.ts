@@ -31,6 +31,10 @@ export type PrintkLayout =
       prb: bigint; // address of the `prb` pointer variable
       sizes: Record<'printk_ringbuffer' | 'prb_desc' | 'printk_info', number>;
       offsets: Record<string, number>; // 'prb_desc_ring.count_bits', ...
+      /** SYMBOL(clear_seq): the first record `dmesg --clear` left (for --partial-dmesg). */
+      clearSeq?: bigint;
+      /** OFFSET(latched_seq.val) when clear_seq is a latched_seq (5.13+), else clear_seq is the u64 itself. */
+      latchedSeqVal?: number;
     }
   | {
       kind: 'structured';
@@ -38,6 +42,8 @@ export type PrintkLayout =
       logBufLen: bigint;
       logFirstIdx: bigint;
       logNextIdx: bigint;
+      /** SYMBOL(clear_idx): where the log starts after `dmesg --clear` (for --partial-dmesg). */
+      clearIdx?: bigint;
       sizes: Record<'printk_log', number>;
       offsets: Record<string, number>; // 'printk_log.len', 'printk_log.text_len', 'printk_log.ts_nsec', ...
     }
@@ -86,6 +92,8 @@ export function printkLayoutFromVmcoreinfo(vi: VmcoreInfo): PrintkLayout {
         printk_info: vi.size('printk_info'),
       },
       offsets,
+      clearSeq: vi.symbols.get('clear_seq'),
+      latchedSeqVal: vi.sizes.has('latched_seq') ? vi.offsets.get('latched_seq.val') : undefined,
     };
   }
   if (!vi.symbols.has('log_buf') || !vi.symbols.has('log_buf_len')) {
@@ -116,6 +124,7 @@ export function printkLayoutFromVmcoreinfo(vi: VmcoreInfo): PrintkLayout {
     logBufLen: vi.symbol('log_buf_len'),
     logFirstIdx: vi.symbol('log_first_idx'),
     logNextIdx: vi.symbol('log_next_idx'),
+    clearIdx: vi.symbols.get('clear_idx'),
     sizes: { printk_log: vi.size(struct) },
     offsets,
   };
@@ -128,19 +137,43 @@ const DESC_FLAGS_SHIFT = 62n;
 const DESC_ID_MASK = (1n << 62n) - 1n;
 const MAX_RING = 1 << 30;
 
+/** What to read of the log. */
+export interface ReadOptions {
+  /**
+   * Only the records since the log was last cleared (`dmesg --clear`, syslog(SYSLOG_ACTION_CLEAR)), as
+   * makedumpfile --partial-dmesg: from clear_seq (5.10+) or clear_idx (3.5 to 5.9). A kernel without
+   * them, or the plain log of kernels before 3.5, gives the whole log.
+   */
+  sinceClear?: boolean;
+}
+
 /** Read the kernel log records (or, for pre-3.5 kernels, the raw character buffer). */
-export function readDmesg(mem: KernelMemory, layout: PrintkLayout): DmesgResult {
-  if (layout.kind === 'lockless') return { kind: 'records', records: readLockless(mem, layout) };
-  if (layout.kind === 'structured') return { kind: 'records', records: readStructured(mem, layout) };
+export function readDmesg(mem: KernelMemory, layout: PrintkLayout, opts: ReadOptions = {}): DmesgResult {
+  if (layout.kind === 'lockless') return { kind: 'records', records: readLockless(mem, layout, opts) };
+  if (layout.kind === 'structured') return { kind: 'records', records: readStructured(mem, layout, opts) };
   return { kind: 'plain', bytes: readPlain(mem, layout) };
+}
+
+/** The sequence number of the first record after the last clear (the kernel's latched read of clear_seq). */
+function clearSeqOf(mem: KernelMemory, l: Extract<PrintkLayout, { kind: 'lockless' }>): bigint | undefined {
+  if (l.clearSeq === undefined) return undefined;
+  if (l.latchedSeqVal === undefined) return mem.readU64(l.clearSeq, 'clear_seq');
+  // the latch's sequence count: its low bit says which of val[0], val[1] is stable
+  const latch = mem.readU32(l.clearSeq, 'clear_seq.latch');
+  return mem.readU64(l.clearSeq + BigInt(l.latchedSeqVal + (latch & 1) * 8), 'clear_seq.val');
 }
 
 function dv(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function readLockless(mem: KernelMemory, l: Extract<PrintkLayout, { kind: 'lockless' }>): LogRecord[] {
+function readLockless(
+  mem: KernelMemory,
+  l: Extract<PrintkLayout, { kind: 'lockless' }>,
+  opts: ReadOptions,
+): LogRecord[] {
   const o = l.offsets;
+  const sinceSeq = opts.sinceClear ? clearSeqOf(mem, l) : undefined;
   const off = (n: string): number => o[n]!;
   const prbAddr = mem.readU64(l.prb, 'prb');
   const prb = dv(mem.readVirt(prbAddr, l.sizes.printk_ringbuffer, 'printk_ringbuffer'));
@@ -182,8 +215,10 @@ function readLockless(mem: KernelMemory, l: Extract<PrintkLayout, { kind: 'lockl
     if (begin > next) begin = 0;
     begin += 8; // the block starts with its descriptor id
     if (next - begin < textLen) textLen = Math.max(0, next - begin);
+    const seq = infos.getBigUint64(inf + off('printk_info.seq'), true);
+    if (sinceSeq !== undefined && seq < sinceSeq) return;
     const rec: LogRecord = {
-      seq: infos.getBigUint64(inf + off('printk_info.seq'), true),
+      seq,
       tsNsec: infos.getBigUint64(inf + off('printk_info.ts_nsec'), true),
       text: text.subarray(begin, begin + textLen),
     };
@@ -206,11 +241,19 @@ function readLockless(mem: KernelMemory, l: Extract<PrintkLayout, { kind: 'lockl
   return records;
 }
 
-function readStructured(mem: KernelMemory, l: Extract<PrintkLayout, { kind: 'structured' }>): LogRecord[] {
+function readStructured(
+  mem: KernelMemory,
+  l: Extract<PrintkLayout, { kind: 'structured' }>,
+  opts: ReadOptions,
+): LogRecord[] {
   const bufAddr = mem.readU64(l.logBuf, 'log_buf');
   const len = mem.readU32(l.logBufLen, 'log_buf_len');
   if (len === 0 || len > MAX_RING) throw new TscrashError(`log_buf_len ${len} is implausible`);
-  const first = mem.readU32(l.logFirstIdx, 'log_first_idx');
+  // --partial-dmesg starts where the last clear left the log (makedumpfile reads clear_idx for log_first_idx)
+  const first =
+    opts.sinceClear && l.clearIdx !== undefined
+      ? mem.readU32(l.clearIdx, 'clear_idx')
+      : mem.readU32(l.logFirstIdx, 'log_first_idx');
   const nextIdx = mem.readU32(l.logNextIdx, 'log_next_idx');
   const buf = mem.readVirt(bufAddr, len, 'log_buf');
   const b = dv(buf);
@@ -321,6 +364,6 @@ export function formatDmesg(result: DmesgResult, opts: FormatOptions = {}): Uint
 }
 
 /** The whole `--dump-dmesg` job for a dump: layout from VMCOREINFO, read, format. */
-export function dumpDmesg(mem: KernelMemory, opts: FormatOptions = {}): Uint8Array {
-  return formatDmesg(readDmesg(mem, printkLayoutFromVmcoreinfo(mem.vmcoreinfo)), opts);
+export function dumpDmesg(mem: KernelMemory, opts: FormatOptions & ReadOptions = {}): Uint8Array {
+  return formatDmesg(readDmesg(mem, printkLayoutFromVmcoreinfo(mem.vmcoreinfo), opts), opts);
 }

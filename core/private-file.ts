@@ -1,5 +1,5 @@
 /** Files tscrash writes: mode 0600, under a temporary name in the same directory, renamed when complete. */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Write a file the way every tscrash output is written: mode 0600, temp name, rename. */
@@ -17,4 +17,43 @@ export function writeFilePrivate(path: string, data: Uint8Array): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/**
+ * makedumpfile's check_dump_file(): an existing output is refused without `force`, and with it when it cannot be
+ * written. Returns makedumpfile's reason ("Can't open the dump file (PATH). File exists"), or undefined when the
+ * path may be written.
+ */
+export function checkDumpFile(path: string, force: boolean): string | undefined {
+  try {
+    accessSync(path, constants.F_OK);
+  } catch {
+    return undefined; // no such file: nothing to overwrite
+  }
+  let why = 'File exists';
+  if (force) {
+    try {
+      accessSync(path, constants.W_OK);
+      return undefined;
+    } catch (e) {
+      why = strerror((e as NodeJS.ErrnoException).code);
+    }
+  }
+  return `Can't open the dump file (${path}). ${why}`;
+}
+
+/** glibc's strerror() text for the errno codes access(2) gives. */
+function strerror(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EROFS':
+      return 'Read-only file system';
+    case 'ETXTBSY':
+      return 'Text file busy';
+    case 'EPERM':
+      return 'Operation not permitted';
+    default:
+      return code ?? 'unknown error';
+  }
 }

@@ -9,6 +9,9 @@ import type { DumpSource } from '../writer/source.js';
 import type { VmcoreinfoTable } from './vmcoreinfo-table.js';
 
 const START_KERNEL_MAP = 0xffffffff80000000n;
+/** x86-64's KERNEL_IMAGE_SIZE: 512 MiB, or 1 GiB with KASLR; the module area starts right after it. */
+const MODULES_MIN = START_KERNEL_MAP + (512n << 20n);
+const KERNEL_IMAGE_MAX = 1n << 30n;
 const PRESENT = 1n;
 const PSE = 0x80n;
 const ADDR_MASK = 0x000ffffffffff000n;
@@ -67,36 +70,51 @@ export class KernelMemory {
     let pa: bigint;
     if (this.bigVa >= 0n && va >= this.bigVa && va < this.bigVa + this.bigSize) {
       pa = this.bigPa + (va - this.bigVa);
-    } else if (va >= START_KERNEL_MAP) {
+    } else if (va >= START_KERNEL_MAP && va < MODULES_MIN) {
+      // the kernel image: below the lowest start of the module area it is always the image's linear map
       pa = BigInt.asUintN(64, va - START_KERNEL_MAP + this.physBase);
-    } else {
-      let table = this.pgdPhys;
-      let shift = this.levels === 5 ? 48n : 39n;
-      pa = -1n;
-      for (let level = this.levels; level >= 1; level--) {
-        const idx = (va >> shift) & 511n;
-        const e = this.readU64(table + idx * 8n);
-        if ((e & PRESENT) === 0n) {
-          throw new KernelMemoryError(
-            `kernel address 0x${va.toString(16)} is not mapped (level ${level} entry 0x${e.toString(16)})`,
-          );
-        }
-        if ((level === 3 || level === 2) && (e & PSE) !== 0n) {
-          const size = 1n << shift;
-          this.bigVa = va & ~(size - 1n);
-          this.bigSize = size;
-          this.bigPa = e & this.entryMask & ~(size - 1n);
-          pa = this.bigPa | (va & (size - 1n));
-          break;
-        }
-        table = e & this.entryMask;
-        if (level === 1) pa = table | (va & 0xfffn);
-        shift -= 9n;
+    } else if (va >= START_KERNEL_MAP) {
+      // the image (KASLR may put it up to 1 GiB high) or the module area (vmalloc'd): the page tables say
+      try {
+        pa = this.walk(va);
+      } catch (e) {
+        if (va >= START_KERNEL_MAP + KERNEL_IMAGE_MAX) throw e;
+        pa = BigInt.asUintN(64, va - START_KERNEL_MAP + this.physBase);
       }
+    } else {
+      pa = this.walk(va);
     }
     this.lastVa = vpage;
     this.lastPa = Number(pa & ~0xfffn);
     return Number(pa);
+  }
+
+  /** The page-table walk (4 or 5 levels, 2 MiB and 1 GiB pages remembered). */
+  private walk(va: bigint): bigint {
+    let table = this.pgdPhys;
+    let shift = this.levels === 5 ? 48n : 39n;
+    let pa = -1n;
+    for (let level = this.levels; level >= 1; level--) {
+      const idx = (va >> shift) & 511n;
+      const e = this.readU64(table + idx * 8n);
+      if ((e & PRESENT) === 0n) {
+        throw new KernelMemoryError(
+          `kernel address 0x${va.toString(16)} is not mapped (level ${level} entry 0x${e.toString(16)})`,
+        );
+      }
+      if ((level === 3 || level === 2) && (e & PSE) !== 0n) {
+        const size = 1n << shift;
+        this.bigVa = va & ~(size - 1n);
+        this.bigSize = size;
+        this.bigPa = e & this.entryMask & ~(size - 1n);
+        pa = this.bigPa | (va & (size - 1n));
+        break;
+      }
+      table = e & this.entryMask;
+      if (level === 1) pa = table | (va & 0xfffn);
+      shift -= 9n;
+    }
+    return pa;
   }
 
   /**

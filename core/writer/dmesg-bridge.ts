@@ -4,13 +4,19 @@
  * core/dmesg.ts exactly as makedumpfile does; saved 0600 under a temporary
  * name and renamed.
  */
-import { dumpDmesg } from '../dmesg.js';
+import { dumpDmesg, type ReadOptions } from '../dmesg.js';
 import type { Dump } from '../dump.js';
 import { KernelMemory } from '../kernel-memory.js';
 import { openDump } from '../open.js';
 import { FileSink } from './output.js';
 
-export async function writeDmesg(vmcore: string, out: string, force: boolean, vmcoreinfoText?: string): Promise<void> {
+export async function writeDmesg(
+  vmcore: string,
+  out: string,
+  force: boolean,
+  vmcoreinfoText?: string,
+  read: ReadOptions = {},
+): Promise<void> {
   const dump = openDump(vmcore);
   try {
     // -i VMCOREINFO replaces the dump's own
@@ -18,7 +24,7 @@ export async function writeDmesg(vmcore: string, out: string, force: boolean, vm
       vmcoreinfoText === undefined
         ? dump
         : new Proxy(dump, { get: (t, k, r) => (k === 'vmcoreinfo' ? vmcoreinfoText : Reflect.get(t, k, r)) });
-    const bytes = dumpDmesg(new KernelMemory(d));
+    const bytes = dumpDmesg(new KernelMemory(d), read);
     const sink = new FileSink(out, force);
     try {
       sink.write(0, bytes);

@@ -157,8 +157,20 @@ export function writeElf(
   sink: OutputSink,
   bitmap2: Bitmap,
   msgs: Messages,
+  opts: {
+    /** Bytes read and written at a time (-b ORDER: page size << ORDER); default 1 MiB. */
+    chunkBytes?: number;
+    /** Rewrites physical memory [paddr, paddr + buf.length) before it is written (--config's erase commands). */
+    filterSpan?: (buf: Uint8Array, paddr: number) => void;
+    /**
+     * makedumpfile's ERASEINFO note (--config): `reserve` bytes are set aside after the notes before the pages are
+     * written, `text()` fills them afterwards (the rest zeros).
+     */
+    eraseInfo?: { reserve: number; text: () => Uint8Array };
+  } = {},
 ): ElfWriteResult {
   const ps = src.pageSize;
+  const chunk = Math.max(ps, opts.chunkBytes ?? CHUNK);
   const { loads, elfExcluded } = planLoads(src, bitmap2);
   const phnum = loads.length + 1;
   const ehdr = elfHeader.slice(0, EHDR);
@@ -187,13 +199,16 @@ export function writeElf(
   }
   ev.setUint32(48, ev.getUint32(48, true) & ~DUMP_ELF_INCOMPLETE, true);
   const noteSize = src.noteBytes.length;
-  let offLoad = offNote + noteSize; // makedumpfile: PT_LOAD data right after the notes
+  const eiReserve = opts.eraseInfo?.reserve ?? 0;
+  // the ERASEINFO note: its header (12 bytes), "ERASEINFO\0" padded to 12, the text padded to 4
+  const eiNoteSize = eiReserve ? 12 + 12 + Math.ceil(eiReserve / 4) * 4 : 0;
+  let offLoad = offNote + noteSize + eiNoteSize; // makedumpfile: PT_LOAD data right after the notes
   const ph = new Uint8Array(PHDR * phnum);
   const pv = new DataView(ph.buffer);
   // PT_NOTE
   pv.setUint32(0, 4, true);
   pv.setBigUint64(8, BigInt(offNote), true);
-  pv.setBigUint64(32, BigInt(noteSize), true);
+  pv.setBigUint64(32, BigInt(noteSize + eiNoteSize), true);
   pv.setBigUint64(40, BigInt(noteSize), true);
   const fileOffsets: number[] = [];
   loads.forEach((l, i) => {
@@ -217,13 +232,14 @@ export function writeElf(
   const total = loads.reduce((a, l) => a + l.filesz, 0);
   let done = 0;
   const t0 = performance.now();
-  const buf = new Uint8Array(CHUNK);
+  const buf = new Uint8Array(chunk);
   try {
     loads.forEach((l, i) => {
       let at = 0;
       while (at < l.filesz) {
-        const n = Math.min(CHUNK, l.filesz - at);
+        const n = Math.min(chunk, l.filesz - at);
         readSpan(src, l.paddr + at, n, buf);
+        opts.filterSpan?.(buf.subarray(0, n), l.paddr + at);
         sink.write(fileOffsets[i]! + at, buf.subarray(0, n));
         at += n;
         done += n;
@@ -243,6 +259,18 @@ export function writeElf(
   }
   msgs.progressDone(PROGRESS_COPY, total, t0, true);
   msgs.stepTime(PROGRESS_COPY, t0);
+  if (eiReserve) {
+    // makedumpfile's write_elf_eraseinfo(), after the pages: what was erased is known only then
+    const note = new Uint8Array(eiNoteSize);
+    const nv = new DataView(note.buffer);
+    nv.setUint32(0, 10, true); // n_namesz: "ERASEINFO\0"
+    nv.setUint32(4, eiReserve, true); // n_descsz: the size set aside
+    nv.setUint32(8, 0, true); // n_type
+    note.set(Buffer.from('ERASEINFO', 'latin1'), 12);
+    const text = opts.eraseInfo!.text();
+    note.set(text.subarray(0, eiReserve), 24);
+    sink.write(offNote + Math.ceil(noteSize / 4) * 4, note.subarray(0, 24 + eiReserve));
+  }
   void ps;
   return { incomplete: false, elfExcluded };
 }

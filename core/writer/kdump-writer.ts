@@ -52,6 +52,12 @@ export interface KdumpWriteParams {
   pool?: CompressPool;
   messages: Messages;
   counts: ExclusionCounts;
+  /** Bytes of page data gathered before a write (-b ORDER: page size << ORDER); default 4 MiB. */
+  bufferBytes?: number;
+  /** Rewrites a batch of pages before they are compressed (--config's erase commands). */
+  filterPages?: (buf: Uint8Array, pfns: Int32Array, count: number) => void;
+  /** Text appended after the page data, recorded in the sub-header (makedumpfile's eraseinfo). */
+  eraseInfo?: () => Uint8Array;
 }
 
 export interface WriteResult {
@@ -188,12 +194,13 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
   const total = p.bitmap2.count(startPfn, endPfn);
 
   // buffered output: data first, then the descriptors that point at it
-  const descBuf = new Uint8Array(Math.floor(FLUSH_BYTES / 4 / PAGE_DESC_SIZE) * PAGE_DESC_SIZE);
+  const flushBytes = Math.max(ps, p.bufferBytes ?? FLUSH_BYTES);
+  const descBuf = new Uint8Array(Math.max(1, Math.floor(flushBytes / 4 / PAGE_DESC_SIZE)) * PAGE_DESC_SIZE);
   const descView = new DataView(descBuf.buffer);
   let descLen = 0;
   let descPos = layout.offDesc;
   // page data is assembled in one flush buffer (compressed straight into it in this thread)
-  const dataBuf = new Uint8Array(FLUSH_BYTES + BATCH_PAGES * ps);
+  const dataBuf = new Uint8Array(flushBytes + BATCH_PAGES * ps);
   let dataLen = 0;
   let dataFlushPos = dataPos;
   let pagesWritten = 0;
@@ -246,7 +253,7 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
       }
     }
     dataPos += off;
-    if (dataLen >= FLUSH_BYTES) flush();
+    if (dataLen >= flushBytes) flush();
   };
 
   // batch reader over the dumpable pfns of [startPfn, endPfn)
@@ -271,6 +278,8 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
         i += run;
       }
     }
+    // erased before the zero-page test and compression, as makedumpfile's filter_data_buffer()
+    p.filterPages?.(buf, pfnList, n);
     return n;
   };
 
@@ -326,6 +335,16 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
       }
     }
     flush();
+    // makedumpfile's write_kdump_eraseinfo(): what was erased, as text after the pages, found by the sub-header
+    const ei = p.eraseInfo?.();
+    if (ei?.length) {
+      sink.write(dataFlushPos, ei);
+      const sv = new DataView(sub.buffer, sub.byteOffset, sub.byteLength);
+      sv.setBigUint64(64, BigInt(dataFlushPos), true);
+      sv.setBigUint64(72, BigInt(ei.length), true);
+      dataFlushPos += ei.length;
+      sink.write(ps, sub);
+    }
   } catch (e) {
     if (e instanceof InputReadError) {
       incompleteError = e;

@@ -4,15 +4,25 @@
  * --dump-dmesg. Returns makedumpfile's exit codes.
  */
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { EraseMap } from '../filter/erase.js';
+import type { EraseTarget } from '../filter/erase-config.js';
 import { DL_EXCLUDE_ZERO } from '../filter/exclude.js';
 import { VmcoreinfoTable } from '../filter/vmcoreinfo-table.js';
+import { checkDumpFile } from '../private-file.js';
 import { CompressPool } from './compress-pool.js';
 import { ElfSource, isElfCore } from './elf-source.js';
 import { excludeZeroPages, synthesizeElfHeader, writeElf } from './elf-writer.js';
 import { writeKdump } from './kdump-writer.js';
-import { DEFAULT_MSG_LEVEL, formatReport, Messages, ML_PRINT_DEBUG_MSG, ML_PRINT_REPORT_MSG } from './messages.js';
+import {
+  DEFAULT_MSG_LEVEL,
+  formatReport,
+  Messages,
+  ML_PRINT_DEBUG_MSG,
+  ML_PRINT_PROGRESS,
+  ML_PRINT_REPORT_MSG,
+} from './messages.js';
 import { type Options, parseOptions, USAGE, UsageError } from './options.js';
 import { FileSink, FlatSink, NoSpaceError, type OutputSink } from './output.js';
 import { type Prepared, prepareDump, splitRanges } from './prepare.js';
@@ -29,7 +39,6 @@ function invalid(m: Messages, why?: string): number {
   if (why) m.msg(`${why}\n`);
   m.msg('Commandline parameter is invalid.\n');
   m.msg("Try `tsmakedumpfile --help' for more information.\n");
-  m.msg('\ntsmakedumpfile Failed.\n');
   return FAILED;
 }
 
@@ -37,6 +46,14 @@ function invalid(m: Messages, why?: string): number {
 export interface WriterDeps {
   /** -x VMLINUX: VMCOREINFO entries from the vmlinux's DWARF and symbols, symbols moved by `kaslrOffset`. */
   vmcoreinfoFromVmlinux?: (path: string, kaslrOffset: bigint) => Promise<{ text: string; buildId?: string }>;
+  /** --config FILE with -x VMLINUX: the regions the erase commands name (program/erase-resolve.ts). */
+  eraseTargets?: (
+    configPath: string,
+    vmlinux: string,
+    kaslrOffset: bigint,
+    read: (va: bigint, len: number) => Uint8Array,
+    warn: (m: string) => void,
+  ) => Promise<EraseTarget[]>;
 }
 
 export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps = {}): Promise<number> {
@@ -45,14 +62,22 @@ export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps 
   try {
     o = parseOptions(argv);
   } catch (e) {
-    if (e instanceof UsageError) return invalid(early, `tsmakedumpfile: ${e.message}`);
-    throw e;
+    if (!(e instanceof UsageError)) throw e;
+    invalid(early, `tsmakedumpfile: ${e.message}`);
+    // makedumpfile ends with nothing more under --check-params (given first, as its manual asks)
+    const opts = argv.slice(0, Math.max(0, argv.indexOf('--')) || argv.length);
+    if (!opts.includes('--check-params')) early.msg('\ntsmakedumpfile Failed.\n');
+    return FAILED;
   }
   let level = o.messageLevel ?? DEFAULT_MSG_LEVEL;
   if (o.debug) level |= ML_PRINT_DEBUG_MSG;
   if (o.showStats) level |= ML_PRINT_REPORT_MSG;
+  // --check-params: makedumpfile validates with the default level (no debugging messages)
+  if (o.checkParams) level = DEFAULT_MSG_LEVEL;
   const toStderr = o.flatten;
-  const m = new Messages(level, process.stderr.isTTY === true, toStderr);
+  // progress is written whether or not stderr is a terminal (kdump's serial console and journal are not),
+  // as makedumpfile does: '\r' and the line, at most once a second; --message-level's bit 1 controls it
+  const m = new Messages(level, true, toStderr);
   if (o.help) {
     process.stdout.write(USAGE);
     return COMPLETED;
@@ -68,9 +93,19 @@ export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps 
     m.error(`${(e as Error).message}\n`);
     code = FAILED;
   }
+  // makedumpfile: nothing more with --check-params; --mem-usage ends without "Completed"
+  if (o.checkParams) return code;
   m.msg('\n');
-  m.msg(code === COMPLETED ? 'tsmakedumpfile Completed.\n' : 'tsmakedumpfile Failed.\n');
+  if (code !== COMPLETED) m.msg('tsmakedumpfile Failed.\n');
+  else if (!o.memUsage) m.msg('tsmakedumpfile Completed.\n');
   return code;
+}
+
+/** makedumpfile's check_dump_file(), with its message (ERRMSG names the function). */
+function refuseExisting(m: Messages, path: string, force: boolean): boolean {
+  const why = checkDumpFile(path, force);
+  if (why) m.error(`check_dump_file: ${why}\n`);
+  return why !== undefined;
 }
 
 async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<number> {
@@ -79,6 +114,8 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     if (a.length !== 1 || o.compression !== 'none' || o.dumpLevels.length || o.elf || o.flatten || o.split) {
       return invalid(m);
     }
+    if (o.checkParams) return COMPLETED;
+    if (refuseExisting(m, a[0]!, o.force)) return FAILED;
     const sink = new FileSink(a[0]!, o.force);
     try {
       rearrange(0, sink);
@@ -102,7 +139,9 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     ) {
       return invalid(m);
     }
+    if (o.checkParams) return COMPLETED;
     const out = a[a.length - 1]!;
+    if (refuseExisting(m, out, o.force)) return FAILED;
     const sink = new FileSink(out, o.force);
     try {
       reassemble(a.slice(0, -1), sink, m);
@@ -114,9 +153,20 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     m.msg(`\nThe dumpfile is saved to ${out}.\n`);
     return COMPLETED;
   }
+  // makedumpfile's check_param_for_creating_dumpfile(), shared by --dump-dmesg and --mem-usage
+  if (o.dryRun && o.dumpDmesg) return invalid(m, '--dry-run cannot be used with --dump-dmesg.');
+  if (o.config && !o.vmlinux) return invalid(m, '--config needs -x VMLINUX (the filter reads its debug info).');
+  if (o.partialDmesg && !o.dumpDmesg) return invalid(m);
   if (o.dumpDmesg) {
     if (a.length !== 2 || o.flatten || o.split) return invalid(m);
+    if (o.checkParams) return COMPLETED;
     return dumpDmesg(a[0]!, a[1]!, o, m);
+  }
+  if (o.memUsage) {
+    if (a.length < 1 || a.length > 2 || o.split || o.flatten) return invalid(m);
+    if (o.checkParams) return COMPLETED;
+    const { showMemUsage } = await import('./mem-usage.js');
+    return showMemUsage(await openSource(a[0]!), o, m);
   }
   // creating dump files
   if (o.compression !== 'none' && o.elf)
@@ -141,11 +191,9 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     vmcorePath = a[0]!;
     outs = [a[1]!];
   }
+  if (o.checkParams) return COMPLETED;
   for (const f of outs) {
-    if (!o.force && !o.dryRun && existsSync(f)) {
-      m.error(`File ${f} already exists.\n`);
-      return FAILED;
-    }
+    if (!o.dryRun && refuseExisting(m, f, o.force)) return FAILED;
   }
   const dumpLevel = o.dumpLevels.length ? o.dumpLevels[0]! : 0;
   let vmcoreinfoText: string | undefined;
@@ -184,7 +232,7 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     let level = dumpLevel;
     let w: Written;
     for (;;) {
-      w = await writeOnce(src, o, m, level, vmcoreinfoText, outs);
+      w = await writeOnce(src, o, m, level, vmcoreinfoText, outs, deps);
       const next = o.dumpLevels[attempt + 1];
       if (!(w.incomplete && w.noSpace && next !== undefined && !o.flatten)) break;
       // makedumpfile: on ENOSPC retry with the next dump level of the -d list
@@ -227,6 +275,7 @@ async function writeOnce(
   level: number,
   vmcoreinfoText: string | undefined,
   outs: string[],
+  deps: WriterDeps,
 ): Promise<Written> {
   // re-filtering a filtered dump: its exclusions stay (makedumpfile's update_dump_level)
   const dumpLevel = level | (src.inputDumpLevel ?? 0);
@@ -236,7 +285,7 @@ async function writeOnce(
   const threads = o.numThreads ?? defaultThreads(o, src.maxPfn * src.pageSize);
   const pool = threads > 1 && !o.elf ? new CompressPool(threads, o.compression, src.pageSize) : undefined;
   try {
-    return await writeWith(src, o, m, dumpLevel, vmcoreinfoText, outs, threads, pool);
+    return await writeWith(src, o, m, dumpLevel, vmcoreinfoText, outs, threads, pool, deps);
   } finally {
     await pool?.close();
   }
@@ -251,9 +300,13 @@ async function writeWith(
   outs: string[],
   threads: number,
   pool: CompressPool | undefined,
+  deps: WriterDeps,
 ): Promise<Written> {
   const prep = prepareDump(src, { dumpLevel, vmcoreinfoOverride: vmcoreinfoText, messages: m });
   m.debug(`max_mapnr    : ${src.maxPfn.toString(16)}\nnum_dumpable : ${prep.numDumpable}\n`);
+  // -b ORDER: makedumpfile's cache_data holds page_size << ORDER bytes before it writes
+  const bufferBytes = o.blockOrder !== undefined ? src.pageSize * 2 ** o.blockOrder : undefined;
+  const erase = o.config ? await loadErase(o, prep, m, deps) : undefined;
   let incomplete = false;
   let elfExcluded: number | undefined;
   let bytes = 0;
@@ -264,7 +317,11 @@ async function writeWith(
     if (dumpLevel & DL_EXCLUDE_ZERO) prep.counts.zero = excludeZeroPages(src, prep.bitmap2, m);
     const sink = openSink(outs[0]);
     try {
-      const r = writeElf(src, src.elfHeader ?? synthesizeElfHeader(src.elfMachine), sink, prep.bitmap2, m);
+      const r = writeElf(src, src.elfHeader ?? synthesizeElfHeader(src.elfMachine), sink, prep.bitmap2, m, {
+        chunkBytes: bufferBytes,
+        filterSpan: erase ? (buf, paddr) => erase.apply(buf, paddr) : undefined,
+        eraseInfo: erase?.size ? { reserve: erase.eraseInfoReserve(), text: () => erase.eraseInfo() } : undefined,
+      });
       elfExcluded = r.elfExcluded;
       incomplete = r.incomplete;
       if (r.error) m.error(`\n${r.error.message}\n`);
@@ -301,6 +358,9 @@ async function writeWith(
           pool,
           messages: m,
           counts: prep.counts,
+          bufferBytes,
+          filterPages: erase ? (buf, pfns, n) => erase.applyPages(buf, pfns, n, src.pageSize) : undefined,
+          eraseInfo: erase ? () => erase.eraseInfo() : undefined,
         });
         if (r.incomplete) {
           incomplete = true;
@@ -341,6 +401,34 @@ class NullSink implements OutputSink {
   abort(): void {}
 }
 
+/** --config: resolve the erase commands (DWARF, in the command line layer) to physical regions of this dump. */
+async function loadErase(o: Options, prep: Prepared, m: Messages, deps: WriterDeps): Promise<EraseMap> {
+  if (!deps.eraseTargets) throw new Error('--config needs the tsmakedumpfile command (debug info is read there).');
+  const kmem = prep.kmem;
+  if (!kmem || !prep.info) throw new Error('--config: kernel addresses cannot be translated (no usable VMCOREINFO).');
+  // the progress line of the filter is still open: the first message starts a line of its own
+  let open = (m.level & ML_PRINT_PROGRESS) !== 0;
+  const warn = (s: string) => {
+    m.error(`${open ? '\n' : ''}${s}\n`);
+    open = false;
+  };
+  const read = (va: bigint, len: number): Uint8Array => {
+    const b = new Uint8Array(len);
+    kmem.read(va, len, b, 0);
+    return b;
+  };
+  const kaslr = prep.info.hex('KERNELOFFSET') ?? 0n;
+  let targets: EraseTarget[];
+  try {
+    targets = await deps.eraseTargets(o.config!, o.vmlinux!, kaslr, read, warn);
+  } catch (e) {
+    throw new Error(`${open ? '\n' : ''}${(e as Error).message}`, { cause: e });
+  }
+  const map = new EraseMap(targets, (va) => kmem.translate(va), warn);
+  m.debug(`--config: ${targets.length} region(s) to erase\n`);
+  return map;
+}
+
 async function openSource(path: string): Promise<DumpSource> {
   const fd = openSync(path, 'r');
   const head = new Uint8Array(64);
@@ -356,12 +444,11 @@ async function openSource(path: string): Promise<DumpSource> {
 }
 
 async function dumpDmesg(vmcore: string, out: string, o: Options, m: Messages): Promise<number> {
-  if (!o.force && existsSync(out)) {
-    m.error(`File ${out} already exists.\n`);
-    return FAILED;
-  }
+  if (refuseExisting(m, out, o.force)) return FAILED;
   const { writeDmesg } = await import('./dmesg-bridge.js');
-  await writeDmesg(vmcore, out, o.force, o.vmcoreinfo ? readFileSync(o.vmcoreinfo, 'latin1') : undefined);
+  await writeDmesg(vmcore, out, o.force, o.vmcoreinfo ? readFileSync(o.vmcoreinfo, 'latin1') : undefined, {
+    sinceClear: o.partialDmesg,
+  });
   m.msg(`\nThe dmesg log is saved to ${out}.\n`);
   return COMPLETED;
 }

@@ -20,6 +20,16 @@ export interface Options {
   reassemble: boolean;
   split: boolean;
   dumpDmesg: boolean;
+  /** --partial-dmesg: with --dump-dmesg, only the messages since the log was last cleared. */
+  partialDmesg: boolean;
+  /** --mem-usage: the page classes and what each dump level keeps, nothing written. */
+  memUsage: boolean;
+  /** --check-params: validate the command line and exit. */
+  checkParams: boolean;
+  /** -b ORDER: the output buffer holds 2^ORDER pages (makedumpfile's cache_data). */
+  blockOrder: number | undefined;
+  /** --config FILE: makedumpfile's filter configuration (erase commands). */
+  config: string | undefined;
   help: boolean;
   version: boolean;
   showStats: boolean;
@@ -38,21 +48,16 @@ const NOOP_WITH_ARG = new Set(['cyclic-buffer', 'work-dir']);
 const NOOP_FLAG = new Set(['non-cyclic', 'non-mmap']);
 /** makedumpfile options we do not implement: rejected, naming the option. */
 const UNSUPPORTED = new Set([
-  'b',
   'e',
   'g',
   'L',
   'X',
-  'config',
   'eppic',
-  'mem-usage',
   'diskset',
   'xen-syms',
   'xen-vmcoreinfo',
   'xen_phys_start',
   'vtop',
-  'partial-dmesg',
-  'check-params',
   'extension',
 ]);
 const SHORT_WITH_ARG = new Set(['b', 'd', 'g', 'i', 'L', 'x']);
@@ -102,6 +107,11 @@ export function parseOptions(argv: readonly string[]): Options {
     reassemble: false,
     split: false,
     dumpDmesg: false,
+    partialDmesg: false,
+    memUsage: false,
+    checkParams: false,
+    blockOrder: undefined,
+    config: undefined,
     help: false,
     version: false,
     showStats: false,
@@ -177,6 +187,25 @@ export function parseOptions(argv: readonly string[]): Options {
       case 'dump-dmesg':
         o.dumpDmesg = true;
         return;
+      case 'partial-dmesg':
+        o.partialDmesg = true;
+        return;
+      case 'mem-usage':
+        o.memUsage = true;
+        return;
+      case 'check-params':
+        o.checkParams = true;
+        return;
+      case 'config':
+        o.config = val;
+        return;
+      case 'b': {
+        // makedumpfile takes atoi(); an order past 20 (a 4 GiB buffer of 4 KiB pages) cannot be meant
+        const n = parseIntArg(val!, 'Block_order');
+        if (n < 0 || n > 20) throw new UsageError(`Block_order(${n}) is invalid.`);
+        o.blockOrder = n;
+        return;
+      }
       case 'show-stats':
         o.showStats = true;
         return;
@@ -248,7 +277,7 @@ Usage:
   # tsmakedumpfile    [-c|-l|-p|-z] [-E] [-d DL] [-x VMLINUX|-i VMCOREINFO] VMCORE DUMPFILE
 
   Creating DUMPFILE with filtered kernel data specified through filter config file:
-  (not supported)
+  # tsmakedumpfile    [-c|-l|-p|-z] [-E] [-d DL] -x VMLINUX --config FILTERCONFIGFILE VMCORE DUMPFILE
 
   Outputting the dump data in the flattened format to the standard output:
   # tsmakedumpfile -F [-c|-l|-p|-z|-E] [-d DL] [-x VMLINUX|-i VMCOREINFO] VMCORE
@@ -263,7 +292,10 @@ Usage:
   # tsmakedumpfile --reassemble DUMPFILE1 DUMPFILE2 [DUMPFILE3 ..] DUMPFILE
 
   Creating a log file from VMCORE:
-  # tsmakedumpfile --dump-dmesg VMCORE LOGFILE
+  # tsmakedumpfile --dump-dmesg [--partial-dmesg] VMCORE LOGFILE
+
+  Showing how many pages each dump level would keep:
+  # tsmakedumpfile --mem-usage VMCORE
 
 Available options:
   [-c|-l|-p|-z]  Compress dump data by each page using zlib / lzo / snappy / zstd.
@@ -275,7 +307,13 @@ Available options:
   [-R]           Rearrange the flattened dump data from the standard input.
   [-f]           Overwrite DUMPFILE if it exists.
   [-i VMCOREINFO] Use VMCOREINFO from a file instead of the dump's.
-  [-x VMLINUX]   Accepted; filtering uses VMCOREINFO (DWARF from VMLINUX is not used yet).
+  [-x VMLINUX]   Fill in VMCOREINFO from VMLINUX's debug info; needed by --config.
+  [--config FILTERCONFIGFILE] Erase the kernel data the file names (makedumpfile.conf(5)):
+                 'X' over the data, zeros for nullify; [module] sections are skipped.
+  [-b ORDER]     Gather 2^ORDER pages of output before each write (default: 4 MiB).
+  [--partial-dmesg] With --dump-dmesg: only the messages since the log was last cleared.
+  [--mem-usage]  Print the page classes and the pages each dump level keeps; nothing is written.
+  [--check-params] Only check the command line, and exit 0 (valid) or 1.
   [--split]      Split the dump data to multiple DUMPFILEs.
   [--reassemble] Reassemble split DUMPFILEs into one.
   [--splitblock-size SIZE] Split granularity in bytes for --split (default 1 GiB).

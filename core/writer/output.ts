@@ -84,7 +84,7 @@ export class FileSink implements OutputSink {
     force: boolean,
   ) {
     if (!force && existsSync(name)) {
-      throw new OutputError(`File ${name} already exists.`);
+      throw new OutputError(`Can't open the dump file (${name}). File exists`);
     }
     this.tmpPath = join(dirname(name), `.${basename(name)}.tmp-${process.pid}`);
     try {

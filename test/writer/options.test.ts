@@ -28,8 +28,11 @@ test('unknown, unsupported and invalid options are errors', () => {
     ['--bogus'],
     ['-q'],
     ['-g', 'file'],
-    ['--mem-usage', 'x'],
-    ['--config', 'f'],
+    ['--eppic', 'f'],
+    ['--config'],
+    ['-b', 'x'],
+    ['-b', '21'],
+    ['--check-params=1'],
     ['-d', '32'],
     ['-d', 'x'],
     ['-d'],
@@ -38,4 +41,20 @@ test('unknown, unsupported and invalid options are errors', () => {
   ]) {
     assert.throws(() => parseOptions(bad), UsageError, bad.join(' '));
   }
+});
+
+test("makedumpfile's --mem-usage, --check-params, -b, --partial-dmesg and --config parse", () => {
+  const o = parseOptions(['--check-params', '-b', '6', '--mem-usage', '/proc/vmcore']);
+  assert.equal(o.checkParams, true);
+  assert.equal(o.blockOrder, 6);
+  assert.equal(o.memUsage, true);
+  assert.deepEqual(o.args, ['/proc/vmcore']);
+  const p = parseOptions(['-b0', '--dump-dmesg', '--partial-dmesg', 'v', 'log']);
+  assert.equal(p.blockOrder, 0);
+  assert.equal(p.dumpDmesg, true);
+  assert.equal(p.partialDmesg, true);
+  const q = parseOptions(['-x', 'vmlinux', '--config=/etc/makedumpfile.conf', '-d', '31', 'v', 'd']);
+  assert.equal(q.config, '/etc/makedumpfile.conf');
+  assert.equal(q.vmlinux, 'vmlinux');
+  assert.equal(parseOptions(['v', 'd']).blockOrder, undefined);
 });
