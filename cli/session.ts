@@ -90,7 +90,7 @@ export interface SessionHooks {
 /** A file that is a dump (its first bytes: ELF core, KDUMP / DISKDUMP, flattened), for drgn's `-c VMCORE`. */
 export function isDumpFile(path: string): boolean {
   try {
-    if (!statSync(path).isFile()) return false;
+    if (!statSync(path).isFile() || isVmlinuxFile(path)) return false;
     const d = openDump(path);
     d.close();
     return true;

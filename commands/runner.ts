@@ -193,7 +193,9 @@ export async function runLine(
     interrupted = e instanceof InterruptedError;
     const msg = e instanceof TscrashError ? e.message : e instanceof Error ? `${e.message}` : String(e);
     // The command's name once: a message that already starts with it (a plugin's, say) is not prefixed again.
-    const named = msg.startsWith(`${name}: `) || msg.startsWith(`${cmd.name}: `) ? msg : `${name}: ${msg}`;
+    const named = [name, cmd.name].some((n) => msg.startsWith(`${n}: `) || msg.startsWith(`${n} `))
+      ? msg
+      : `${name}: ${msg}`;
     error = { kind: errorKind(e), message: interrupted ? msg : named };
     let shown = interrupted ? '(interrupted)\n' : `${named}\n`;
     if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) shown += `${e.stack}\n`;
