@@ -77,7 +77,8 @@ function infoCommand(args: string[]): number {
     } catch (e) {
       status = EXIT_FAILURE;
       const line = errorLine(e, f);
-      if (json) process.stdout.write(`${JSON.stringify({ file: f, error: line })}\n`);
+      const cause = line.startsWith(`${f}: `) ? line.slice(f.length + 2) : line;
+      if (json) process.stdout.write(`${JSON.stringify({ file: f, error: cause })}\n`);
       process.stderr.write(`tscrash: ${line}\n`);
     }
   });

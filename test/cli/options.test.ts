@@ -287,6 +287,13 @@ describe('errors: one line, the path once, the cause in words; exit codes', () =
     }
   });
 
+  test('triage names an unreadable dump once, the cause in words', () => {
+    const r = tscrash(['triage', '/nonexistent/vmcore', empty]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^DUMP: {6}\/nonexistent\/vmcore\nERROR: {5}no such file$/m);
+    assert.match(r.stdout, new RegExp(`^DUMP: {6}${empty}\nERROR: {5}not a vmcore: only 0 bytes$`, 'm'));
+  });
+
   test('permission denied', () => {
     // root reads anything: the file is tried as nobody then.
     const uid = process.getuid?.() === 0 ? 65534 : undefined;
