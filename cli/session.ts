@@ -195,7 +195,8 @@ export async function runSession(argv: string[], hooks?: SessionHooks): Promise<
     }
   }
   // A person at a terminal: the session in a worker thread, so that Ctrl-C interrupts a running command.
-  const session = await WorkerSession.open({ ...opts, backgroundIndex: true });
+  // A minimal session does no start-up work: no name index built in the background either.
+  const session = await WorkerSession.open({ ...opts, backgroundIndex: !minimal });
   try {
     // A minimal session is crash's line mode: the TUI's panes need the task list.
     const tui = !line && !minimal && process.env.TERM !== 'dumb' && process.env.TERM !== undefined;
