@@ -6,12 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { completeLine } from '../commands/complete.js';
 import { registerBuiltins } from '../commands/index.js';
-import { setOutputFormat } from '../commands/result.js';
 import { type OutputKind, runLine } from '../commands/runner.js';
 import { loadPlugins } from '../plugins/loader.js';
 import { registerScriptCommands } from '../plugins/script.js';
-import { Program } from '../program/index.js';
-import { type SessionOpenOptions, sessionInfo, type ToSession, type ToTerminal } from './sessions.js';
+import type { Program } from '../program/index.js';
+import { errorLine } from './errors.js';
+import { openProgram, type SessionOpenOptions, sessionInfo, type ToSession, type ToTerminal } from './sessions.js';
 
 const port = parentPort!;
 const opts = workerData as SessionOpenOptions & { flag: SharedArrayBuffer };
@@ -25,10 +25,9 @@ const failed: string[] = [];
 await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));
 let program: Program;
 try {
-  program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
-  if (opts.json) setOutputFormat(program, 'json');
+  program = openProgram(opts);
 } catch (e) {
-  post({ t: 'fail', message: e instanceof Error ? e.message : String(e) });
+  post({ t: 'fail', message: errorLine(e) });
   process.exit(0);
 }
 const info = sessionInfo(program, opts);

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { type Completion, completeLine } from '../commands/complete.js';
 import { registerBuiltins } from '../commands/index.js';
+import { MINIMAL_COMMANDS, setMinimalMode } from '../commands/mode.js';
 import { type JsonLine, setOutputFormat } from '../commands/result.js';
 import { type RunResult, runLine, type Writer } from '../commands/runner.js';
 import { loadPlugins, type PluginSpec } from '../plugins/loader.js';
@@ -22,6 +23,31 @@ export interface SessionOpenOptions {
   backgroundIndex: boolean;
   /** The plugins to load (plugins/loader.ts discoverPlugins), in the thread that runs the commands. */
   plugins?: PluginSpec[];
+  /** crash's --minimal: only the commands that need no start-up work (commands/mode.ts); no module access. */
+  minimal?: boolean;
+  /** crash's --no_modules. */
+  noModules?: boolean;
+  /** crash's --kaslr: 'auto' (the dump's), or the offset. */
+  kaslr?: bigint | 'auto';
+}
+
+/** The Program of a session, opened as its options say (in this thread or in the session's worker). */
+export function openProgram(opts: SessionOpenOptions): Program {
+  const program = Program.open({
+    vmcore: opts.vmcore,
+    vmlinux: opts.vmlinux,
+    force: opts.force,
+    kaslr: opts.kaslr,
+    // crash's minimal mode does no module initialisation either.
+    noModules: opts.noModules || opts.minimal,
+  });
+  if (opts.noModules) program.warnings.push('WARNING: no kernel module access (--no_modules)');
+  if (opts.minimal) {
+    setMinimalMode(program);
+    program.warnings.push(`NOTE: minimal mode commands: ${MINIMAL_COMMANDS.join(', ')} and exit`);
+  }
+  if (opts.json) setOutputFormat(program, 'json');
+  return program;
 }
 
 /** Messages from the terminal's thread to the session's worker. */
@@ -77,8 +103,7 @@ export class LocalSession implements Session {
     registerScriptCommands();
     const failed: string[] = [];
     await loadPlugins(opts.plugins ?? [], (l) => failed.push(l));
-    const program = Program.open({ vmcore: opts.vmcore, vmlinux: opts.vmlinux, force: opts.force });
-    if (opts.json) setOutputFormat(program, 'json');
+    const program = openProgram(opts);
     const s = new LocalSession(program, opts);
     s.info.warnings.push(...failed);
     return s;

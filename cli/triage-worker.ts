@@ -2,12 +2,14 @@
  * One dump's triage in a worker thread (tscrash triage of several dumps): open it, run the triage command, send
  * back its JSON document and its text. Errors come back as documents too.
  */
+
 import { parentPort } from 'node:worker_threads';
 import { registerBuiltins, resolveCommand } from '../commands/index.js';
 import type { Command } from '../commands/registry.js';
 import { errorKind, toJsonValue } from '../commands/result.js';
 import type { TriageResult } from '../commands/triage.js';
 import { Program } from '../program/index.js';
+import { errorLine } from './errors.js';
 import { findVmlinux } from './session.js';
 
 export interface TriageJob {
@@ -43,7 +45,9 @@ export async function triageOne(job: TriageJob): Promise<TriageDone> {
       text,
     };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    // The cause in words, the dump's path not repeated (the DUMP line names it).
+    const line = errorLine(e, job.vmcore);
+    const message = line.startsWith(`${job.vmcore}: `) ? line.slice(job.vmcore.length + 2) : line;
     return {
       vmcore: job.vmcore,
       doc: { dump: job.vmcore, ok: false, error: { kind: errorKind(e), message } },

@@ -7,15 +7,27 @@ import { describeDump, formatFacts } from '../core/info.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import { checkDumpFile, writeFilePrivate } from '../core/private-file.js';
+import { checkInput, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, errorLine, UsageError } from './errors.js';
 
 export const VERSION = '0.1.0';
 
 const USAGE = `usage:
-  tscrash [VMLINUX] VMCORE [-c CMD]... [-i FILE]   a crash-style session: the terminal UI on a terminal
+  tscrash [VMLINUX] VMCORE [OPTION]...           a crash-style session: the terminal UI on a terminal
                                                   (F1 help), the line mode when piped or with -c
-          [--line] [-s|--no_scroll] [--no-color]  crash's line mode on a terminal; no pager; no colours
-          [--json]                                each command's result as one JSON document a line
-          [--plugin FILE|NAME]...                 load a plugin (files, irq, lockup: the shipped ones)
+    -c CMD                                        run CMD (repeatable), then exit
+    -i FILE                                       run FILE's commands (then stay interactive on a terminal)
+    --line | -s, --no_scroll | --no-color         crash's line mode on a terminal | no pager | no colours
+    --json                                        each command's result as one JSON document a line
+    --plugin FILE|NAME                            load a plugin (files, irq, lockup: the shipped ones)
+    --minimal                                     only log, dis, rd, sym, eval, set, help, exit, with no
+                                                  start-up work (no task list): for damaged dumps
+    --kaslr auto|OFFSET                           the KASLR offset (kernel text minus the vmlinux's link
+                                                  address; hex or decimal, as crash reads it); auto: the dump's
+    --no_modules                                  read nothing of the loaded modules
+    --force                                       open with a vmlinux that does not match the dump
+  tscrash -c VMCORE [-s VMLINUX]                  drgn's spelling: with no VMCORE among the other arguments,
+  tscrash --core VMCORE [--symbols VMLINUX]       -c's argument is the dump when it is a file that is one (-s
+                                                  stays crash's silent; VMLINUX is found by its ELF type)
   tscrash run SCRIPT [VMLINUX] VMCORE [-- ARGS...] run a script: export default async (prog, args, tscrash)
   tscrash --dump-dmesg [-f] VMCORE [FILE]         the kernel log, no vmlinux needed (-f: overwrite FILE)
   tscrash info [--json] VMCORE...                 what a dump is: format, pages, kernel, KASLR, panic
@@ -25,21 +37,21 @@ const USAGE = `usage:
           [-j|--jobs N]                           N worker threads (default: one per CPU)
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
                                                   builds it in the background, searching until it is ready)
-  tscrash --help | --version
+  tscrash -h, --help [COMMAND]                    this text, or a session command's help (as help COMMAND)
+  tscrash -v, --version
+exit status: 0 ok, 1 a failure (a file that cannot be read, a command that failed), 2 a usage error
 `;
 
 function dmesgCommand(argv: string[]): number {
   // -f: overwrite FILE (makedumpfile's check_dump_file refuses an existing one without it, exit code 1)
   const force = argv.includes('-f');
   const args = argv.filter((a) => a !== '-f');
-  if (args.length < 1 || args.length > 2) {
-    process.stderr.write(`tscrash: --dump-dmesg needs VMCORE [FILE]\n${USAGE}`);
-    return 2;
-  }
+  if (args.length < 1 || args.length > 2) throw new UsageError('--dump-dmesg needs VMCORE [FILE]');
+  checkInput(args[0]!);
   const refused = args[1] ? checkDumpFile(args[1], force) : undefined;
   if (refused) {
     process.stderr.write(`tscrash: ${refused}\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
   const dump = openDump(args[0]!);
   try {
@@ -57,13 +69,11 @@ function dmesgCommand(argv: string[]): number {
 function infoCommand(args: string[]): number {
   const json = args.includes('--json');
   const files = args.filter((a) => a !== '--json');
-  if (files.length === 0) {
-    process.stderr.write(`tscrash: info needs at least one VMCORE\n${USAGE}`);
-    return 2;
-  }
+  if (files.length === 0) throw new UsageError('info needs at least one VMCORE');
   let status = 0;
   files.forEach((f, n) => {
     try {
+      checkInput(f);
       const dump = openDump(f);
       try {
         const facts = describeDump(dump);
@@ -73,10 +83,11 @@ function infoCommand(args: string[]): number {
         dump.close();
       }
     } catch (e) {
-      status = 1;
-      const msg = (e as Error).message;
-      if (json) process.stdout.write(`${JSON.stringify({ file: f, error: msg })}\n`);
-      process.stderr.write(`tscrash: ${f}: ${msg}\n`);
+      status = EXIT_FAILURE;
+      const line = errorLine(e, f);
+      const cause = line.startsWith(`${f}: `) ? line.slice(f.length + 2) : line;
+      if (json) process.stdout.write(`${JSON.stringify({ file: f, error: cause })}\n`);
+      process.stderr.write(`tscrash: ${line}\n`);
     }
   });
   return status;
@@ -84,14 +95,12 @@ function infoCommand(args: string[]): number {
 
 /** `tscrash index VMLINUX...`: build each vmlinux's name index and save it in the cache. */
 async function indexCommand(files: string[]): Promise<number> {
-  if (files.length === 0) {
-    process.stderr.write(`tscrash: index needs at least one VMLINUX\n${USAGE}`);
-    return 2;
-  }
+  if (files.length === 0) throw new UsageError('index needs at least one VMLINUX');
   const { DebugInfo } = await import('../symbols/dwarf/debug-info.js');
   let status = 0;
   for (const f of files) {
     try {
+      checkInput(f);
       const t0 = performance.now();
       const d = await DebugInfo.open(f, { index: 'full' });
       const where = d.cacheFile;
@@ -100,22 +109,40 @@ async function indexCommand(files: string[]): Promise<number> {
         `${f}: ${where ? `indexed in ${((performance.now() - t0) / 1000).toFixed(2)} s, cached as ${where}` : 'no build-id: not cached'}\n`,
       );
     } catch (e) {
-      status = 1;
-      process.stderr.write(`tscrash: ${(e as Error).message}\n`);
+      status = EXIT_FAILURE;
+      process.stderr.write(`tscrash: ${errorLine(e, f)}\n`);
     }
   }
   return status;
 }
 
+/** `-h COMMAND`: a session command's help, as `help COMMAND` prints it; no dump needed. */
+async function commandHelp(name: string): Promise<number> {
+  const { registerBuiltins } = await import('../commands/index.js');
+  const { registerScriptCommands } = await import('../plugins/script.js');
+  const { helpText } = await import('../commands/help.js');
+  registerBuiltins();
+  registerScriptCommands();
+  const text = await helpText(name);
+  if (text === undefined) throw new UsageError(`no such command: ${name}`);
+  process.stdout.write(text);
+  return EXIT_OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h') {
-    process.stdout.write(USAGE);
-    return first === undefined ? 2 : 0;
+  if (first === undefined) {
+    process.stderr.write(USAGE);
+    return EXIT_USAGE;
   }
-  if (first === '--version') {
+  if (first === '--help' || first === '-h') {
+    if (rest[0] !== undefined && !rest[0].startsWith('-')) return commandHelp(rest[0]);
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (first === '--version' || first === '-v') {
     process.stdout.write(`tscrash ${VERSION}\n`);
-    return 0;
+    return EXIT_OK;
   }
   if (first === '--dump-dmesg') return dmesgCommand(rest);
   if (first === 'info') return infoCommand(rest);
@@ -123,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
   if (first === 'triage') return (await import('./triage.js')).runTriage(rest);
   if (first === 'run') return (await import('./run.js')).runScriptCommand(rest);
   const { runSession } = await import('./session.js');
-  return runSession(argv);
+  return runSession(argv, { usage: () => process.stdout.write(USAGE), help: commandHelp, version: VERSION });
 }
 
 // A reader that stops early (tscrash ... | head) closes the pipe: stop quietly, as a Unix filter does.
@@ -137,7 +164,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`tscrash: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
+    // One line: a usage error says where the options are, and exits 2; a failure exits 1.
+    if (e instanceof UsageError) {
+      process.stderr.write(`tscrash: ${e.message} (tscrash --help)\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`tscrash: ${errorLine(e)}\n`);
+    if (process.env.TSCRASH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = EXIT_FAILURE;
   },
 );

@@ -208,7 +208,7 @@ export function backtraceText(t: BtTask): string {
  */
 function cpuBacktraces(prog: Program, all: boolean, sel: string[], opts: BtOptions): BtTask[] {
   const notes = prog.cpus;
-  if (notes.length === 0) throw new CommandError('bt: the dump has no CPU registers (NT_PRSTATUS notes)');
+  if (notes.length === 0) throw new CommandError('the dump has no CPU registers (NT_PRSTATUS notes)');
   const pc = panicCpu(prog);
   const panicked = pc !== undefined && pc < notes.length ? pc : undefined;
   let chosen = notes;
@@ -284,7 +284,7 @@ EXAMPLES
           else if (ch === 'l') opts.lines = true;
           else if (ch === 'f') opts.frames = true;
         }
-      } else if (a.startsWith('-')) throw new CommandError(`bt: unsupported option ${a}`);
+      } else if (a.startsWith('-')) throw new CommandError(`unsupported option ${a}`);
       else sel.push(a);
     }
     if (!prog.vmlinux) return { tasks: cpuBacktraces(prog, all, sel, opts), options: opts };
@@ -294,7 +294,7 @@ EXAMPLES
       tasks = [...active.entries()].sort((a, b) => a[1] - b[1]).map(([, c]) => cpuCurr(prog, c));
     } else if (sel.length) tasks = sel.flatMap((s) => resolveTasks(prog, s));
     else tasks = [currentTask(prog)];
-    if (tasks.length === 0) throw new CommandError('bt: no task');
+    if (tasks.length === 0) throw new CommandError('no task');
     return { tasks: tasks.map((t) => backtraceOf(prog, t, opts)), options: opts };
   },
   text(r, ctx) {

@@ -113,7 +113,7 @@ EXAMPLES
       if (/^-[lr]+$/.test(a)) {
         if (a.includes('l')) lines = true;
         if (a.includes('r')) reverse = true;
-      } else if (a.startsWith('-') && !/^-\d/.test(a)) throw new CommandError(`dis: unsupported option ${a}`);
+      } else if (a.startsWith('-') && !/^-\d/.test(a)) throw new CommandError(`unsupported option ${a}`);
       else rest.push(a);
     }
     if (rest.length === 0 || rest.length > 2) throw new CommandError('usage: dis [-l] [-r] address|symbol [count]');
@@ -123,13 +123,13 @@ EXAMPLES
     let count: number;
     let end: bigint | undefined;
     if (reverse) {
-      if (!sym) throw new CommandError(`dis -r: no function contains 0x${addr.toString(16)}`);
+      if (!sym) throw new CommandError(`-r: no function contains 0x${addr.toString(16)}`);
       start = sym.symbol.address;
       end = addr;
       count = Number.POSITIVE_INFINITY;
     } else if (rest[1] !== undefined) {
       count = Number(rest[1]);
-      if (!Number.isInteger(count) || count <= 0) throw new CommandError(`dis: invalid count ${rest[1]}`);
+      if (!Number.isInteger(count) || count <= 0) throw new CommandError(`invalid count ${rest[1]}`);
     } else if (sym && sym.offset === 0n && sym.symbol.size > 0 && /^[A-Za-z_]/.test(rest[0]!)) {
       end = sym.symbol.address + BigInt(sym.symbol.size) - 1n;
       count = Number.POSITIVE_INFINITY;

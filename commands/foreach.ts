@@ -105,7 +105,7 @@ EXAMPLES
       return { command: cmdName, runs: [], table: r.result as PsResult, text: r.text };
     }
     const cmd = await resolveCommand(cmdName);
-    if (!cmd) throw new CommandError(`foreach: ${cmdName}: no such command`);
+    if (!cmd) throw new CommandError(`${cmdName}: no such command`);
     const tasks = allTasks(prog)
       .filter(match)
       .sort((a, b) => taskPid(a) - taskPid(b));

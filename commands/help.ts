@@ -1,4 +1,5 @@
 import { CommandError } from '../program/index.js';
+import { isMinimalMode, MINIMAL_COMMANDS } from './mode.js';
 import { type Command, type CommandOrigin, commandOrigin, listCommands, resolveCommand } from './registry.js';
 
 /** Where a plugin's command comes from (built-ins have none). */
@@ -33,6 +34,14 @@ function originText(o: HelpOrigin): string {
   return `[plugin ${o.plugin}${o.replaces ? `, replaces ${o.replaces}` : ''}]`;
 }
 
+/** A command's help text, as `help NAME` prints it (with its plugin's line), or undefined for no such command. */
+export async function helpText(name: string): Promise<string | undefined> {
+  const c = await resolveCommand(name);
+  if (!c) return undefined;
+  const origin = originOf(c.name);
+  return `${c.help.endsWith('\n') ? c.help : `${c.help}\n`}${origin ? `\n${originText(origin)} ${origin.file}\n` : ''}`;
+}
+
 export const help: Command<HelpResult> = {
   name: 'help',
   resultType: 'HelpResult',
@@ -45,20 +54,24 @@ export const help: Command<HelpResult> = {
 SYNOPSIS
   help [command]
 `,
-  async run(_ctx, args): Promise<HelpResult> {
+  async run(ctx, args): Promise<HelpResult> {
     if (args[0]) {
       const c = await resolveCommand(args[0]);
       if (!c) throw new CommandError(`no such command: ${args[0]}`);
       return { command: c.name, help: c.help.endsWith('\n') ? c.help : `${c.help}\n`, origin: originOf(c.name) };
     }
+    // A minimal session lists the commands it has.
+    const minimal = isMinimalMode(ctx.program);
     return {
-      commands: (await listCommands()).map((c) => ({
-        name: c.name,
-        summary: c.summary,
-        aliases: c.aliases ?? [],
-        resultType: c.resultType,
-        origin: originOf(c.name),
-      })),
+      commands: (await listCommands())
+        .filter((c) => !minimal || MINIMAL_COMMANDS.includes(c.name))
+        .map((c) => ({
+          name: c.name,
+          summary: c.summary,
+          aliases: c.aliases ?? [],
+          resultType: c.resultType,
+          origin: originOf(c.name),
+        })),
     };
   },
   text(r, ctx) {

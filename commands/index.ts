@@ -27,6 +27,7 @@ const BUILTINS: [string, string[], () => Promise<Command>][] = [
   ['bt', [], async () => (await import('./bt.js')).bt],
   ['task', [], async () => (await import('./task.js')).task],
   ['dis', [], async () => (await import('./dis.js')).dis],
+  ['eval', [], async () => (await import('./eval.js')).evalCommand],
   ['triage', [], async () => (await import('./triage.js')).triage],
   ['plugins', [], async () => (await import('./plugins.js')).plugins],
 ];

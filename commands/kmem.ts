@@ -649,10 +649,10 @@ function kmemResult(prog: Program, args: string[], partial: PartialResult): Kmem
   const rest: string[] = [];
   for (const a of args) {
     if (/^-[isSpvfFVz]+$/.test(a)) for (const c of a.slice(1)) flags.add(c);
-    else if (a.startsWith('-')) throw new CommandError(`kmem: unknown option ${a}`);
+    else if (a.startsWith('-')) throw new CommandError(`unsupported option ${a}`);
     else rest.push(a);
   }
-  if (flags.size > 1) throw new CommandError('kmem: only one flag allowed');
+  if (flags.size > 1) throw new CommandError('only one flag allowed');
   const flag = [...flags][0];
   if (!prog.hasDebugInfo) prog.requireDebugInfo('kmem');
   const none = (): void => {
@@ -710,7 +710,7 @@ function kmemResult(prog: Program, args: string[], partial: PartialResult): Kmem
   if (!rest.length) throw new CommandError('usage: kmem -i | -s [name] | -S name | -p [addr] | -v | address ...');
   const addrs = rest.map((a) => {
     const v = parseAddress(a);
-    if (v === undefined) throw new CommandError(`kmem: ${a}: a cache name needs -s or -S`);
+    if (v === undefined) throw new CommandError(`${a}: a cache name needs -s or -S`);
     return v;
   });
   return {
@@ -734,7 +734,7 @@ function kmemResult(prog: Program, args: string[], partial: PartialResult): Kmem
 function slabs(prog: Program, rest: string[], verbose: boolean, partial: PartialResult): KmemResult {
   const names = rest.filter((a) => parseAddress(a) === undefined || cacheByName(prog, a));
   const addrs = rest.filter((a) => !names.includes(a)).map((a) => parseAddress(a)!);
-  if (names.length > 1) throw new CommandError('kmem: only one kmem_cache reference is allowed');
+  if (names.length > 1) throw new CommandError('only one kmem_cache reference is allowed');
   if (addrs.length) {
     const items: (CacheEntry | SlabAddress | NotSlab)[] = [];
     partial.result = { mode: 'slabs', verbose, form: 'addresses', items };
@@ -750,7 +750,7 @@ function slabs(prog: Program, rest: string[], verbose: boolean, partial: Partial
     return { mode: 'cache-list', caches: kmemCaches(prog).map((c) => ({ address: c.address, name: c.name })) };
   if (names.length) {
     const c = cacheByName(prog, names[0]!);
-    if (!c) throw new CommandError(`kmem: ${names[0]}: no such kmem_cache`);
+    if (!c) throw new CommandError(`${names[0]}: no such kmem_cache`);
     return { mode: 'slabs', verbose, form: 'name', items: [cacheEntry(prog, c, verbose)] };
   }
   const items: CacheEntry[] = [];
@@ -764,5 +764,5 @@ function cacheByName(prog: Program, name: string): KmemCache | undefined {
 }
 
 function badAddr(a: string): never {
-  throw new CommandError(`kmem: invalid address: ${a}`);
+  throw new CommandError(`invalid address: ${a}`);
 }

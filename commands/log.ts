@@ -94,8 +94,7 @@ DESCRIPTION
       if (!prog.vmlinux) prog.requireDebugInfo('log -T');
       await prog.loadDebugInfo();
       boot = bootEpochSeconds(prog);
-      if (boot === undefined)
-        throw new CommandError('log -T: the kernel has no timekeeper (tk_core) to date the log by');
+      if (boot === undefined) throw new CommandError('-T: the kernel has no timekeeper (tk_core) to date the log by');
     }
     const log = kernelLog(prog);
     const options: LogResult['options'] = {

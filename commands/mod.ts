@@ -88,11 +88,12 @@ DESCRIPTION
 `,
   async run(ctx, args): Promise<ModResult> {
     const prog = ctx.program;
+    if (prog.noModules) throw new CommandError('no kernel module access: tscrash was started with --no_modules');
     loadModuleSymbols(prog);
     const all = listModules(prog).sort((a, b) => (a.address < b.address ? -1 : 1));
     const byName = (n: string): ModuleInfo => {
       const m = all.find((x) => x.name === n || x.name === n.replace(/-/g, '_'));
-      if (!m) throw new CommandError(`mod: ${n}: not loaded`);
+      if (!m) throw new CommandError(`${n}: not loaded`);
       return m;
     };
     const opt = args[0];
@@ -102,7 +103,7 @@ DESCRIPTION
       try {
         await loadModuleDebug(prog, m, args[2]);
       } catch (e) {
-        if (e instanceof TscrashError) throw new CommandError(`mod: ${e.message}`);
+        if (e instanceof TscrashError) throw new CommandError(e.message);
         throw e;
       }
       return { table: [row(prog, m)] };
@@ -125,14 +126,14 @@ DESCRIPTION
     if (opt === '-d') {
       if (!args[1]) throw new CommandError('usage: mod -d module');
       const m = byName(args[1]);
-      if (!unloadModuleDebug(prog, m)) throw new CommandError(`mod: ${m.name}: no debug info loaded`);
+      if (!unloadModuleDebug(prog, m)) throw new CommandError(`${m.name}: no debug info loaded`);
       return { table: null };
     }
     if (opt === '-D') {
       for (const m of all) unloadModuleDebug(prog, m);
       return { table: null };
     }
-    if (opt?.startsWith('-')) throw new CommandError(`mod: option ${opt} is not supported (mod -s, -S, -d, -D)`);
+    if (opt?.startsWith('-')) throw new CommandError(`option ${opt} is not supported (mod -s, -S, -d, -D)`);
     const mods = args.length ? all.filter((m) => args.includes(m.name)) : all;
     return { table: mods.map((m) => row(prog, m)), missing: args.length && !mods.length ? args : undefined };
   },

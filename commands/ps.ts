@@ -218,10 +218,10 @@ EXAMPLES
           else if (f === 'p') parents = true;
           else if (f === 'c') children = true;
         }
-      } else if (a.startsWith('-')) throw new CommandError(`ps: unsupported option ${a}`);
+      } else if (a.startsWith('-')) throw new CommandError(`unsupported option ${a}`);
       else sel.push(a);
     }
-    if (kernel && user) throw new CommandError('ps: -k and -u are mutually exclusive');
+    if (kernel && user) throw new CommandError('-k and -u are mutually exclusive');
     const rows = psRows(prog);
     let chosen = rows.filter((r) => (!kernel || r.kernel) && (!user || !r.kernel) && (!leaders || r.leader));
     if (sel.length) {
@@ -232,7 +232,7 @@ EXAMPLES
           return r.comm === s;
         }),
       );
-      if (chosen.length === 0) throw new CommandError(`ps: no task matches ${sel.join(' ')}`);
+      if (chosen.length === 0) throw new CommandError(`no task matches ${sel.join(' ')}`);
     }
     if (parents) {
       const byAddr = new Map(rows.map((r) => [r.task.address as bigint, r]));

@@ -51,7 +51,7 @@ EXAMPLES
       else if (a === '-a') ascii = true;
       else if (a === '-s' || a === '-S') symbolic = true;
       else if (a === '-u')
-        throw new CommandError('rd -u: user virtual addresses need a task context, which is not supported yet');
+        throw new CommandError('-u: user virtual addresses need a task context, which is not supported yet');
       else if (a.startsWith('-') && !/^-\d/.test(a)) throw new CommandError(`unknown option ${a}`);
       else rest.push(a);
     }

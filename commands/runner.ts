@@ -4,11 +4,12 @@
  * writer, a file (created mode 0600), or a shell pipeline. Errors are printed
  * as `cmd: message` and never end the session.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandError, InterruptedError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
+import { isMinimalMode, MINIMAL_COMMANDS, notInMinimalMode } from './mode.js';
 import { type CommandContext, hasCommand, type OutputFormat, resolveCommand } from './registry.js';
 import { errorKind, type JsonLine, jsonLine, outputFormat, toJsonValue } from './result.js';
 
@@ -125,6 +126,9 @@ export async function runLine(
     );
     return { ok: false };
   };
+  // crash's shell escape: `!CMD` runs CMD in the shell (the whole rest of the line: its pipes and redirections
+  // are the shell's); its output is the command's output.
+  if (trimmed.startsWith('!')) return shellEscape(trimmed, trimmed.slice(1).trim(), write, format, opts);
   let parsed: Parsed;
   let words: string[];
   try {
@@ -154,6 +158,8 @@ export async function runLine(
     return failure('LoadError', `${name}: the command could not be loaded: ${(e as Error).message}`);
   }
   if (!cmd) return failure('CommandError', `${name}: command not found (help lists the commands)`);
+  if (isMinimalMode(program) && !MINIMAL_COMMANDS.includes(cmd.name))
+    return failure('CommandError', notInMinimalMode(name));
   // Text for the session's own writer streams as it is produced; JSON, files and pipes get it whole.
   const stream = format === 'text' && !parsed.file && !parsed.pipe;
   let text = '';
@@ -186,8 +192,12 @@ export async function runLine(
     ok = false;
     interrupted = e instanceof InterruptedError;
     const msg = e instanceof TscrashError ? e.message : e instanceof Error ? `${e.message}` : String(e);
-    error = { kind: errorKind(e), message: interrupted ? msg : `${name}: ${msg}` };
-    let shown = interrupted ? '(interrupted)\n' : `${name}: ${msg}\n`;
+    // The command's name once: a message that already starts with it (a plugin's, say) is not prefixed again.
+    const named = [name, cmd.name].some((n) => msg.startsWith(`${n}: `) || msg.startsWith(`${n} `))
+      ? msg
+      : `${name}: ${msg}`;
+    error = { kind: errorKind(e), message: interrupted ? msg : named };
+    let shown = interrupted ? '(interrupted)\n' : `${named}\n`;
     if (!(e instanceof TscrashError) && process.env.TSCRASH_DEBUG && e instanceof Error) shown += `${e.stack}\n`;
     if (stream) write(shown, 'error');
     else text += shown;
@@ -216,4 +226,79 @@ export async function runLine(
     ok = false;
   }
   return interrupted ? { ok, interrupted } : { ok };
+}
+
+/**
+ * `!CMD`: CMD in `sh -c`, its output (stdout, then what it writes to stderr, as an error) streaming as it comes;
+ * an interrupt ends it. It fails when the shell says so (a non-zero exit). `!` alone (an interactive shell) is the
+ * line mode's, which has the terminal (repl/line.ts); elsewhere it is refused.
+ */
+async function shellEscape(
+  line: string,
+  command: string,
+  write: Writer,
+  format: OutputFormat,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const json = format === 'json';
+  if (!command) {
+    const message = '!: an interactive shell needs the line mode on a terminal; give a command: !CMD';
+    write(
+      json ? jsonLine({ command: line, ok: false, error: { kind: 'CommandError', message } }) : `${message}\n`,
+      'error',
+    );
+    return { ok: false };
+  }
+  let text = '';
+  const out = (s: string, kind: OutputKind): void => {
+    if (json) text += s;
+    else write(s, kind);
+  };
+  const r = await new Promise<{ code: number | null; signal: string | null; error?: Error; interrupted: boolean }>(
+    (resolve) => {
+      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let interrupted = false;
+      const poll = setInterval(() => {
+        if (opts.interrupted?.() && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.stdout.on('data', (b: Buffer) => out(b.toString('latin1'), 'out'));
+      child.stderr.on('data', (b: Buffer) => out(b.toString('latin1'), 'error'));
+      child.on('error', (error) => {
+        clearInterval(poll);
+        resolve({ code: null, signal: null, error, interrupted });
+      });
+      child.on('close', (code, signal) => {
+        clearInterval(poll);
+        resolve({ code, signal, interrupted });
+      });
+    },
+  );
+  if (r.interrupted) {
+    write(
+      json
+        ? jsonLine({ command: line, ok: false, error: { kind: 'InterruptedError', message: 'interrupted' } })
+        : '(interrupted)\n',
+      'error',
+    );
+    return { ok: false, interrupted: true };
+  }
+  const why = r.error
+    ? `!: ${r.error.message}`
+    : r.code !== 0
+      ? `!: ${command}: ${r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`}`
+      : undefined;
+  if (json) {
+    write(
+      jsonLine(
+        why
+          ? { command: line, ok: false, error: { kind: 'ShellError', message: why } }
+          : { command: line, ok: true, result: toJsonValue({ text }) },
+      ),
+      why ? 'error' : 'out',
+    );
+  } else if (r.error) write(`${why}\n`, 'error');
+  return { ok: why === undefined };
 }

@@ -109,7 +109,7 @@ DESCRIPTION
         if (!list) throw new CommandError('runq -c needs CPU numbers');
         const want = list.split(',').map(Number);
         cpus = cpus.filter((c) => want.includes(c));
-      } else throw new CommandError(`runq: unsupported argument ${args[i]}`);
+      } else throw new CommandError(`unsupported argument ${args[i]}`);
     }
     return {
       cpus: cpus.map((cpu) => {

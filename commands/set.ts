@@ -3,6 +3,7 @@ import { CommandError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { currentTask, resolveTasks, setCurrentTask, type TaskRef, taskRef } from './lib/context.js';
+import { isMinimalMode } from './mode.js';
 import type { Command } from './registry.js';
 import { type Hex, outputFormat, setOutputFormat } from './result.js';
 
@@ -74,6 +75,9 @@ DESCRIPTION
    -c cpu    the task running on that CPU at the crash
       -p     the panic task
 
+  In a minimal session (--minimal) there is no task list: set alone shows
+  the output form, and only set output changes anything.
+
   set output json makes every command print its result as one JSON document
   per command line ({"command", "ok", "result" or "error"}; addresses and
   64-bit values as "0x..." strings); set output text returns to crash's text.
@@ -87,11 +91,16 @@ DESCRIPTION
       setOutputFormat(prog, f);
       return { output: f, changed: true };
     }
+    // A minimal session has no task list: set shows the session's settings, and contexts cannot be set (crash's way).
+    if (isMinimalMode(prog)) {
+      if (args.length === 0) return { output: outputFormat(prog), changed: false };
+      throw new CommandError('invalid argument in minimal mode');
+    }
     let task: Obj | undefined;
     if (args.length === 0) task = currentTask(prog);
     else if (args[0] === '-p') {
       task = panicTask(prog);
-      if (!task) throw new CommandError('set: the dump does not say which task panicked');
+      if (!task) throw new CommandError('the dump does not say which task panicked');
     } else if (args[0] === '-c') {
       const cpu = Number(args[1]);
       if (!Number.isInteger(cpu) || cpu < 0) throw new CommandError('set -c needs a CPU number');

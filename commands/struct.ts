@@ -82,7 +82,7 @@ function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: strin
     else if (a === '-d') radix = 10;
     else if (a === '-c') rest.push(args[++i] ?? '');
     else if (/^-\d+$/.test(a) && rest.length >= 2) rest.push(a);
-    else if (a.startsWith('-') && !/^-\d+$/.test(a)) throw new CommandError(`${kind}: unsupported option ${a}`);
+    else if (a.startsWith('-') && !/^-\d+$/.test(a)) throw new CommandError(`unsupported option ${a}`);
     else rest.push(a);
   }
   const spec = rest[0];

@@ -54,7 +54,7 @@ EXAMPLES
         members = [...(members ?? []), ...list.split(',').filter(Boolean)];
       } else if (a === '-x') radix = 16;
       else if (a === '-d') radix = 10;
-      else if (a.startsWith('-')) throw new CommandError(`task: unsupported option ${a}`);
+      else if (a.startsWith('-')) throw new CommandError(`unsupported option ${a}`);
       else sel.push(a);
     }
     const tasks: Obj[] = sel.length ? sel.flatMap((s) => resolveTasks(prog, s)) : [currentTask(prog)];

@@ -18,6 +18,12 @@ export interface SymbolHost {
   symbolValue(name: string): bigint | undefined;
 }
 
+/** What the user says instead of what the dump says (tscrash --kaslr OFFSET). */
+export interface MemoryOverrides {
+  /** The KASLR offset: the kernel text's displacement from the vmlinux's link address (else VMCOREINFO's). */
+  kaslrOffset?: bigint;
+}
+
 export class KernelMemory {
   readonly vmcoreinfo: VmcoreInfo;
   /** Where VMCOREINFO came from: the dump's notes, or a scan of its memory. */
@@ -42,6 +48,7 @@ export class KernelMemory {
   constructor(
     readonly dump: Dump,
     host?: SymbolHost,
+    overrides: MemoryOverrides = {},
   ) {
     const text = dump.vmcoreinfo ?? scanVmcoreinfo(dump);
     if (!text) {
@@ -53,7 +60,7 @@ export class KernelMemory {
     const vi = new VmcoreInfo(text);
     this.vmcoreinfo = vi;
     this.pageSize = dump.pageSize;
-    this.kaslrOffset = vi.kernelOffset;
+    this.kaslrOffset = overrides.kaslrOffset ?? vi.kernelOffset;
     const pb = vi.numbers.get('phys_base') ?? (dump.info.physBase as bigint | undefined) ?? 0n;
     this.physBase = pb & MASK64;
     this.levels = vi.numbers.get('pgtable_l5_enabled') === 1n ? 5 : 4;

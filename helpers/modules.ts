@@ -50,7 +50,7 @@ function coreRange(prog: Program, mod: Obj): { base: bigint; size: bigint } {
 
 /** The loaded modules (the modules list): name, address, sizes, taints. */
 export function listModules(prog: Program): ModuleInfo[] {
-  if (!prog.hasVariable('modules')) return [];
+  if (prog.noModules || !prog.hasVariable('modules')) return [];
   const out: ModuleInfo[] = [];
   for (const mod of listForEachEntry(prog.variable('modules'), 'struct module', 'list')) {
     const { base, size } = coreRange(prog, mod);
@@ -109,7 +109,7 @@ const loaded = new WeakSet<Program>();
 
 /** Add every loaded module's kallsyms to the program's symbol table (once). */
 export function loadModuleSymbols(prog: Program): void {
-  if (loaded.has(prog) || !prog.vmlinux || !prog.hasDump) return;
+  if (loaded.has(prog) || !prog.vmlinux || !prog.hasDump || prog.noModules) return;
   loaded.add(prog);
   for (const m of listModules(prog)) {
     try {

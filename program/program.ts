@@ -25,6 +25,13 @@ export interface OpenOptions {
   vmlinux?: string;
   /** Open even when the vmlinux does not match the dump. */
   force?: boolean;
+  /**
+   * The KASLR offset (crash's --kaslr OFFSET): how far the kernel text was moved from the vmlinux's link address.
+   * Default ('auto'): VMCOREINFO's KERNELOFFSET.
+   */
+  kaslr?: bigint | 'auto';
+  /** Read nothing of the loaded modules (crash's --no_modules): no module list, no module symbols. */
+  noModules?: boolean;
 }
 
 /** What a file is, for choosing module object files: ELF type, build-id, whether it has DWARF. */
@@ -70,12 +77,18 @@ export class Program {
   /** Warnings from opening (shown once at session start). */
   readonly warnings: string[] = [];
 
+  /** Nothing of the loaded modules is read (--no_modules): listModules gives none, module symbols are not loaded. */
+  readonly noModules: boolean;
+
   private constructor(
     private readonly _dump: Dump | undefined,
     readonly vmlinux: string | undefined,
+    opts: OpenOptions = {},
   ) {
+    this.noModules = opts.noModules ?? false;
     if (_dump) {
-      this._memory = new KernelMemory(_dump);
+      const kaslr = opts.kaslr === undefined || opts.kaslr === 'auto' ? undefined : opts.kaslr;
+      this._memory = new KernelMemory(_dump, undefined, { kaslrOffset: kaslr });
       this._cpus = prstatusRegisters(_dump);
     }
   }
@@ -84,11 +97,11 @@ export class Program {
   static open(opts: OpenOptions): Program {
     if (!opts.vmcore) {
       if (!opts.vmlinux) throw new TscrashError('give a vmcore, a vmlinux, or both');
-      return new Program(undefined, opts.vmlinux);
+      return new Program(undefined, opts.vmlinux, opts);
     }
     const dump = openDump(opts.vmcore);
     try {
-      const p = new Program(dump, opts.vmlinux);
+      const p = new Program(dump, opts.vmlinux, opts);
       if (opts.vmlinux) p.checkVmlinux(opts.vmlinux, opts.force ?? false);
       return p;
     } catch (e) {

@@ -4,7 +4,7 @@
  * output longer than the terminal goes through a pager ($PAGER, else `less -E -X -R`) unless scrolling is off
  * (`-s`, `--no_scroll`, `set scroll off`). Scripts (-c, -i, a pipe) use runScript.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +188,19 @@ export async function interactive(session: Session, opts: InteractiveOptions): P
       if (m[1]) scroll = m[1] === 'on';
       process.stdout.write(`scroll: ${scroll ? `on (${pagerCmd ?? 'no pager'})` : 'off'}\n`);
       return { ok: true };
+    }
+    // `!` alone: an interactive shell on the terminal (crash's), the prompt back when it ends.
+    if (line.trim() === '!') {
+      rl.pause();
+      process.stdin.setRawMode?.(false);
+      try {
+        const r = spawnSync(process.env.SHELL || '/bin/sh', [], { stdio: 'inherit' });
+        if (r.error) process.stdout.write(`!: ${r.error.message}\n`);
+        return { ok: !r.error && r.status === 0 };
+      } finally {
+        process.stdin.setRawMode?.(true);
+        rl.resume();
+      }
     }
     const out = new Output(session, rl, scroll && process.stdout.isTTY ? pagerCmd : undefined);
     busy = out;

@@ -126,4 +126,33 @@ describe('tscrash --line on a terminal', () => {
       }
     }
   });
+
+  test('--minimal on a terminal is the line mode (not the TUI); ! alone starts $SHELL, the prompt comes back after it', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const term = new Tmux(
+      `'${BIN}' --minimal -s '${m.vmlinux}' '${m.files['kdump-c-d31']!.path}'; echo SESSION-ENDED; sleep 60`,
+      160,
+      40,
+      { SHELL: '/bin/sh', PS1: 'SUBSHELL> ' },
+    );
+    try {
+      let s = await term.waitFor(/^tscrash>\s*$/m);
+      assert.match(s, /^NOTE: minimal mode commands: log, dis, rd, sym, eval, set, help and exit$/m);
+      term.keys('ps', 'Enter');
+      await term.waitFor(/^ps: command not available in minimal mode/m);
+      term.keys('!', 'Enter');
+      await term.waitFor(/^tscrash> !\nSUBSHELL> ?$/m);
+      term.keys('echo IN-THE-SHELL-$((6*7))', 'Enter');
+      await term.waitFor(/^IN-THE-SHELL-42$/m);
+      term.keys('exit', 'Enter');
+      s = await term.waitFor(/^IN-THE-SHELL-42\n(?:.*\n)*tscrash>\s*$/m);
+      term.keys('!echo ESCAPED-$((2+3))', 'Enter');
+      await term.waitFor(/^ESCAPED-5$/m);
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      term.kill();
+    }
+  });
 });

@@ -99,6 +99,7 @@ const LINES: Record<string, string[]> = {
   bt: ['bt', 'bt -a'],
   task: ['task -R pid,comm', 'task', 'task -x -R pid,se.vruntime 1'],
   dis: ['dis schedule 4', 'dis -l schedule 8'],
+  eval: ['eval 128m', 'eval -b jiffies', 'eval (jiffies & 0xff)'],
   triage: ['triage'],
   plugins: ['plugins'],
 };

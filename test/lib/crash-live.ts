@@ -7,12 +7,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** `env` adds to the environment crash runs in (TZ, LC_ALL: crash prints dates and strings in the local ones). */
+/**
+ * `env` adds to the environment crash runs in (TZ, LC_ALL: crash prints dates and strings in the local ones);
+ * `options` go on crash's command line before the files (--minimal, --kaslr OFFSET, --no_modules).
+ */
 export function crashLive(
   vmlinux: string,
   vmcore: string,
   commands: string[],
   env: Record<string, string> = {},
+  options: string[] = [],
 ): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'tscrash-crash-'));
   try {
@@ -20,7 +24,7 @@ export function crashLive(
     lines.push('q');
     const script = join(dir, 'cmds');
     writeFileSync(script, `${lines.join('\n')}\n`);
-    const r = spawnSync('crash', ['-s', vmlinux, vmcore, '-i', script], {
+    const r = spawnSync('crash', [...options, '-s', vmlinux, vmcore, '-i', script], {
       encoding: 'latin1',
       timeout: 300_000,
       env: { ...process.env, ...env },
