@@ -79,7 +79,7 @@ export function describeDump(dump: Dump): DumpFacts {
     incomplete: i.incomplete || undefined,
     truncated: (i.truncated as boolean | undefined) || i.flattenedTruncatedAt !== undefined || undefined,
     split: i.split,
-    warnings: [],
+    warnings: [...dump.warnings],
   };
   if (facts.pagesDumped === undefined) {
     let n = 0;

@@ -75,6 +75,7 @@ export class Program {
     readonly vmlinux: string | undefined,
   ) {
     if (_dump) {
+      for (const w of _dump.warnings) this.warnings.push(`WARNING: ${w}`);
       this._memory = new KernelMemory(_dump);
       this._cpus = prstatusRegisters(_dump);
     }

@@ -1,0 +1,196 @@
+/**
+ * Damaged dumps (issue 18): copies of the real sysrq sample cut short or with bytes changed, opened as a user
+ * would open them. Each damaged copy must open (or be refused in one clear line), say what is wrong naming the
+ * file offset, and answer from the undamaged part what the intact sample answers.
+ */
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { Dump } from '../../core/dump.js';
+import { BadDataError, FaultError } from '../../core/errors.js';
+import { openDump } from '../../core/open.js';
+import { Program } from '../../program/index.js';
+import { loadSample, oracleText } from '../lib/samples.js';
+import { run } from '../lib/session.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tscrash-damaged-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A copy of the first `length` bytes of `src`, with `patch` applied to the bytes at the given offsets. */
+export function damagedCopy(src: string, name: string, length?: number, patch: [number, number[]][] = []): string {
+  const out = join(dir, name);
+  const i = openSync(src, 'r');
+  const o = openSync(out, 'w', 0o600);
+  const buf = Buffer.alloc(8 << 20);
+  let pos = 0;
+  for (;;) {
+    const want = length === undefined ? buf.length : Math.min(buf.length, length - pos);
+    if (want <= 0) break;
+    const n = readSync(i, buf, 0, want, pos);
+    if (n === 0) break;
+    writeSync(o, buf, 0, n, pos);
+    pos += n;
+  }
+  for (const [at, bytes] of patch) writeSync(o, Buffer.from(bytes), 0, bytes.length, at);
+  closeSync(i);
+  closeSync(o);
+  return out;
+}
+
+/** Every page the damaged dump can read equals the intact dump's; returns how many pages read and failed. */
+function comparePages(d: Dump, intact: Dump): { read: number; failed: FaultError[] } {
+  let read = 0;
+  const failed: FaultError[] = [];
+  for (const pfn of intact.presentPfns()) {
+    if (intact.pageState(pfn) !== 'dumped') continue;
+    try {
+      const a = d.readPage(pfn);
+      if (Buffer.compare(a, intact.readPage(pfn)) !== 0) assert.fail(`pfn 0x${pfn.toString(16)} differs`);
+      read++;
+    } catch (e) {
+      if (!(e instanceof FaultError)) throw e;
+      failed.push(e);
+    }
+  }
+  return { read, failed };
+}
+
+describe('truncated dumps open, say so once, and name each missing page when it is read', () => {
+  test('kdump cut in its page data: TRUNCATED, the pages before the cut read as the intact file', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const cutAt = 8_000_000;
+    const d = openDump(damagedCopy(src, 'kdump-cut', cutAt));
+    const intact = openDump(src);
+    try {
+      assert.equal(d.info.truncated, true);
+      assert.equal(d.info.truncatedAt, cutAt);
+      assert.match(d.warnings[0]!, /: may be truncated or incomplete\n.*the file ends at 0x7a1200 \(8000000 bytes\)/);
+      const { read, failed } = comparePages(d, intact);
+      assert.ok(read > 1000 && failed.length > 1000, `${read} pages read, ${failed.length} failed`);
+      for (const e of failed.slice(0, 50)) {
+        assert.equal(e.reason, 'truncated');
+        assert.match(e.message, new RegExp(`pfn 0x${e.pfn!.toString(16)}\\b.*past the end of the truncated file`));
+      }
+      assert.equal(d.pageState(failed[0]!.pfn!), 'truncated');
+    } finally {
+      d.close();
+      intact.close();
+    }
+  });
+
+  test('kdump cut inside its descriptor table and flattened stream cut short: TRUNCATED, pages named', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    for (const [key, cut] of [
+      ['kdump-c-d31', 100_000],
+      ['flat-c-d31', 8_000_000],
+    ] as const) {
+      const d = openDump(damagedCopy(m.files[key]!.path, `${key}-cut`, cut));
+      const intact = openDump(m.files[key]!.path);
+      try {
+        assert.equal(d.info.truncated, true, key);
+        assert.match(d.warnings[0]!, /may be truncated or incomplete/);
+        if (key === 'flat-c-d31') assert.match(d.warnings[0]!, /flattened stream ends at offset 0x[0-9a-f]+ without/);
+        else assert.match(d.warnings[0]!, /descriptors are in the file/);
+        const { read, failed } = comparePages(d, intact);
+        assert.ok(failed.length > 0 && (key === 'kdump-c-d31' || read > 1000), `${key}: ${read} read`);
+        for (const e of failed.slice(0, 20)) assert.equal(e.reason, 'truncated', e.message);
+      } finally {
+        d.close();
+        intact.close();
+      }
+    }
+  });
+
+  test("ELF core cut anywhere past its headers opens with crash's warning, in crash's numbers", (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files.elf!.path;
+    const intact = openDump(src);
+    try {
+      for (const cut of [20_000, 60_000_000]) {
+        const d = openDump(damagedCopy(src, `elf-cut-${cut}`, cut));
+        try {
+          // crash (netdump.c) names the first PT_LOAD, in header order, whose data runs past the end.
+          const phdrs = (intact as unknown as { segments: { offset: number; filesz: number }[] }).segments;
+          const first = phdrs
+            .slice()
+            .sort((a, b) => a.offset - b.offset)
+            .find((s) => s.offset + s.filesz > cut)!;
+          assert.ok(
+            d.warnings[0]!.startsWith(
+              `${d.path}: may be truncated or incomplete\n` +
+                `         PT_LOAD p_offset: ${first.offset}\n` +
+                `                 p_filesz: ${first.filesz}\n` +
+                `           bytes required: ${first.offset + first.filesz}\n` +
+                `            dumpfile size: ${cut}\n`,
+            ),
+            d.warnings[0],
+          );
+          assert.equal(d.info.truncated, true);
+          assert.equal(d.info.nrCpus, intact.info.nrCpus);
+          assert.equal(d.vmcoreinfo, intact.vmcoreinfo);
+          const { read, failed } = comparePages(d, intact);
+          assert.ok(failed.length > 0 && (cut < 1e6 || read > 1000), `cut ${cut}: ${read} read`);
+          for (const e of failed.slice(0, 20)) assert.match(e.message, /lies past the end of the truncated dump/);
+        } finally {
+          d.close();
+        }
+      }
+    } finally {
+      intact.close();
+    }
+  });
+
+  test('a session on a cut kdump starts with the warning; sys says which figures it cannot read and why', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const path = damagedCopy(m.files['kdump-c-d31']!.path, 'kdump-cut-14m', 14_000_000);
+    const prog = await Program.load({ vmcore: path, vmlinux: m.vmlinux });
+    try {
+      assert.match(prog.warnings[0]!, /^WARNING: .*kdump-cut-14m: may be truncated or incomplete\n/);
+      const out = await run(prog, 'sys');
+      const crash = oracleText(m, 'crash-sys').split('\n');
+      const rows = out.split('\n');
+      // Every row either is crash's own row for the intact dump, or says it is unreadable and names the page.
+      for (const field of [
+        'KERNEL',
+        'CPUS',
+        'DATE',
+        'UPTIME',
+        'LOAD AVERAGE',
+        'TASKS',
+        'NODENAME',
+        'RELEASE',
+        'VERSION',
+        'MACHINE',
+        'MEMORY',
+        'PANIC',
+      ]) {
+        const want = crash.find((l) => l.startsWith(`${field.padStart(12)}: `))!;
+        const got = rows.filter((l) => l.startsWith(`${field.padStart(12)}: `));
+        assert.ok(got.length >= 1, `${field} is not left out: ${out}`);
+        for (const g of got) {
+          if (g === want || (field === 'MACHINE' && want.startsWith(g))) continue;
+          assert.match(g, /\(unreadable: .*\(pfn 0x[0-9a-f]+\).*lies past the end of the truncated file/, field);
+        }
+      }
+      assert.ok(
+        rows.some((l) => /^ {7}TASKS: \(unreadable: /.test(l)),
+        out,
+      );
+      assert.ok(
+        rows.some((l) => /^ {6}MEMORY: \(unreadable: /.test(l)),
+        out,
+      );
+    } finally {
+      prog.close();
+    }
+  });
+});
+
+export { BadDataError };
