@@ -185,7 +185,7 @@ export class ElfDump implements Dump {
       this.warnings.push(
         `${this.path}: offset 0x${a.phdrAt.toString(16)}: PT_LOAD [0x${a.paddr.toString(16)}, 0x${(a.paddr + a.memsz).toString(16)}) overlaps the PT_LOAD at 0x${b.paddr.toString(16)} (program header at offset 0x${b.phdrAt.toString(16)})${cut ? `: its size is taken as its p_filesz (0x${a.filesz.toString(16)})` : ': the later one is read where they overlap'}`,
       );
-      if (cut) a.memsz = Math.max(a.filesz, b.paddr - a.paddr);
+      if (cut) a.memsz = a.filesz;
     }
   }
 

@@ -193,4 +193,72 @@ describe('truncated dumps open, say so once, and name each missing page when it 
   });
 });
 
+/** The program headers of an ELF file: [file offset of the header, type, paddr, filesz, memsz]. */
+function programHeaders(path: string): { at: number; type: number; paddr: number; filesz: number; memsz: number }[] {
+  const fd = openSync(path, 'r');
+  try {
+    const h = Buffer.alloc(64);
+    readSync(fd, h, 0, 64, 0);
+    const phoff = Number(h.readBigUInt64LE(32));
+    const n = h.readUInt16LE(56);
+    const ph = Buffer.alloc(n * 56);
+    readSync(fd, ph, 0, ph.length, phoff);
+    return Array.from({ length: n }, (_, i) => ({
+      at: phoff + i * 56,
+      type: ph.readUInt32LE(i * 56),
+      paddr: Number(ph.readBigUInt64LE(i * 56 + 24)),
+      filesz: Number(ph.readBigUInt64LE(i * 56 + 32)),
+      memsz: Number(ph.readBigUInt64LE(i * 56 + 40)),
+    }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const u64le = (v: bigint): number[] => [...Buffer.from(new BigUint64Array([v]).buffer)];
+
+describe('absurd and overlapping ELF segments', () => {
+  test('a PT_LOAD with p_memsz 0xfffffffff000: warned naming its header, cut back; info ends, pages as intact', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['elf-d31']!.path;
+    const loads = programHeaders(src).filter((p) => p.type === 1);
+    // The first RAM segment (after the kernel-text ones) and the last one: a huge tail, and one into its neighbour.
+    const ram = loads.filter((p) => p.paddr < 0x100000);
+    const target = ram[0] ?? loads[1]!;
+    const next = loads.filter((p) => p.paddr > target.paddr).sort((a, b) => a.paddr - b.paddr)[0]!;
+    const intact = openDump(src);
+    try {
+      for (const [name, memsz, why] of [
+        [
+          'elf-huge-memsz',
+          0xfffffffff000n,
+          /ends past the 46-bit physical address space: its size is taken as its p_filesz/,
+        ],
+        [
+          'elf-overlap',
+          BigInt(next.paddr - target.paddr + 0x10_0000),
+          /overlaps the PT_LOAD at 0x[0-9a-f]+ .*its size is taken as its p_filesz/,
+        ],
+      ] as const) {
+        const path = damagedCopy(src, name, undefined, [[target.at + 40, u64le(memsz)]]);
+        const d = openDump(path);
+        try {
+          assert.equal(d.warnings.length, 1, d.warnings.join('\n'));
+          assert.ok(d.warnings[0]!.startsWith(`${path}: offset 0x${target.at.toString(16)}: PT_LOAD`), d.warnings[0]);
+          assert.match(d.warnings[0]!, why);
+          assert.equal(d.maxPfn, intact.maxPfn);
+          const { read, failed } = comparePages(d, intact);
+          assert.equal(failed.length, 0);
+          assert.ok(read > 1000);
+        } finally {
+          d.close();
+        }
+      }
+    } finally {
+      intact.close();
+    }
+  });
+});
+
 export { BadDataError };
