@@ -261,4 +261,41 @@ describe('absurd and overlapping ELF segments', () => {
   });
 });
 
-export { BadDataError };
+/** Offsets of every occurrence of `needle` in the file's first `limit` bytes. */
+function findAll(path: string, needle: string, limit = 1 << 20): number[] {
+  const fd = openSync(path, 'r');
+  const b = Buffer.alloc(limit);
+  const n = readSync(fd, b, 0, limit, 0);
+  closeSync(fd);
+  const out: number[] = [];
+  for (let i = b.subarray(0, n).indexOf(needle); i >= 0; i = b.subarray(0, n).indexOf(needle, i + 1)) out.push(i);
+  return out;
+}
+
+describe('damaged VMCOREINFO', () => {
+  test("one byte of KERNELOFFSET's value changed: one line naming the file, offset and the value", async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const at = findAll(src, 'KERNELOFFSET=');
+    assert.ok(at.length >= 1);
+    const value = m.facts.kaslrOffset!.replace(/^0x/, '');
+    // The value's last '0' (0x30) becomes 0x14, as in the issue.
+    const byte = 'KERNELOFFSET='.length + value.lastIndexOf('0');
+    const path = damagedCopy(
+      src,
+      'kdump-kerneloffset',
+      undefined,
+      at.map((o) => [o + byte, [0x14]]),
+    );
+    const bad = `${value.slice(0, value.lastIndexOf('0'))}\\u0014${value.slice(value.lastIndexOf('0') + 1)}`;
+    await assert.rejects(
+      () => Program.load({ vmcore: path, vmlinux: m.vmlinux }),
+      (e: unknown) =>
+        e instanceof BadDataError &&
+        e.file === path &&
+        at.includes(e.offset) &&
+        e.message.includes(`KERNELOFFSET=${bad} is not a hexadecimal number`),
+    );
+  });
+});
