@@ -136,7 +136,14 @@ export function decodePrstatus(desc: Uint8Array, index: number, file = 'vmcore',
 
 /** The registers of every CPU the dump has an NT_PRSTATUS note for, in note order. */
 export function prstatusRegisters(dump: Pick<Dump, 'notes' | 'path'>): CpuRegisters[] {
-  return dump.notes
-    .filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE')
-    .map((n, i) => decodePrstatus(n.desc, i, dump.path, n.offset));
+  // A CORE note of NT_PRSTATUS's size whose type was damaged keeps its CPU's place: the CPUs after it keep
+  // their numbers (checkCpuNotes warns of it).
+  const slots = dump.notes.filter(
+    (n) => n.name === 'CORE' && (n.type === NT_PRSTATUS || (!CORE_NOTE_TYPES.has(n.type) && n.desc.length === PRSTATUS_SIZE)),
+  );
+  const out: CpuRegisters[] = [];
+  slots.forEach((n, i) => {
+    if (n.type === NT_PRSTATUS) out.push(decodePrstatus(n.desc, i, dump.path, n.offset));
+  });
+  return out;
 }

@@ -52,6 +52,7 @@ export class ElfDump implements Dump {
     format = 'elf',
   ) {
     this.path = src.name;
+    this.warnings.push(...(src.warnings ?? []));
     const file = src.name;
     const h = readAt(src, 0, 64);
     if (h.length < 64 || !isElf64(h)) throw new BadDataError('not an ELF64 file', file, 0);

@@ -33,6 +33,8 @@ export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
 export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
 export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
 export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+/** The flags a page descriptor may carry: the compression of its page. */
+const KNOWN_PAGE_FLAGS = DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
 
 export function isKdump(head: Uint8Array): boolean {
   if (head.length < 8) return false;
@@ -80,6 +82,7 @@ export class KdumpDump implements Dump {
     format = 'kdump',
   ) {
     this.path = src.name;
+    this.warnings.push(...(src.warnings ?? []));
     const file = src.name;
     const h = readAt(src, 0, HEADER_SIZE);
     if (h.length < HEADER_SIZE)
@@ -287,6 +290,20 @@ export class KdumpDump implements Dump {
         this.dataStart = Math.min(tableEnd, Math.max(this.descStart, first.offset));
       }
     }
+    // The table's last descriptor must be one, and the 24 bytes after it (the start of the page data) must not.
+    if (!this.untrusted && tableEnd <= size) {
+      // Never-written descriptors read as zeros: in an INCOMPLETE dump, and in a flattened stream cut short.
+      const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0 || this.src.truncatedAt !== undefined;
+      const last = this.descriptorAt(count - 1);
+      const after = tableEnd + DESC_SIZE <= size ? this.descriptorAt(count) : undefined;
+      const lastOk = last && (this.plausible(last) || (incomplete && last.offset === 0 && last.size === 0));
+      if (!lastOk || (after && this.plausible(after))) {
+        this.warnings.push(
+          `${file}: offset 0x${(tableEnd - (lastOk ? 0 : DESC_SIZE)).toString(16)}: the 2nd bitmap says ${count} pages are dumped, but ${lastOk ? `a page descriptor follows the ${count}th` : `the ${count}th descriptor is not one`}: the bitmap or the descriptors are damaged, and pages may be read from the wrong descriptors`,
+        );
+        this.untrusted = true;
+      }
+    }
     let cut: number | undefined;
     let what = '';
     if (tableEnd > size) {
@@ -340,8 +357,20 @@ export class KdumpDump implements Dump {
   /** Set when the bitmap and the descriptor table disagree. */
   untrusted = false;
 
+  /** Whether 24 bytes read as a page descriptor could be one: its data after the table, a page at most, known flags. */
+  private plausible(d: { offset: number; size: number; flags: number }): boolean {
+    return (
+      d.offset >= this.descStart &&
+      d.size > 0 &&
+      d.size <= this.pageSize &&
+      (d.flags & ~KNOWN_PAGE_FLAGS) === 0 &&
+      // Past the end of the file is let through (a cut file), not past any file there is.
+      d.offset < 2 ** 48
+    );
+  }
+
   /** The idx-th descriptor of this file, or undefined past the end of the file. */
-  private descriptorAt(idx: number): { offset: number; size: number } | undefined {
+  private descriptorAt(idx: number): { offset: number; size: number; flags: number } | undefined {
     const raw = readAt(this.src, this.descStart + idx * DESC_SIZE, DESC_SIZE);
     if (raw.length < DESC_SIZE) return undefined;
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -349,6 +378,7 @@ export class KdumpDump implements Dump {
     return {
       offset: off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(off),
       size: dv.getUint32(8, true),
+      flags: dv.getUint32(12, true),
     };
   }
 

@@ -12,7 +12,7 @@ import type { Dump } from '../../core/dump.js';
 import { BadDataError, FaultError } from '../../core/errors.js';
 import { openDump } from '../../core/open.js';
 import { Program } from '../../program/index.js';
-import { loadSample, oracleText } from '../lib/samples.js';
+import { DUMP_KEYS, loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 import { run } from '../lib/session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-damaged-'));
@@ -297,5 +297,182 @@ describe('damaged VMCOREINFO', () => {
         at.includes(e.offset) &&
         e.message.includes(`KERNELOFFSET=${bad} is not a hexadecimal number`),
     );
+  });
+});
+
+/** The notes of an ELF core's first PT_NOTE: the file offset of each note's header, its name, type and size. */
+function elfNotes(path: string): { at: number; name: string; type: number; descsz: number }[] {
+  const note = programHeaders(path).find((p) => p.type === 4)!;
+  const fd = openSync(path, 'r');
+  const ph = Buffer.alloc(56);
+  readSync(fd, ph, 0, 56, note.at);
+  const off = Number(ph.readBigUInt64LE(8));
+  const b = Buffer.alloc(note.filesz);
+  readSync(fd, b, 0, b.length, off);
+  closeSync(fd);
+  const out: { at: number; name: string; type: number; descsz: number }[] = [];
+  for (let p = 0; p + 12 <= b.length; ) {
+    const namesz = b.readUInt32LE(p);
+    const descsz = b.readUInt32LE(p + 4);
+    if (namesz === 0 && descsz === 0) break;
+    const name = b.toString('latin1', p + 12, p + 12 + namesz).replace(/\0+$/, '');
+    out.push({ at: off + p, name, type: b.readUInt32LE(p + 8), descsz });
+    p += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3);
+  }
+  return out;
+}
+
+describe('damage that used to be read in silence is named', () => {
+  test('the intact samples raise no warning in any format', (t) => {
+    for (const name of SAMPLE_NAMES) {
+      const m = loadSample(name, t);
+      if (!m) return;
+      for (const key of DUMP_KEYS) {
+        if (!m.files[key]) continue;
+        const d = openDump(m.files[key]!.path);
+        try {
+          assert.deepEqual(d.warnings, [], `${name} ${key}`);
+        } finally {
+          d.close();
+        }
+      }
+    }
+  });
+
+  test('a flipped bit in the 2nd bitmap, either way: the count and the descriptor table disagree, named', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const fd = openSync(src, 'r');
+    const h = Buffer.alloc(464);
+    readSync(fd, h, 0, 464, 0);
+    const bs = h.readUInt32LE(428);
+    const bitmapAt = (1 + h.readUInt32LE(432)) * bs;
+    const half = (h.readUInt32LE(436) * bs) / 2;
+    const bm2 = Buffer.alloc(half);
+    readSync(fd, bm2, 0, half, bitmapAt + half);
+    closeSync(fd);
+    // A byte of the 2nd bitmap in the middle of the dumped pages with both set and clear bits.
+    const mixed = [...bm2.keys()].filter((i) => bm2[i]! > 0 && bm2[i]! < 255);
+    const i = mixed[Math.floor(mixed.length / 2)]!;
+    const set = [0, 1, 2, 3, 4, 5, 6, 7].find((k) => !((bm2[i]! >> k) & 1))!;
+    const clear = [0, 1, 2, 3, 4, 5, 6, 7].find((k) => (bm2[i]! >> k) & 1)!;
+    const intact = openDump(src);
+    const count = intact.info.pagesDumped as number;
+    intact.close();
+    for (const [name, byte, want] of [
+      ['bitmap-set', bm2[i]! | (1 << set), `says ${count + 1} pages are dumped, but the first page's data starts`],
+      ['bitmap-clear', bm2[i]! & ~(1 << clear), `says ${count - 1} pages are dumped, but a page descriptor follows`],
+    ] as const) {
+      const d = openDump(damagedCopy(src, name, undefined, [[bitmapAt + half + i, [byte]]]));
+      try {
+        assert.equal(d.warnings.length, 1, d.warnings.join('\n'));
+        assert.match(d.warnings[0]!, /: offset 0x[0-9a-f]+: the 2nd bitmap /);
+        assert.ok(d.warnings[0]!.includes(want), d.warnings[0]);
+      } finally {
+        d.close();
+      }
+    }
+  });
+
+  test('status 0x7f (four compression methods) is refused; nr_cpus 0x80000000 is warned and not used', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    assert.throws(
+      () => openDump(damagedCopy(src, 'status-7f', undefined, [[424, [0x7f, 0, 0, 0]]])),
+      (e: unknown) =>
+        e instanceof BadDataError &&
+        e.offset === 424 &&
+        /status 0x7f names 4 compression methods \(zlib, lzo, snappy, zstd\)/.test(e.message),
+    );
+    const d = openDump(damagedCopy(src, 'nr-cpus', undefined, [[460, [0, 0, 0, 0x80]]]));
+    try {
+      // crash's sys on the intact dump: the CPUs the notes have.
+      const cpus = Number(/^ +CPUS: (\d+)$/m.exec(oracleText(m, 'crash-sys'))![1]);
+      assert.equal(d.info.nrCpus, cpus);
+      assert.equal(d.warnings.length, 1);
+      assert.match(
+        d.warnings[0]!,
+        /offset 0x1cc: the disk_dump_header's nr_cpus 2147483648 disagrees with its \d+ NT_PRSTATUS notes/,
+      );
+    } finally {
+      d.close();
+    }
+  });
+
+  test("the PT_NOTE's type changed, or CPU 1's NT_PRSTATUS retyped: warned with the offset; bt says what is missing", async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['elf-d31']!.path;
+    const note = programHeaders(src).find((p) => p.type === 4)!;
+    const prstatus = elfNotes(src).filter((n) => n.name === 'CORE' && n.type === 1);
+    assert.ok(prstatus.length >= 2);
+    const intactProg = await Program.load({ vmcore: src, vmlinux: m.vmlinux });
+    const intactBt = await run(intactProg, 'bt -a');
+    intactProg.close();
+    // The whole note segment retyped: no notes, no CPU registers: said, and bt makes up no frames.
+    const noNotes = damagedCopy(src, 'elf-pt-note', undefined, [[note.at, [0x14, 0, 0, 0]]]);
+    const p1 = await Program.load({ vmcore: noNotes, vmlinux: m.vmlinux });
+    try {
+      assert.ok(p1.warnings.some((w) => w.includes(`offset 0x${note.at.toString(16)}: program header 0 has type 20`)));
+      assert.ok(p1.warnings.some((w) => /no NT_PRSTATUS note/.test(w)));
+      const bt = await run(p1, 'bt -a');
+      assert.doesNotMatch(bt, /0000000000000000 at 0000000000000000/);
+      assert.equal((bt.match(/^bt: no registers for CPU \d in the dump/gm) ?? []).length, prstatus.length, bt);
+    } finally {
+      p1.close();
+    }
+    // CPU 1's note retyped: that CPU's registers are missing, CPU 0's backtrace is the intact one.
+    const second = prstatus[1]!;
+    const oneNote = damagedCopy(src, 'elf-prstatus', undefined, [[second.at + 8, [0x77, 0, 0, 0]]]);
+    const p2 = await Program.load({ vmcore: oneNote, vmlinux: m.vmlinux });
+    try {
+      const want = `offset 0x${(second.at + 12 + 8).toString(16)}: a CORE note of type 119, which no vmcore has (of the size of NT_PRSTATUS`;
+      assert.ok(
+        p2.warnings.some((w) => w.includes(want)),
+        p2.warnings.join('\n'),
+      );
+      const bt = await run(p2, 'bt -a');
+      const blocks = (x: string): string[] => x.split(/\n(?=PID: )/);
+      const cpu0 = blocks(intactBt).find((b) => /CPU: 0 /.test(b))!;
+      assert.ok(
+        blocks(bt).some((b) => b.trimEnd() === cpu0.trimEnd()),
+        'CPU 0 as in the intact dump',
+      );
+      assert.match(bt, /CPU: 1 .*\nbt: no registers for CPU 1 in the dump/);
+    } finally {
+      p2.close();
+    }
+  });
+
+  test("a flattened record's offset byte changed: the overlap is warned naming the record", (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['flat-c-d31']!.path;
+    const fd = openSync(src, 'r');
+    const recs: { pos: number; off: number; size: number }[] = [];
+    const rh = Buffer.alloc(16);
+    for (let pos = 4096; ; ) {
+      readSync(fd, rh, 0, 16, pos);
+      const off = rh.readBigInt64BE(0);
+      if (off === -1n) break;
+      const size = Number(rh.readBigInt64BE(8));
+      recs.push({ pos, off: Number(off), size });
+      pos += 16 + size;
+    }
+    closeSync(fd);
+    const r = recs[Math.floor(recs.length * 0.6)]!;
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64BE(BigInt(r.off ^ 0x100));
+    const d = openDump(damagedCopy(src, 'flat-record', undefined, [[r.pos, [...bytes]]]));
+    try {
+      assert.equal(d.warnings.length, 1, d.warnings.join('\n'));
+      const at = `0x${r.pos.toString(16)}`;
+      assert.ok(d.warnings[0]!.includes(`offset ${at}: the flattened stream's records are damaged`), d.warnings[0]);
+      assert.ok(d.warnings[0]!.includes(`record at stream offset ${at} writes image bytes`), d.warnings[0]);
+    } finally {
+      d.close();
+    }
   });
 });
