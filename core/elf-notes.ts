@@ -139,7 +139,9 @@ export function prstatusRegisters(dump: Pick<Dump, 'notes' | 'path'>): CpuRegist
   // A CORE note of NT_PRSTATUS's size whose type was damaged keeps its CPU's place: the CPUs after it keep
   // their numbers (checkCpuNotes warns of it).
   const slots = dump.notes.filter(
-    (n) => n.name === 'CORE' && (n.type === NT_PRSTATUS || (!CORE_NOTE_TYPES.has(n.type) && n.desc.length === PRSTATUS_SIZE)),
+    (n) =>
+      n.name === 'CORE' &&
+      (n.type === NT_PRSTATUS || (!CORE_NOTE_TYPES.has(n.type) && n.desc.length === PRSTATUS_SIZE)),
   );
   const out: CpuRegisters[] = [];
   slots.forEach((n, i) => {

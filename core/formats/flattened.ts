@@ -134,8 +134,7 @@ export class FlattenedSource implements ByteSource {
         // (A stream cut short has gaps where its missing records belonged: that is the truncation, said once.)
         count++;
         if (first < 0) first = r;
-        if (found.length < 3)
-          found.push(`no record writes image bytes ${img(end, a)} (the next is the ${at(r)})`);
+        if (found.length < 3) found.push(`no record writes image bytes ${img(end, a)} (the next is the ${at(r)})`);
       }
       if (b > end) {
         end = b;

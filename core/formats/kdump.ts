@@ -34,7 +34,8 @@ export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
 export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
 export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
 /** The flags a page descriptor may carry: the compression of its page. */
-const KNOWN_PAGE_FLAGS = DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
+const KNOWN_PAGE_FLAGS =
+  DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
 
 export function isKdump(head: Uint8Array): boolean {
   if (head.length < 8) return false;
