@@ -51,8 +51,9 @@ export function checkElfArchitecture(head: Uint8Array, file: string): void {
   const word = elfClass === 1 ? '32-bit' : elfClass === 2 ? '64-bit' : `class ${elfClass}`;
   const order = littleEndian ? 'little-endian' : head[5] === 2 ? 'big-endian' : `data encoding ${head[5]}`;
   if (machine !== EM_X86_64 || elfClass !== 2 || !littleEndian) {
+    const shape = elfClass === 2 && littleEndian ? '' : `, a ${word} ${order} ELF`;
     throw new BadDataError(
-      `unsupported architecture: ${name} (e_machine ${machine}, ${word} ${order} ELF); tscrash reads x86_64 dumps only`,
+      `unsupported architecture: ${name} (e_machine ${machine}${shape}); tscrash reads x86_64 dumps only`,
       file,
       18,
     );

@@ -476,3 +476,94 @@ describe('damage that used to be read in silence is named', () => {
     }
   });
 });
+
+describe('other architectures and formats are refused by name, in every format', () => {
+  test('ELF e_machine of aarch64, ppc64le, arm, riscv64, i386; 32-bit and big-endian; a kdump or flattened header naming aarch64', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const elf = m.files['elf-d31']!.path;
+    const u16 = (v: number, le = true): number[] => (le ? [v & 0xff, v >> 8] : [v >> 8, v & 0xff]);
+    const cases: [string, string, [number, number[]][], RegExp][] = [
+      ['aarch64', elf, [[18, u16(183)]], /unsupported architecture: aarch64 \(e_machine 183\); /],
+      ['ppc64le', elf, [[18, u16(21)]], /unsupported architecture: ppc64le \(e_machine 21\); /],
+      ['arm', elf, [[18, u16(40)]], /unsupported architecture: arm \(e_machine 40\); /],
+      ['riscv64', elf, [[18, u16(243)]], /unsupported architecture: riscv64 \(e_machine 243\); /],
+      ['i386', elf, [[18, u16(3)]], /unsupported architecture: i386 \(e_machine 3\); /],
+      [
+        'elf32',
+        elf,
+        [
+          [4, [1]],
+          [18, u16(3)],
+        ],
+        /unsupported architecture: i386 \(e_machine 3, a 32-bit little-endian ELF\)/,
+      ],
+      [
+        'ppc64-be',
+        elf,
+        [
+          [5, [2]],
+          [18, u16(21, false)],
+        ],
+        /unsupported architecture: ppc64 \(e_machine 21, a 64-bit big-endian ELF\)/,
+      ],
+      [
+        'kdump-aarch64',
+        m.files['kdump-c-d31']!.path,
+        [[12 + 4 * 65, [...Buffer.from('aarch64\0')]]],
+        /unsupported architecture: aarch64 \(the disk_dump_header's utsname machine\)/,
+      ],
+      [
+        'flat-aarch64',
+        m.files['flat-c-d31']!.path,
+        [[4096 + 16 + 12 + 4 * 65, [...Buffer.from('aarch64\0')]]],
+        /unsupported architecture: aarch64 \(the disk_dump_header's utsname machine\)/,
+      ],
+    ];
+    for (const [name, src, patch, want] of cases) {
+      const path = damagedCopy(src, `arch-${name}`, 1 << 20, patch);
+      assert.throws(
+        () => openDump(path),
+        (e: unknown) => e instanceof BadDataError && e.file === path && want.test(e.message),
+        name,
+      );
+    }
+  });
+
+  test('a Xen xc_core ELF (memory in sections, no PT_LOAD) is named, not read as an empty vmcore', () => {
+    // The layout Xen's xc_core writes: an ELF64 ET_CORE with no program headers and its .xen_* sections.
+    const names = ['', '.shstrtab', '.note.Xen', '.xen_prstatus', '.xen_p2m', '.xen_pages'];
+    const strtab = Buffer.from(`${names.join('\0')}\0`);
+    const shoff = 64 + strtab.length + ((8 - ((64 + strtab.length) % 8)) % 8);
+    const file = Buffer.alloc(shoff + names.length * 64);
+    file.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
+    file.writeUInt16LE(4, 16);
+    file.writeUInt16LE(62, 18);
+    file.writeUInt32LE(1, 20);
+    file.writeBigUInt64LE(BigInt(shoff), 40);
+    file.writeUInt16LE(64, 52);
+    file.writeUInt16LE(56, 54);
+    file.writeUInt16LE(64, 58);
+    file.writeUInt16LE(names.length, 60);
+    file.writeUInt16LE(1, 62);
+    strtab.copy(file, 64);
+    let at = 0;
+    names.forEach((n, i) => {
+      file.writeUInt32LE(at, shoff + i * 64);
+      at += n.length + 1;
+    });
+    file.writeUInt32LE(3, shoff + 64 + 4);
+    file.writeBigUInt64LE(64n, shoff + 64 + 24);
+    file.writeBigUInt64LE(BigInt(strtab.length), shoff + 64 + 32);
+    const path = join(dir, 'xc_core');
+    writeSync(openSync(path, 'w', 0o600), file);
+    assert.throws(
+      () => openDump(path),
+      (e: unknown) =>
+        e instanceof BadDataError &&
+        /a Xen xc_core dump \(sections \.note\.Xen, \.xen_prstatus, \.xen_p2m, \.xen_pages\), not a Linux vmcore/.test(
+          e.message,
+        ),
+    );
+  });
+});
