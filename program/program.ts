@@ -140,6 +140,7 @@ export class Program {
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
     let linked: SymbolTable | undefined;
+    const had = this.debugInfo !== undefined;
     this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
       cacheDir,
       // Link-time addresses, as the DWARF has them.
@@ -148,6 +149,7 @@ export class Program {
         return linked.lookupAll(name).map((e) => e.address);
       },
     });
+    if (!had) for (const w of this.debugInfo.warnings) this.warnings.push(`WARNING: ${w}`);
     return this.debugInfo;
   }
 

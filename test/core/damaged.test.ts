@@ -4,40 +4,18 @@
  * file offset, and answer from the undamaged part what the intact sample answers.
  */
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Dump } from '../../core/dump.js';
 import { BadDataError, FaultError } from '../../core/errors.js';
 import { openDump } from '../../core/open.js';
 import { Program } from '../../program/index.js';
+import { damageDir, damagedCopy } from '../lib/damage.js';
 import { DUMP_KEYS, loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 import { run } from '../lib/session.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tscrash-damaged-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A copy of the first `length` bytes of `src`, with `patch` applied to the bytes at the given offsets. */
-export function damagedCopy(src: string, name: string, length?: number, patch: [number, number[]][] = []): string {
-  const out = join(dir, name);
-  const i = openSync(src, 'r');
-  const o = openSync(out, 'w', 0o600);
-  const buf = Buffer.alloc(8 << 20);
-  let pos = 0;
-  for (;;) {
-    const want = length === undefined ? buf.length : Math.min(buf.length, length - pos);
-    if (want <= 0) break;
-    const n = readSync(i, buf, 0, want, pos);
-    if (n === 0) break;
-    writeSync(o, buf, 0, n, pos);
-    pos += n;
-  }
-  for (const [at, bytes] of patch) writeSync(o, Buffer.from(bytes), 0, bytes.length, at);
-  closeSync(i);
-  closeSync(o);
-  return out;
-}
+const dir = damageDir();
 
 /** Every page the damaged dump can read equals the intact dump's; returns how many pages read and failed. */
 function comparePages(d: Dump, intact: Dump): { read: number; failed: FaultError[] } {
