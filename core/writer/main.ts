@@ -4,7 +4,7 @@
  * --dump-dmesg. Returns makedumpfile's exit codes.
  */
 
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DL_EXCLUDE_ZERO } from '../filter/exclude.js';
 import { VmcoreinfoTable } from '../filter/vmcoreinfo-table.js';
@@ -14,7 +14,7 @@ import { excludeZeroPages, synthesizeElfHeader, writeElf } from './elf-writer.js
 import { writeKdump } from './kdump-writer.js';
 import { DEFAULT_MSG_LEVEL, formatReport, Messages, ML_PRINT_DEBUG_MSG, ML_PRINT_REPORT_MSG } from './messages.js';
 import { type Options, parseOptions, USAGE, UsageError } from './options.js';
-import { FileSink, FlatSink, NoSpaceError, type OutputSink } from './output.js';
+import { FileSink, FlatSink, NoSpaceError, type OutputSink, pathExists } from './output.js';
 import { type Prepared, prepareDump, splitRanges } from './prepare.js';
 import { rearrange } from './rearrange.js';
 import { reassemble } from './reassemble.js';
@@ -142,7 +142,7 @@ async function dispatch(o: Options, m: Messages, deps: WriterDeps): Promise<numb
     outs = [a[1]!];
   }
   for (const f of outs) {
-    if (!o.force && !o.dryRun && existsSync(f)) {
+    if (!o.force && !o.dryRun && pathExists(f)) {
       m.error(`File ${f} already exists.\n`);
       return FAILED;
     }
@@ -356,7 +356,7 @@ async function openSource(path: string): Promise<DumpSource> {
 }
 
 async function dumpDmesg(vmcore: string, out: string, o: Options, m: Messages): Promise<number> {
-  if (!o.force && existsSync(out)) {
+  if (!o.force && pathExists(out)) {
     m.error(`File ${out} already exists.\n`);
     return FAILED;
   }
