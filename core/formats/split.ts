@@ -49,6 +49,8 @@ export class SplitDump implements Dump {
       split: undefined,
       missingPfnRanges: missing.length ? missing : undefined,
       pagesDumped: this.parts.reduce((s, p) => s + Number(p.info.pagesDumped ?? 0), 0),
+      // Truncated when any file of the set is (each one's warning names it).
+      truncated: this.parts.some((p) => p.info.truncated) || undefined,
     };
   }
 
