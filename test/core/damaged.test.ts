@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Dump } from '../../core/dump.js';
 import { BadDataError, FaultError } from '../../core/errors.js';
+import { describeDump } from '../../core/info.js';
 import { openDump } from '../../core/open.js';
 import { Program } from '../../program/index.js';
 import { damageDir, damagedCopy } from '../lib/damage.js';
@@ -391,6 +392,17 @@ describe('damage that used to be read in silence is named', () => {
     intactProg.close();
     // The whole note segment retyped: no notes, no CPU registers: said, and bt makes up no frames.
     const noNotes = damagedCopy(src, 'elf-pt-note', undefined, [[note.at, [0x14, 0, 0, 0]]]);
+    // info still finds VMCOREINFO (in memory) and says why CPUS is 0.
+    const nd = openDump(noNotes);
+    try {
+      const f = describeDump(nd);
+      assert.equal(f.cpus, 0);
+      assert.equal(f.release, m.release);
+      assert.equal(f.kaslrOffset, m.facts.kaslrOffset);
+      assert.ok(f.warnings.some((w) => /no NT_PRSTATUS note/.test(w)));
+    } finally {
+      nd.close();
+    }
     const p1 = await Program.load({ vmcore: noNotes, vmlinux: m.vmlinux });
     try {
       assert.ok(p1.warnings.some((w) => w.includes(`offset 0x${note.at.toString(16)}: program header 0 has type 20`)));
