@@ -1,4 +1,4 @@
-import { kmemInfo } from '../helpers/meminfo.js';
+import { kmemInfo, prefetchMemMap } from '../helpers/meminfo.js';
 import {
   decodePage,
   findFreeBlock,
@@ -618,7 +618,7 @@ EXAMPLES
   kmem -p 11fe000
 `,
   resultType: 'KmemResult',
-  run(ctx, args): KmemResult | undefined {
+  async run(ctx, args): Promise<KmemResult | undefined> {
     // A walk that fails part-way (a fault in a damaged dump) has its records so far printed before the error.
     const partial: PartialResult = {};
     // `kmem -p` in a text session streams its lines as the mem_map is walked (no records kept); JSON gets them.
@@ -627,6 +627,8 @@ EXAMPLES
       streamPages(ctx);
       return undefined;
     }
+    // kmem -i walks the whole memory map: its pages are decoded in libuv's pool meanwhile.
+    if (args.length === 1 && args[0] === '-i' && ctx.program.hasDebugInfo) await prefetchMemMap(ctx.program);
     try {
       return kmemResult(ctx.program, args, partial);
     } catch (e) {

@@ -3,7 +3,7 @@
  * task's backtrace and its culprit frame, the taint, machine checks, blocked tasks, the other CPUs, memory, the
  * log before the panic, and a signature that names the same crash alike in every dump of it.
  */
-import { kmemInfo } from '../helpers/meminfo.js';
+import { kmemInfo, prefetchMemMap } from '../helpers/meminfo.js';
 import { loadModuleSymbols } from '../helpers/modules.js';
 import {
   activeTasks,
@@ -120,7 +120,7 @@ DESCRIPTION
   tscrash triage [--json] [--html FILE] [VMLINUX] VMCORE... gives the report
   of each dump without a session (--html: as one self-contained HTML page).
 `,
-  run(ctx, args): TriageResult {
+  async run(ctx, args): Promise<TriageResult> {
     if (args.length) throw new CommandError('triage takes no arguments');
     const prog = ctx.program;
     const notes: string[] = [];
@@ -134,6 +134,8 @@ DESCRIPTION
       }
     };
     if (!prog.hasDebugInfo) prog.requireDebugInfo('triage');
+    // The memory summary walks the whole memory map: its pages are decoded in libuv's pool while the rest runs.
+    const memMapReady = prefetchMemMap(prog);
     const lines = logTextLines(prog);
     const cls = panicClass(lines);
     const message = panicHeadline(lines);
@@ -225,6 +227,7 @@ DESCRIPTION
           [],
       });
     }
+    await memMapReady;
     const mem = attempt('memory', () => kmemInfo(prog));
     const panicAt = lines.findIndex((l) => l.startsWith('Kernel panic - not syncing'));
     const end = panicAt >= 0 ? panicAt + 1 : lines.length;

@@ -271,7 +271,21 @@ export interface FormatOptions {
 /** Render records as makedumpfile --dump-dmesg does, as bytes. */
 export function formatDmesg(result: DmesgResult, opts: FormatOptions = {}): Uint8Array {
   if (result.kind === 'plain') return result.bytes;
-  const chunks: string[] = [];
+  // Bytes straight into one growing buffer: the log can be megabytes, and a first run (no JIT yet) must be quick.
+  let out = new Uint8Array(1 << 16);
+  let n = 0;
+  const room = (k: number): void => {
+    if (n + k <= out.length) return;
+    let size = out.length * 2;
+    while (size < n + k) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(out.subarray(0, n));
+    out = next;
+  };
+  const ascii = (str: string): void => {
+    room(str.length);
+    for (let i = 0; i < str.length; i++) out[n++] = str.charCodeAt(i);
+  };
   for (const r of result.records) {
     const sec = r.tsNsec / 1_000_000_000n;
     const usec = (r.tsNsec % 1_000_000_000n) / 1000n;
@@ -286,18 +300,24 @@ export function formatDmesg(result: DmesgResult, opts: FormatOptions = {}): Uint
       prefix += `[${s.padStart(6)}] `;
     }
     if (opts.level && r.level !== undefined) prefix += `<${r.level}>`;
-    const indent = ' '.repeat(prefix.length);
-    let line = prefix;
-    for (let i = 0; i < r.text.length; i++) {
-      const c = r.text[i]!;
-      if (c === 0x0a) line += `\n${indent}`;
-      else if (ISPRINT_OR_SPACE[c]) line += String.fromCharCode(c);
+    ascii(prefix);
+    const text = r.text;
+    // At most 11 bytes a byte (\xffffffXX), plus the newline.
+    room(text.length * 11 + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === 0x0a) {
+        out[n++] = 0x0a;
+        room(prefix.length + (text.length - i) * 11 + 1);
+        out.fill(0x20, n, n + prefix.length);
+        n += prefix.length;
+      } else if (ISPRINT_OR_SPACE[c]) out[n++] = c;
       // makedumpfile prints a signed char: bytes >= 0x80 come out as \xffffffXX.
-      else line += c >= 0x80 ? `\\x${((0xffffff00 | c) >>> 0).toString(16)}` : `\\x${c.toString(16).padStart(2, '0')}`;
+      else ascii(c >= 0x80 ? `\\x${((0xffffff00 | c) >>> 0).toString(16)}` : `\\x${c.toString(16).padStart(2, '0')}`);
     }
-    chunks.push(`${line}\n`);
+    out[n++] = 0x0a;
   }
-  return Buffer.from(chunks.join(''), 'latin1');
+  return out.subarray(0, n);
 }
 
 /** The whole `--dump-dmesg` job for a dump: layout from VMCOREINFO, read, format. */

@@ -68,6 +68,12 @@ export interface Dump {
    * (excluded / not in dump / truncated / incomplete / corrupt).
    */
   readPage(pfn: number): Uint8Array;
+  /**
+   * Decode these pages off the main thread (in libuv's pool) into the page cache, so that a later readPage finds
+   * them; resolves with the number of pages decoded. Pages that cannot be decoded that way (not dumped, another
+   * codec, damaged) are left for readPage, which says why. Formats without compression do not implement it.
+   */
+  prefetch?(pfns: Iterable<number>): Promise<number>;
   /** Iterate pfns in increasing order whose state is 'dumped' or 'zero'. */
   presentPfns(): Iterable<number>;
   close(): void;

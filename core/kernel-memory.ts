@@ -27,7 +27,13 @@ export class KernelMemory {
   readonly physBase: bigint;
   readonly levels: 4 | 5;
   readonly translator: X86Translator;
-  readonly pageOffsetBase: bigint | undefined;
+  /** The direct map's base: page_offset_base when debug info names it, else found from the page tables (lazily). */
+  get pageOffsetBase(): bigint | undefined {
+    if (!this.directMapKnown) this.findDirectMap();
+    return this.directMapBase;
+  }
+  private directMapBase: bigint | undefined;
+  private directMapKnown = false;
   /** Kernel virtual address of the top-level page table (init_top_pgt). */
   readonly pgdVaddr: bigint;
   /** A small TLB: virtual page number → physical page number. */
@@ -66,12 +72,25 @@ export class KernelMemory {
       },
       { readPhysU64: (a, what) => this.readPhysU64(a, what) },
     );
-    let pob = host?.symbolValue('page_offset_base');
+    this.host = host;
+  }
+
+  private readonly host: SymbolHost | undefined;
+
+  /**
+   * The direct map, found once, when first needed: at the first translation of an address below the kernel image
+   * (reads of the kernel image alone, such as --dump-dmesg's of a static log buffer, never need it).
+   */
+  private findDirectMap(): void {
+    this.directMapKnown = true;
+    let pob = this.host?.symbolValue('page_offset_base');
     if (pob !== undefined) pob = this.tryReadU64(pob, 'page_offset_base');
-    this.pageOffsetBase = pob ?? this.translator.findDirectMapBase();
-    if (this.pageOffsetBase !== undefined) {
-      const span = BigInt(dump.maxPfn) * BigInt(this.pageSize);
-      this.translator.addLinear('direct map', this.pageOffsetBase, this.pageOffsetBase + span, 0n);
+    const base = pob ?? this.translator.findDirectMapBase();
+    this.directMapBase = base;
+    if (base !== undefined) {
+      const span = BigInt(this.dump.maxPfn) * BigInt(this.pageSize);
+      this.translator.addLinear('direct map', base, base + span, 0n);
+      this.tlb.clear();
     }
   }
 
@@ -81,6 +100,7 @@ export class KernelMemory {
     const vpn = (vaddr & MASK64) / ps;
     const hit = this.tlb.get(vpn);
     if (hit !== undefined) return hit * ps + (vaddr & (ps - 1n));
+    if (!this.directMapKnown && (vaddr & MASK64) < START_KERNEL_MAP) this.findDirectMap();
     const p = this.translator.translate(vaddr, what);
     if (this.tlb.size > 4096) this.tlb.clear();
     this.tlb.set(vpn, p / ps);
@@ -143,6 +163,31 @@ export class KernelMemory {
       done += n;
     }
     return out;
+  }
+
+  /**
+   * Start decoding the pages of kernel virtual ranges off the main thread (see Dump.prefetch), for a walk that
+   * will read them all; resolves when they are in the page cache. Unmapped parts are skipped. At most `maxPages`.
+   */
+  prefetchVirt(ranges: Iterable<{ start: bigint; size: number }>, maxPages = 4096): Promise<number> {
+    const prefetch = this.dump.prefetch?.bind(this.dump);
+    if (!prefetch) return Promise.resolve(0);
+    const ps = BigInt(this.pageSize);
+    const pfns: number[] = [];
+    outer: for (const r of ranges) {
+      for (let v = r.start - (r.start % ps); v < r.start + BigInt(r.size); v += ps) {
+        if (pfns.length >= maxPages) break outer;
+        let p: bigint;
+        try {
+          p = this.virtToPhys(v, 'prefetch');
+        } catch (e) {
+          if (e instanceof FaultError) continue;
+          throw e;
+        }
+        pfns.push(Number(p / ps));
+      }
+    }
+    return prefetch(pfns);
   }
 
   /** Read `len` bytes at a kernel virtual address (may cross pages). */

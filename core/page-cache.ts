@@ -25,6 +25,16 @@ export class PageCache {
     return v;
   }
 
+  /** Whether a page is cached, without counting a hit or a miss or changing its age. */
+  peek(pfn: number): boolean {
+    return this.map.has(pfn);
+  }
+
+  /** How many pages the cache holds at most. */
+  get capacity(): number {
+    return this.maxPages;
+  }
+
   set(pfn: number, page: Uint8Array): void {
     if (this.map.size >= this.maxPages) {
       const oldest = this.map.keys().next().value as number;

@@ -39,23 +39,50 @@ export function memMapCounts(prog: Program): MemMapCounts {
     const b = pageFlagBit(prog, name);
     return b === undefined ? 0n : 1n << b;
   };
-  const reservedMask = bit('PG_reserved');
-  const slabMask = bit('PG_slab');
-  const privateMask = bit('PG_private');
-  const r: MemMapCounts = { totalram: 0n, reserved: 0n, shared: 0n, buffers: 0n, slab: 0n };
-  let total = 0n;
-  mm.forEachPage((_page, _pfn, b, o) => {
+  // Flag bits as (word, mask) over the two 32-bit halves of page->flags, so the walk does no bigint work.
+  const half = (m: bigint): [number, number] => (m < 1n << 32n ? [0, Number(m)] : [4, Number(m >> 32n)]);
+  const [resW, resM] = half(bit('PG_reserved'));
+  const [slabW, slabM] = half(bit('PG_slab'));
+  const [privW, privM] = half(bit('PG_private'));
+  const sz = mm.pageStructSize;
+  let total = 0;
+  let reserved = 0;
+  let shared = 0;
+  let buffers = 0;
+  let slab = 0;
+  mm.forEachChunk((_page, _pfn, b, n) => {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const flags = dv.getBigUint64(o + f.flags, true);
-    const count = dv.getInt32(o + f.refcount, true);
-    total++;
-    if (flags & privateMask) r.buffers++;
-    if (flags & slabMask) r.slab++;
-    if (flags & reservedMask) r.reserved++;
-    else if (count > 1) r.shared++;
+    for (let j = 0, o = 0; j < n; j++, o += sz) {
+      const fo = o + f.flags;
+      if (dv.getUint32(fo + privW, true) & privM) buffers++;
+      if (dv.getUint32(fo + slabW, true) & slabM) slab++;
+      if (dv.getUint32(fo + resW, true) & resM) reserved++;
+      else if (dv.getInt32(o + f.refcount, true) > 1) shared++;
+    }
+    total += n;
   });
-  r.totalram = total - r.reserved;
+  const r: MemMapCounts = {
+    totalram: 0n,
+    reserved: BigInt(reserved),
+    shared: BigInt(shared),
+    buffers: BigInt(buffers),
+    slab: BigInt(slab),
+  };
+  r.totalram = BigInt(total) - r.reserved;
   return r;
+}
+
+/**
+ * Start decoding the memory map's pages off the main thread for a memMapCounts soon after (see MemMap.prefetch);
+ * never fails: a kernel whose memory map cannot be found gets its error from the walk itself.
+ */
+export function prefetchMemMap(prog: Program): Promise<number> {
+  try {
+    return memMap(prog).prefetch();
+  } catch (e) {
+    if (e instanceof TscrashError) return Promise.resolve(0);
+    throw e;
+  }
 }
 
 /** Pages of the block-device page cache: crash's emulation of nr_blockdev_pages(). */

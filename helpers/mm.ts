@@ -86,6 +86,33 @@ export class MemMap {
    * with `bytes` holding the struct page at `offset`. Unreadable chunks are skipped.
    */
   forEachPage(fn: (page: bigint, pfn: bigint, bytes: Uint8Array, offset: number) => void): void {
+    this.forEachChunk((base, pfn, b, n) => {
+      const sz = this.pageStructSize;
+      for (let j = 0; j < n; j++) fn(base + BigInt(j * sz), pfn + BigInt(j), b, j * sz);
+    });
+  }
+
+  /**
+   * Start decoding the memory map's pages off the main thread, for a walk of all of it soon after (kmem -i, the
+   * triage): resolves when they are cached. A memory map larger than the page cache can hold is left alone.
+   */
+  prefetch(): Promise<number> {
+    const bytes = this.sections.length * this.pagesPerSection * this.pageStructSize;
+    const maxPages = 4096;
+    if (bytes > maxPages * this.prog.memory.pageSize) return Promise.resolve(0);
+    const size = this.pagesPerSection * this.pageStructSize;
+    return this.prog.memory.prefetchVirt(
+      this.sections.map((s) => ({ start: s.memMap, size })),
+      maxPages,
+    );
+  }
+
+  /**
+   * The memory map a chunk at a time, for walks that count: `fn(page, pfn, bytes, n)` with `n` struct pages
+   * back to back in `bytes` from offset 0, the first of them at `page` describing `pfn`. Unreadable chunks are
+   * skipped.
+   */
+  forEachChunk(fn: (page: bigint, pfn: bigint, bytes: Uint8Array, n: number) => void): void {
     const sz = this.pageStructSize;
     const perChunk = 1024;
     for (const s of this.sections) {
@@ -94,7 +121,7 @@ export class MemMap {
         const base = s.memMap + BigInt(i * sz);
         const b = this.prog.memory.tryReadVirt(base, n * sz, 'mem_map');
         if (!b) continue;
-        for (let j = 0; j < n; j++) fn(base + BigInt(j * sz), s.startPfn + BigInt(i + j), b, j * sz);
+        fn(base, s.startPfn + BigInt(i), b, n);
       }
     }
   }

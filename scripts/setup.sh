@@ -11,3 +11,5 @@ if [ "$want" != "$have" ]; then
   echo "$want" > node_modules/.tscrash-lock-sha
 fi
 npx tsc -p tsconfig.json
+# The shipped form: one bundle per entry point (bin/ runs these).
+node scripts/bundle.mjs

@@ -8,6 +8,7 @@
  *   then                    page_desc {offset i64, size u32, flags u32, page_flags u64} per dumped page
  *   then                    page data, each page compressed only when that is smaller
  */
+import { inflate } from 'node:zlib';
 import type { Compression } from '../compress/index.js';
 import { DecompressError, decompressPage } from '../compress/index.js';
 import type { Dump, DumpInfo, DumpNote, PageState } from '../dump.js';
@@ -438,6 +439,45 @@ export class KdumpDump implements Dump {
       flags: c.data.getUint32(o + 12, true),
       pageFlags: c.data.getBigUint64(o + 16, true),
     };
+  }
+
+  prefetch(pfns: Iterable<number>): Promise<number> {
+    const jobs: Promise<boolean>[] = [];
+    // No more than half the cache: what is decoded ahead must still be there when it is read.
+    const max = this.cache.capacity >> 1;
+    for (const pfn of pfns) {
+      if (jobs.length >= max) break;
+      if (pfn < this.startPfn || pfn >= this.endPfn || !this.dumped.test(pfn) || this.cache.peek(pfn)) continue;
+      const d = this.descriptor(pfn);
+      // The checks readPage makes (a page decoded ahead is served from the cache without them).
+      if (
+        !d ||
+        d.offset < this.dataStart ||
+        d.size === 0 ||
+        d.size > this.pageSize ||
+        d.offset + d.size > this.src.size
+      )
+        continue;
+      // zlib alone has a codec in libuv's pool; the others decode on the main thread when read.
+      if (compressionOf(d.flags) !== 'zlib') continue;
+      let raw: Uint8Array;
+      try {
+        raw = readAt(this.src, d.offset, d.size);
+      } catch {
+        continue; // readPage reports it
+      }
+      jobs.push(
+        new Promise((resolve) =>
+          inflate(raw, { maxOutputLength: this.pageSize }, (err, out) => {
+            // A damaged page is read again by readPage, which names the damage.
+            const ok = !err && out.length === this.pageSize && !this.cache.peek(pfn);
+            if (ok) this.cache.set(pfn, out);
+            resolve(ok);
+          }),
+        ),
+      );
+    }
+    return Promise.all(jobs).then((r) => r.filter(Boolean).length);
   }
 
   readPage(pfn: number): Uint8Array {

@@ -179,7 +179,7 @@ describe('the TUI', () => {
       await term.waitFor(/RELEASE: /);
       term.type('struct list_head.n');
       term.keys('Tab');
-      await term.waitFor((x) => bars(x).input.startsWith('tscrash> struct list_head.next'), 20_000);
+      await term.waitFor((x) => bars(x).input.startsWith('tscrash> struct list_head.next'));
       term.keys('C-c');
       // No colour escapes on the screen with NO_COLOR (inverse video for the bars only).
       const escapes = term.tmux('capture-pane', '-t', 't', '-p', '-e');

@@ -29,7 +29,19 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-pack-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const RUNTIME_DIRS = ['cli', 'commands', 'core', 'helpers', 'plugins', 'program', 'repl', 'symbols'];
+/** The bundles of scripts/bundle.mjs: the commands, their workers, the package's entry, the shipped plugins. */
+const BUNDLE_ENTRIES = [
+  'tscrash',
+  'tsmakedumpfile',
+  'session-worker',
+  'triage-worker',
+  'name-worker',
+  'compress-worker',
+  'api',
+  'files',
+  'irq',
+  'lockup',
+];
 /** The directories whose declarations the public API (dist/plugins/api.d.ts) refers to. */
 const TYPE_DIRS = ['commands', 'core', 'helpers', 'plugins', 'program', 'symbols'];
 const LZO_NOTE = 'note: the lzo addon is not installed: LZO runs as JavaScript (slower)\n';
@@ -117,18 +129,23 @@ describe('the npm package, installed with no compiler', { timeout: 240_000 }, ()
     for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/tscrash', 'bin/tsmakedumpfile'])
       assert.ok(files.includes(f), `${f} in the package`);
     const allowed = new RegExp(
-      `^(package\\.json|README\\.md|LICENSE|bin/ts(crash|makedumpfile)|dist/(${RUNTIME_DIRS.join('|')})/[\\w./-]+\\.js|dist/(${TYPE_DIRS.join('|')})/[\\w./-]+\\.d\\.ts)$`,
+      `^(package\\.json|README\\.md|LICENSE|bin/ts(crash|makedumpfile)|dist/bundle/[\\w-]+\\.js|dist/(${TYPE_DIRS.join('|')})/[\\w./-]+\\.d\\.ts)$`,
     );
     for (const f of files) assert.match(f, allowed, `${f}: nothing but what runs`);
-    // Each compiled file has its source (no stale output of a removed file), and each source is compiled.
-    for (const f of files.filter((x) => x.startsWith('dist/')))
-      assert.ok(existsSync(join(ROOT, f.slice(5).replace(/(\.d\.ts|\.js)$/, '.ts'))), `${f} has a source`);
+    // Each declaration file has its source (no stale output of a removed file).
+    for (const f of files.filter((x) => x.endsWith('.d.ts')))
+      assert.ok(existsSync(join(ROOT, f.slice(5).replace(/\.d\.ts$/, '.ts'))), `${f} has a source`);
     const sources = (d: string): string[] =>
       readdirSync(join(ROOT, d), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
       );
-    for (const s of RUNTIME_DIRS.flatMap(sources))
-      assert.ok(files.includes(`dist/${s.replace(/\.ts$/, '.js')}`), `${s} is in the package`);
+    // The JavaScript: one bundle per entry point and the chunks they share, each chunk imported by some file.
+    for (const e of BUNDLE_ENTRIES)
+      assert.ok(files.includes(`dist/bundle/${e}.js`), `the ${e} bundle is in the package`);
+    const js = files.filter((f) => f.startsWith('dist/bundle/'));
+    const text = js.map((f) => readFileSync(join(ROOT, f), 'latin1')).join('\n');
+    for (const f of js.filter((x) => /chunk-/.test(x)))
+      assert.ok(text.includes(`./${f.slice('dist/bundle/'.length)}`), `${f} is imported`);
     // The public API's declarations: the package's "types", and every module they refer to.
     for (const s of TYPE_DIRS.flatMap(sources))
       assert.ok(files.includes(`dist/${s.replace(/\.ts$/, '.d.ts')}`), `${s}'s declarations are in the package`);
