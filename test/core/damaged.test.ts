@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Dump } from '../../core/dump.js';
 import { BadDataError, FaultError } from '../../core/errors.js';
-import { describeDump } from '../../core/info.js';
+import { describeDump, formatFacts } from '../../core/info.js';
 import { openDump } from '../../core/open.js';
 import { Program } from '../../program/index.js';
 import { damageDir, damagedCopy } from '../lib/damage.js';
@@ -47,6 +47,10 @@ describe('truncated dumps open, say so once, and name each missing page when it 
     try {
       assert.equal(d.info.truncated, true);
       assert.equal(d.info.truncatedAt, cutAt);
+      // tscrash info: the state row, and the warning among its WARNING rows.
+      const facts = formatFacts(describeDump(d));
+      assert.match(facts, /^ +STATE: TRUNCATED$/m);
+      assert.match(facts, /^ +WARNING: .*: may be truncated or incomplete$/m);
       assert.match(d.warnings[0]!, /: may be truncated or incomplete\n.*the file ends at 0x7a1200 \(8000000 bytes\)/);
       const { read, failed } = comparePages(d, intact);
       assert.ok(read > 1000 && failed.length > 1000, `${read} pages read, ${failed.length} failed`);
@@ -72,6 +76,7 @@ describe('truncated dumps open, say so once, and name each missing page when it 
       const intact = openDump(m.files[key]!.path);
       try {
         assert.equal(d.info.truncated, true, key);
+        assert.match(formatFacts(describeDump(d)), /^ +STATE: TRUNCATED$/m, key);
         assert.match(d.warnings[0]!, /may be truncated or incomplete/);
         if (key === 'flat-c-d31') assert.match(d.warnings[0]!, /flattened stream ends at offset 0x[0-9a-f]+ without/);
         else assert.match(d.warnings[0]!, /descriptors are in the file/);
@@ -111,6 +116,7 @@ describe('truncated dumps open, say so once, and name each missing page when it 
             d.warnings[0],
           );
           assert.equal(d.info.truncated, true);
+          assert.match(formatFacts(describeDump(d)), /^ +STATE: TRUNCATED$/m);
           assert.equal(d.info.nrCpus, intact.info.nrCpus);
           assert.equal(d.vmcoreinfo, intact.vmcoreinfo);
           const { read, failed } = comparePages(d, intact);
