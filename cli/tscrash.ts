@@ -103,10 +103,11 @@ async function indexCommand(files: string[]): Promise<number> {
       checkInput(f);
       const t0 = performance.now();
       const d = await DebugInfo.open(f, { index: 'full' });
-      const where = d.cacheFile;
+      const where = d.warnings.length ? undefined : d.cacheFile;
+      for (const w of d.warnings) process.stderr.write(`tscrash: warning: ${w}\n`);
       d.close();
       process.stdout.write(
-        `${f}: ${where ? `indexed in ${((performance.now() - t0) / 1000).toFixed(2)} s, cached as ${where}` : 'no build-id: not cached'}\n`,
+        `${f}: ${where ? `indexed in ${((performance.now() - t0) / 1000).toFixed(2)} s, cached as ${where}` : d.warnings.length ? 'indexed without its damaged units: not cached' : 'no build-id: not cached'}\n`,
       );
     } catch (e) {
       status = EXIT_FAILURE;

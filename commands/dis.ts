@@ -7,6 +7,10 @@ import type { Command } from './registry.js';
 import type { Hex } from './result.js';
 
 const MAX_INSN = 15;
+/** The most code one dis reads (a count larger than this many bytes can hold stops there). */
+const MAX_CODE = 1 << 20;
+/** The code decoded at a time: in a text session, the lines of each window are written before the next. */
+const WINDOW = 16 << 10;
 
 /** One instruction: where it is, its bytes, gdb's AT&T text, what it refers to; with -l its source line. */
 export interface DisInstruction {
@@ -103,7 +107,7 @@ EXAMPLES
   dis -l schedule 10
   dis -r ffffffff967ccf4d
 `,
-  async run(ctx, args): Promise<DisResult> {
+  async run(ctx, args): Promise<DisResult | undefined> {
     const prog = ctx.program;
     loadModuleSymbols(prog);
     let lines = false;
@@ -135,22 +139,49 @@ EXAMPLES
       count = Number.POSITIVE_INFINITY;
     } else count = 1;
     const bytes = end !== undefined ? Number(end - start) + MAX_INSN : Math.min(count, 100_000) * MAX_INSN;
-    const code = prog.memory.readVirt(start, Math.min(bytes, 1 << 20), 'code');
-    let insns = await disassemble(code, start, count);
-    if (end !== undefined) insns = insns.filter((i) => i.address <= end!);
-    return { lines, instructions: insns.map((i) => record(prog, i, lines)) };
+    const code = prog.memory.readVirt(start, Math.min(bytes, MAX_CODE), 'code');
+    // The code is decoded a window at a time: in a text session each window's lines are written as they are made
+    // (a large count streams, and holds no more than a window's records); a JSON result gathers them.
+    const gathered: DisInstruction[] = [];
+    const stream = ctx.format === 'text';
+    const state = { lastLine: '' };
+    let off = 0;
+    let left = count;
+    while (off < code.length && left > 0) {
+      const window = code.subarray(off, Math.min(code.length, off + WINDOW + MAX_INSN));
+      const last = off + WINDOW >= code.length;
+      let insns = await disassemble(window, start + BigInt(off), left);
+      // An instruction that starts past the window is decoded again with the next one (its bytes whole).
+      if (!last) insns = insns.filter((i) => i.address < start + BigInt(off + WINDOW));
+      if (insns.length === 0) break;
+      const stop = end !== undefined ? insns.findIndex((i) => i.address > end!) : -1;
+      if (stop >= 0) insns = insns.slice(0, stop);
+      const records = insns.map((i) => record(prog, i, lines));
+      if (stream) ctx.out(disText(records, lines, state));
+      else gathered.push(...records);
+      left -= insns.length;
+      const tail = insns[insns.length - 1];
+      if (stop >= 0 || !tail) break;
+      off = Number(tail.address - start) + tail.size;
+    }
+    if (stream) return undefined;
+    return { lines, instructions: gathered };
   },
   text(r, ctx) {
-    let out = '';
-    let lastLine = '';
-    for (const i of r.instructions) {
-      if (r.lines) {
-        const text = i.file !== undefined ? `${i.file}: ${i.line}` : '';
-        if (text && text !== lastLine) out += `${text}\n`;
-        lastLine = text;
-      }
-      out += lineText(i);
-    }
-    ctx.out(out);
+    ctx.out(disText(r.instructions, r.lines, { lastLine: '' }));
   },
 };
+
+/** Instructions as crash prints them (`-l`: a file and line before each line's instructions). */
+function disText(instructions: DisInstruction[], lines: boolean, state: { lastLine: string }): string {
+  let out = '';
+  for (const i of instructions) {
+    if (lines) {
+      const text = i.file !== undefined ? `${i.file}: ${i.line}` : '';
+      if (text && text !== state.lastLine) out += `${text}\n`;
+      state.lastLine = text;
+    }
+    out += lineText(i);
+  }
+  return out;
+}

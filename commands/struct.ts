@@ -70,7 +70,7 @@ export interface StructResult {
   blocks?: StructBlock[];
 }
 
-function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): StructResult {
+function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): StructResult | undefined {
   const prog = ctx.program;
   let offsets = false;
   let radix: 10 | 16 = 10;
@@ -122,24 +122,57 @@ function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: strin
   if (!Number.isInteger(count) || count === 0) throw new CommandError(`invalid count: ${rest[2]}`);
   let addr = structAddress(prog, addrArg);
   const step = BigInt(s.size) * (count < 0 ? -1n : 1n);
+  // A JSON result holds every block: its count is bounded by what the blocks may take. A text session's output
+  // streams (each block written as it is read, none kept), so its count is the user's.
+  const total = Math.abs(count) * Math.max(1, members.length ? members.length * 64 : s.size);
+  if (ctx.format === 'json' && total > MAX_JSON_BYTES)
+    throw new CommandError(
+      `${kind}: a count of ${Math.abs(count)} is too large for a JSON result (at most ${Math.floor(MAX_JSON_BYTES / Math.max(1, members.length ? members.length * 64 : s.size))} of ${kind} ${s.name}); in text output it streams`,
+    );
+  const stream = ctx.format === 'text' && Math.abs(count) > 1 ? ctx : undefined;
   const blocks: StructBlock[] = [];
+  let pending = '';
   for (let n = 0; n < Math.abs(count); n++, addr += step) {
     const o = Obj.at(prog, t, addr, `${kind} ${s.name}`);
-    if (members.length === 0) {
-      blocks.push({ address: o.address!, value: valueTree(o) });
+    let block: StructBlock;
+    if (members.length === 0) block = { address: o.address!, value: valueTree(o) };
+    else
+      block = {
+        address: o.address!,
+        members: members.map((m) => {
+          const r = resolveMember(t, m);
+          // crash indents a member by how deep it sits in anonymous structs and unions.
+          const depth = 1 + anonDepth(t, m.split(/[.[]/)[0]!);
+          return { path: m, type: decl(r.type, ''), value: valueTree(o.member(m)), depth };
+        }),
+      };
+    if (!stream) {
+      blocks.push(block);
       continue;
     }
-    blocks.push({
-      address: o.address!,
-      members: members.map((m) => {
-        const r = resolveMember(t, m);
-        // crash indents a member by how deep it sits in anonymous structs and unions.
-        const depth = 1 + anonDepth(t, m.split(/[.[]/)[0]!);
-        return { path: m, type: decl(r.type, ''), value: valueTree(o.member(m)), depth };
-      }),
-    });
+    pending += (n > 0 && block.value ? '\n' : '') + blockText(kind, s.name, block, { radix });
+    if (pending.length > 1 << 16) {
+      stream.out(pending);
+      pending = '';
+    }
+  }
+  if (stream) {
+    stream.out(pending);
+    return undefined;
   }
   return { kind, name: s.name, radix, blocks };
+}
+
+/** The most a JSON struct result may hold (a count's blocks, estimated from the type's size). */
+const MAX_JSON_BYTES = 64 << 20;
+
+/** One block's text: the whole struct as gdb prints it, or the members named, one a line. */
+function blockText(kind: string, name: string | undefined, b: StructBlock, opts: { radix?: 10 | 16 }): string {
+  if (b.value) return `${kind} ${name ?? ''} ${renderValue(b.value, opts)}\n`;
+  let text = '';
+  for (const m of b.members ?? [])
+    text += `${'  '.repeat(m.depth)}${m.path} = ${renderValue(m.value, opts, m.depth)},\n`;
+  return text;
 }
 
 function structText(r: StructResult, ctx: CommandContext): void {
@@ -155,13 +188,7 @@ function structText(r: StructResult, ctx: CommandContext): void {
     return;
   }
   const opts = { radix: r.radix };
-  const blocks = (r.blocks ?? []).map((b) => {
-    if (b.value) return `${r.kind} ${r.name ?? ''} ${renderValue(b.value, opts)}\n`;
-    let text = '';
-    for (const m of b.members ?? [])
-      text += `${'  '.repeat(m.depth)}${m.path} = ${renderValue(m.value, opts, m.depth)},\n`;
-    return text;
-  });
+  const blocks = (r.blocks ?? []).map((b) => blockText(r.kind, r.name, b, opts));
   ctx.out(blocks.join(r.blocks?.[0]?.value ? '\n' : ''));
 }
 

@@ -3,7 +3,7 @@ import { kernelLog } from '../helpers/printk.js';
 import { cpuMhz, formatUptime, loadAverage, presentPages, uptimeSeconds } from '../helpers/system.js';
 import { allTasks } from '../helpers/tasks.js';
 import { utsname } from '../helpers/utsname.js';
-import { CommandError, type Program, TscrashError } from '../program/index.js';
+import { BadDataError, CommandError, FaultError, type Program, TscrashError } from '../program/index.js';
 import { crashDate } from './lib/localtime.js';
 import type { Command } from './registry.js';
 import type { Hex } from './result.js';
@@ -78,6 +78,11 @@ export interface SysResult {
   memory?: { bytes: Hex; text: string };
   /** The panic line crash's sys shows; empty when the log has none. */
   panic: string;
+  /**
+   * The figures that could not be read (a truncated or damaged dump), each with why: their rows say so instead
+   * of being left out in silence.
+   */
+  unreadable?: { field: string; message: string }[];
 }
 
 export const sys: Command<SysResult> = {
@@ -99,31 +104,42 @@ DESCRIPTION
   run(ctx, args): SysResult {
     if (args.length) throw new CommandError('sys takes no arguments here');
     const p = ctx.program;
-    const u = utsname(p);
-    const typed = p.hasDebugInfo;
-    // Figures from kernel variables: each is left out when the kernel lacks it or its memory is not in the dump.
-    const tryGet = <T>(f: () => T | undefined): T | undefined => {
-      if (!typed) return undefined;
+    const unreadable: { field: string; message: string }[] = [];
+    // A figure whose memory cannot be read is named with the reason; one the kernel lacks (a LookupError: no such
+    // variable or member) is left out as before.
+    const attempt = <T>(field: string, f: () => T | undefined): T | undefined => {
       try {
         return f();
       } catch (e) {
         if (!(e instanceof TscrashError)) throw e;
+        if (e instanceof FaultError || e instanceof BadDataError) unreadable.push({ field, message: e.message });
         return undefined;
       }
     };
+    const typed = p.hasDebugInfo;
+    const tryGet = <T>(field: string, f: () => T | undefined): T | undefined => (typed ? attempt(field, f) : undefined);
+    const header = p.dump.info.utsname;
+    const u = attempt('UTSNAME', () => utsname(p)) ?? {
+      nodename: header?.nodename ?? '',
+      release: header?.release || (p.vmcoreinfo.osrelease ?? ''),
+      version: header?.version ?? '',
+      machine: header?.machine || 'x86_64',
+    };
     const crashTime = p.vmcoreinfo.crashTime;
-    const uptime = tryGet(() => uptimeSeconds(p));
-    const pages = tryGet(() => presentPages(p));
-    const mhz = tryGet(() => cpuMhz(p));
-    const panic = panicMessage(logTextLines(p));
+    const uptime = tryGet('UPTIME', () => uptimeSeconds(p));
+    const loadAvg = tryGet('LOAD AVERAGE', () => loadAverage(p));
+    const tasks = tryGet('TASKS', () => allTasks(p).length);
+    const pages = tryGet('MEMORY', () => presentPages(p));
+    const mhz = tryGet('MHZ', () => cpuMhz(p));
+    const panic = attempt('PANIC', () => panicMessage(logTextLines(p))) ?? '';
     return {
       kernel: p.vmlinux,
       dumpfile: p.dump.path,
       cpus: p.dump.info.nrCpus ?? p.cpus.length,
       date: crashTime === undefined ? undefined : { epoch: crashTime, text: crashDate(crashTime) },
       uptime: uptime === undefined ? undefined : { seconds: uptime, text: formatUptime(uptime) },
-      loadAverage: tryGet(() => loadAverage(p)),
-      tasks: tryGet(() => allTasks(p).length),
+      loadAverage: loadAvg,
+      tasks,
       nodename: u.nodename,
       release: u.release,
       version: u.version,
@@ -137,6 +153,7 @@ DESCRIPTION
               text: memorySize(pages * BigInt(p.memory.pageSize), p.memory.pageSize),
             },
       panic,
+      unreadable: unreadable.length ? unreadable : undefined,
     };
   },
   text(r, ctx) {
@@ -150,7 +167,10 @@ DESCRIPTION
     rows.push(['NODENAME', r.nodename], ['RELEASE', r.release], ['VERSION', r.version]);
     rows.push(['MACHINE', `${r.machine}${r.mhz ? `  (${r.mhz} Mhz)` : ''}`]);
     if (r.memory) rows.push(['MEMORY', r.memory.text]);
-    rows.push(['PANIC', `"${r.panic}"${r.panic.includes('Oops: ') ? ' (check log for details)' : ''}`]);
+    if (!r.unreadable?.some((u) => u.field === 'PANIC'))
+      rows.push(['PANIC', `"${r.panic}"${r.panic.includes('Oops: ') ? ' (check log for details)' : ''}`]);
     for (const [k, v] of rows) ctx.out(`${k.padStart(12)}: ${v}\n`);
+    // What could not be read, after crash's rows: the field and why (the page that is missing, and where).
+    for (const u of r.unreadable ?? []) ctx.out(`${u.field.padStart(12)}: (unreadable: ${u.message})\n`);
   },
 };

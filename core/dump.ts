@@ -55,6 +55,11 @@ export interface Dump {
   /** Raw VMCOREINFO text (KEY=value lines) when the dump carries it. */
   readonly vmcoreinfo: string | undefined;
   readonly info: DumpInfo;
+  /**
+   * What the reader found wrong while opening (a truncated file, segments that overlap, a count that disagrees
+   * with another): one message each, naming the file and offset. A session shows them when it starts.
+   */
+  readonly warnings: readonly string[];
 
   pageState(pfn: number): PageState;
   /**

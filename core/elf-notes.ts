@@ -10,8 +10,12 @@ export const NT_PRSTATUS = 1;
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-/** Parse a note area (Elf64_Nhdr: namesz, descsz, type, then padded name and desc). */
-export function parseNotes(buf: Uint8Array, file: string, base: number): DumpNote[] {
+/**
+ * Parse a note area (Elf64_Nhdr: namesz, descsz, type, then padded name and desc). With `warnings`, a note that
+ * runs past the area (a cut or damaged file) ends the parse with a warning and the notes before it are kept;
+ * without, it throws.
+ */
+export function parseNotes(buf: Uint8Array, file: string, base: number, warnings?: string[]): DumpNote[] {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const notes: DumpNote[] = [];
   let pos = 0;
@@ -24,7 +28,10 @@ export function parseNotes(buf: Uint8Array, file: string, base: number): DumpNot
     const descAt = nameAt + align4(namesz);
     const end = descAt + align4(descsz);
     if (descAt + descsz > buf.length || namesz > buf.length) {
-      throw new BadDataError(`note (namesz ${namesz}, descsz ${descsz}) runs past the note area`, file, base + pos);
+      const e = new BadDataError(`note (namesz ${namesz}, descsz ${descsz}) runs past the note area`, file, base + pos);
+      if (!warnings) throw e;
+      warnings.push(`${e.message}: the notes from there on are not read`);
+      break;
     }
     let nameEnd = nameAt + namesz;
     while (nameEnd > nameAt && buf[nameEnd - 1] === 0) nameEnd--;
@@ -33,6 +40,31 @@ export function parseNotes(buf: Uint8Array, file: string, base: number): DumpNot
     pos = Math.min(end, buf.length);
   }
   return notes;
+}
+
+/** Core-file note types a vmcore's "CORE" notes may have (NT_PRSTATUS, NT_PRFPREG, NT_PRPSINFO, NT_TASKSTRUCT, NT_AUXV). */
+const CORE_NOTE_TYPES = new Set([1, 2, 3, 4, 6]);
+/** The size of an x86-64 elf_prstatus. */
+export const PRSTATUS_SIZE = 336;
+
+/**
+ * The NT_PRSTATUS notes' count, checked: a "CORE" note of a type no vmcore has but of NT_PRSTATUS's size is a
+ * CPU's registers with a damaged type (a warning naming its offset: that CPU's registers are missing); no
+ * NT_PRSTATUS at all is a warning too (no CPU's registers: backtraces of the active tasks cannot start).
+ */
+export function checkCpuNotes(notes: readonly DumpNote[], file: string, warnings: string[]): number {
+  const cpus = notes.filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE').length;
+  for (const n of notes) {
+    if (n.name !== 'CORE' || CORE_NOTE_TYPES.has(n.type)) continue;
+    warnings.push(
+      `${file}: offset 0x${n.offset.toString(16)}: a CORE note of type ${n.type}, which no vmcore has${n.desc.length === PRSTATUS_SIZE ? ' (of the size of NT_PRSTATUS: a CPU whose registers are not read)' : ''}`,
+    );
+  }
+  if (cpus === 0)
+    warnings.push(
+      `${file}: no NT_PRSTATUS note${notes.length === 0 ? ' (no ELF note at all)' : ''}: no CPU's registers at the crash, so the active tasks' backtraces cannot be found`,
+    );
+  return cpus;
 }
 
 /** The VMCOREINFO text of a note list, if present. */
@@ -104,7 +136,16 @@ export function decodePrstatus(desc: Uint8Array, index: number, file = 'vmcore',
 
 /** The registers of every CPU the dump has an NT_PRSTATUS note for, in note order. */
 export function prstatusRegisters(dump: Pick<Dump, 'notes' | 'path'>): CpuRegisters[] {
-  return dump.notes
-    .filter((n) => n.type === NT_PRSTATUS && n.name === 'CORE')
-    .map((n, i) => decodePrstatus(n.desc, i, dump.path, n.offset));
+  // A CORE note of NT_PRSTATUS's size whose type was damaged keeps its CPU's place: the CPUs after it keep
+  // their numbers (checkCpuNotes warns of it).
+  const slots = dump.notes.filter(
+    (n) =>
+      n.name === 'CORE' &&
+      (n.type === NT_PRSTATUS || (!CORE_NOTE_TYPES.has(n.type) && n.desc.length === PRSTATUS_SIZE)),
+  );
+  const out: CpuRegisters[] = [];
+  slots.forEach((n, i) => {
+    if (n.type === NT_PRSTATUS) out.push(decodePrstatus(n.desc, i, dump.path, n.offset));
+  });
+  return out;
 }

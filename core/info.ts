@@ -6,7 +6,6 @@
 import { dumpDmesg, printkLayoutFromVmcoreinfo, readDmesg } from './dmesg.js';
 import type { Dump } from './dump.js';
 import { KernelMemory } from './kernel-memory.js';
-import { VmcoreInfo } from './vmcoreinfo.js';
 
 export interface DumpFacts {
   file: string;
@@ -79,23 +78,21 @@ export function describeDump(dump: Dump): DumpFacts {
     incomplete: i.incomplete || undefined,
     truncated: (i.truncated as boolean | undefined) || i.flattenedTruncatedAt !== undefined || undefined,
     split: i.split,
-    warnings: [],
+    warnings: [...dump.warnings],
   };
   if (facts.pagesDumped === undefined) {
     let n = 0;
     for (const pfn of dump.presentPfns()) if (dump.pageState(pfn) === 'dumped') n++;
     facts.pagesDumped = n;
   }
-  if (!dump.vmcoreinfo) {
-    facts.warnings.push('no VMCOREINFO in the dump: kernel facts unavailable');
-    return facts;
-  }
-  const vi = new VmcoreInfo(dump.vmcoreinfo);
-  facts.release = vi.osrelease;
-  facts.buildId = vi.buildId;
-  if (vi.crashTime !== undefined) facts.crashTime = new Date(vi.crashTime * 1000).toISOString();
+  if (!dump.vmcoreinfo) facts.warnings.push("no VMCOREINFO note in the dump: it is searched for in the dump's memory");
   try {
+    // KernelMemory takes VMCOREINFO from the notes, or finds it in memory (QEMU dumps, a damaged note area).
     const mem = new KernelMemory(dump);
+    const vi = mem.vmcoreinfo;
+    facts.release = vi.osrelease;
+    facts.buildId = vi.buildId;
+    if (vi.crashTime !== undefined) facts.crashTime = new Date(vi.crashTime * 1000).toISOString();
     facts.kaslrOffset = hex(mem.kaslrOffset);
     facts.physBase = hex(mem.physBase);
     if (mem.pageOffsetBase !== undefined) facts.pageOffsetBase = hex(mem.pageOffsetBase);

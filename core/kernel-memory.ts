@@ -57,7 +57,8 @@ export class KernelMemory {
       );
     }
     this.vmcoreinfoSource = dump.vmcoreinfo ? 'notes' : 'memory';
-    const vi = new VmcoreInfo(text);
+    const note = dump.vmcoreinfo ? dump.notes.find((n) => n.name === 'VMCOREINFO') : undefined;
+    const vi = new VmcoreInfo(text, dump.path, note?.offset ?? 0);
     this.vmcoreinfo = vi;
     this.pageSize = dump.pageSize;
     this.kaslrOffset = overrides.kaslrOffset ?? vi.kernelOffset;

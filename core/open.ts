@@ -4,6 +4,7 @@
  */
 import type { Dump } from './dump.js';
 import { BadDataError } from './errors.js';
+import { checkElfArchitecture } from './formats/arch.js';
 import { ElfDump, isElf64 } from './formats/elf.js';
 import { FlattenedSource, isFlattened } from './formats/flattened.js';
 import { isKdump, KdumpDump } from './formats/kdump.js';
@@ -12,6 +13,9 @@ import { SplitDump } from './formats/split.js';
 
 function openSource(src: ByteSource, flattened: boolean): Dump {
   const head = readAt(src, 0, 64);
+  // An ELF file of another class, byte order or machine: refused by its architecture's name.
+  if (head.length >= 20 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)
+    checkElfArchitecture(head, src.name);
   if (isKdump(head)) return new KdumpDump(src, flattened ? 'flattened-kdump' : 'kdump');
   if (isElf64(head)) return new ElfDump(src, flattened ? 'flattened-elf' : 'elf');
   if (!flattened && isFlattened(head)) {

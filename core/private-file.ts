@@ -1,5 +1,15 @@
 /** Files tscrash writes: mode 0600, under a temporary name in the same directory, renamed when complete. */
-import { accessSync, closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Write a file the way every tscrash output is written: mode 0600, temp name, rename. */
@@ -28,7 +38,12 @@ export function checkDumpFile(path: string, force: boolean): string | undefined 
   try {
     accessSync(path, constants.F_OK);
   } catch {
-    return undefined; // no such file: nothing to overwrite
+    // No such file: nothing to overwrite. A dangling symbolic link is not nothing: writing would follow it.
+    try {
+      if (lstatSync(path).isSymbolicLink())
+        return `Can't open the dump file (${path}). File exists (a dangling symbolic link)`;
+    } catch {}
+    return undefined;
   }
   let why = 'File exists';
   if (force) {

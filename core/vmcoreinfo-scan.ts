@@ -22,6 +22,7 @@ function matchesNote(page: Uint8Array): boolean {
 /** The VMCOREINFO text found in the dump's memory, or undefined. */
 export function scanVmcoreinfo(dump: Dump): string | undefined {
   for (const pfn of dump.presentPfns()) {
+    if (dump.pageState(pfn) !== 'dumped') continue;
     let page: Uint8Array;
     try {
       page = dump.readPage(pfn);

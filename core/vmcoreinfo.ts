@@ -4,7 +4,7 @@
  * BUILD-ID, PAGESIZE, CRASHTIME, KERNELOFFSET, SYMBOL(x), SIZE(t),
  * OFFSET(t.m), LENGTH(x), NUMBER(x).
  */
-import { LookupError } from './errors.js';
+import { BadDataError, LookupError } from './errors.js';
 
 export class VmcoreInfo {
   readonly raw: Map<string, string> = new Map();
@@ -14,7 +14,15 @@ export class VmcoreInfo {
   readonly lengths: Map<string, number> = new Map();
   readonly numbers: Map<string, bigint> = new Map();
 
-  constructor(readonly text: string) {
+  /**
+   * `file` and `textOffset` (the file offset of the text) let a malformed value's error say where it is; the
+   * values that tscrash cannot do without (KERNELOFFSET) are checked, the others left out when malformed.
+   */
+  constructor(
+    readonly text: string,
+    readonly file = 'VMCOREINFO',
+    readonly textOffset = 0,
+  ) {
     for (const line of text.split('\n')) {
       const eq = line.indexOf('=');
       if (eq <= 0) continue;
@@ -62,10 +70,24 @@ export class VmcoreInfo {
     const v = this.raw.get('CRASHTIME');
     return v ? Number.parseInt(v, 10) : undefined;
   }
-  /** KASLR offset (KERNELOFFSET, hex), 0 when absent. */
+  /** KASLR offset (KERNELOFFSET, hex), 0 when absent; a value that is not hex digits is a BadDataError. */
   get kernelOffset(): bigint {
     const v = this.raw.get('KERNELOFFSET');
-    return v ? BigInt(`0x${v}`) : 0n;
+    if (!v) return 0n;
+    if (!/^[0-9a-fA-F]{1,16}$/.test(v)) {
+      throw new BadDataError(
+        `VMCOREINFO's KERNELOFFSET=${JSON.stringify(v).slice(1, -1)} is not a hexadecimal number`,
+        this.file,
+        this.offsetOf('KERNELOFFSET='),
+      );
+    }
+    return BigInt(`0x${v}`);
+  }
+
+  /** Where a line starts, as an offset into the file: the text's own offset plus the line's. */
+  private offsetOf(prefix: string): number {
+    const i = this.text.startsWith(prefix) ? 0 : this.text.indexOf(`\n${prefix}`) + 1;
+    return this.textOffset + Math.max(0, i);
   }
 
   private need<T>(map: Map<string, T>, kind: string, name: string): T {

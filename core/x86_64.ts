@@ -160,14 +160,27 @@ export class X86Translator {
     for (let i = 256; i < 512; i++) {
       // Sign-extend from the top bit the table indexes (bit 47, or 56 with 5 levels).
       const base = (BigInt(i) << topShift) | (MASK64 ^ ((1n << (topShift + 9n)) - 1n));
-      const e = this.mem.readPhysU64(this.params.pgdPhys + BigInt(i * 8), 'direct map probe');
-      if ((e & PRESENT) === 0n) continue;
+      const e = this.probe(this.params.pgdPhys + BigInt(i * 8));
+      if (e === undefined || (e & PRESENT) === 0n) continue;
       const leaf = this.firstLeaf(e & mask, topShift - 9n, base, mask);
       if (!leaf) continue;
       // The direct map starts at physical 0, and its base is aligned to 1 GiB (a PUD).
       if (leaf.paddr === 0n && (leaf.vaddr & ((1n << 30n) - 1n)) === 0n) return leaf.vaddr;
     }
     return undefined;
+  }
+
+  /**
+   * One page-table entry for the probe, or undefined when its page cannot be read (a truncated or damaged
+   * dump): the probe goes on with the other entries, and reads through the missing table fail when made.
+   */
+  private probe(paddr: bigint): bigint | undefined {
+    try {
+      return this.mem.readPhysU64(paddr, 'direct map probe');
+    } catch (e) {
+      if (e instanceof FaultError) return undefined;
+      throw e;
+    }
   }
 
   private firstLeaf(
@@ -177,8 +190,8 @@ export class X86Translator {
     mask: bigint,
   ): { vaddr: bigint; paddr: bigint; size: bigint } | undefined {
     for (let i = 0; i < 512; i++) {
-      const e = this.mem.readPhysU64(table + BigInt(i * 8), 'direct map probe');
-      if ((e & PRESENT) === 0n) continue;
+      const e = this.probe(table + BigInt(i * 8));
+      if (e === undefined || (e & PRESENT) === 0n) continue;
       const vaddr = base + (BigInt(i) << shift);
       if (shift === 12n || ((shift === 21n || shift === 30n) && (e & PSE) !== 0n)) {
         return { vaddr, paddr: e & mask & ~((1n << shift) - 1n), size: 1n << shift };

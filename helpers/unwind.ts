@@ -387,7 +387,9 @@ export function savedRegisters(prog: Program, task: Obj): { cpu: number; regs: R
   const pid = taskPid(task);
   const notes = prog.cpus;
   const note: CpuRegisters | undefined =
-    notes.find((n) => n.index === cpu && n.pid === pid) ?? notes.find((n) => n.pid === pid && pid !== 0) ?? notes[cpu];
+    notes.find((n) => n.index === cpu && n.pid === pid) ??
+    notes.find((n) => n.pid === pid && pid !== 0) ??
+    notes.find((n) => n.index === cpu);
   if (!note || cpuCurr(prog, cpu).address !== task.address) return undefined;
   return { cpu, regs: noteRegisters(note) };
 }
@@ -563,7 +565,18 @@ export function unwindTaskForBt(
   panicCpuNo: number | undefined,
 ): Unwind & { cpuRegs?: Registers; cpu?: number } {
   const saved = savedRegisters(prog, task);
-  if (!saved) return unwindTask(prog, task);
+  if (!saved) {
+    // A task running at the crash whose CPU has no registers in the dump (its NT_PRSTATUS note missing or
+    // damaged): its switch frame is stale, so no frames are made up from it.
+    const cpu = activeTasks(prog).get(task.address as bigint);
+    if (cpu !== undefined && cpuCurr(prog, cpu).address === task.address)
+      return {
+        frames: [],
+        cpu,
+        error: `no registers for CPU ${cpu} in the dump (its NT_PRSTATUS note is missing or damaged: ${prog.cpus.length} notes): the stack of its active task cannot be unwound`,
+      };
+    return unwindTask(prog, task);
+  }
   const { cpu, regs } = saved;
   let slot: bigint | undefined;
   if (cpu === panicCpuNo && !isUserMode(regs)) {

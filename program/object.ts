@@ -313,7 +313,10 @@ export class Obj {
     const from = strip(this.type).kind;
     const expr = `(${typeName(t)})${this.expr}`;
     if ((to === 'pointer' || to === 'base' || to === 'enum') && from !== 'struct' && from !== 'union') {
-      const v = from === 'array' ? this.needAddress('cast') : this.value();
+      let v = from === 'array' ? this.needAddress('cast') : this.value();
+      // A cast to a narrower integer keeps its low bits, as C converts (the sign comes from the type on reading).
+      const bits = BigInt(sizeOf(t) * 8);
+      if (to !== 'pointer' && bits > 0n && bits < 64n) v &= (1n << bits) - 1n;
       return Obj.value(this.prog, t, v, expr);
     }
     return Obj.at(this.prog, t, this.needAddress('cast'), expr);

@@ -87,6 +87,7 @@ export class Program {
   ) {
     this.noModules = opts.noModules ?? false;
     if (_dump) {
+      for (const w of _dump.warnings) this.warnings.push(`WARNING: ${w}`);
       const kaslr = opts.kaslr === undefined || opts.kaslr === 'auto' ? undefined : opts.kaslr;
       this._memory = new KernelMemory(_dump, undefined, { kaslrOffset: kaslr });
       this._cpus = prstatusRegisters(_dump);
@@ -152,6 +153,7 @@ export class Program {
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
     let linked: SymbolTable | undefined;
+    const had = this.debugInfo !== undefined;
     this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
       cacheDir,
       // Link-time addresses, as the DWARF has them.
@@ -160,6 +162,7 @@ export class Program {
         return linked.lookupAll(name).map((e) => e.address);
       },
     });
+    if (!had) for (const w of this.debugInfo.warnings) this.warnings.push(`WARNING: ${w}`);
     return this.debugInfo;
   }
 

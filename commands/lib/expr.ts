@@ -9,6 +9,10 @@ import { Obj, pointerTo, strip } from '../../program/object.js';
 import type { Program } from '../../program/program.js';
 import { type CType, sizeOf } from '../../symbols/dwarf/types.js';
 
+const MASK64 = (1n << 64n) - 1n;
+/** The deepest nesting an expression may have (gdb's own parser has a stack of about ten thousand). */
+const MAX_DEPTH = 1000;
+
 type Tok = { k: 'id' | 'num' | 'op'; v: string };
 
 function lex(s: string): Tok[] {
@@ -160,7 +164,23 @@ export class ExprParser {
     return undefined;
   }
 
+  /** How deep the parse is nested (parentheses, unary operators): bounded, so a hostile line cannot exhaust the stack. */
+  private depth = 0;
+
   private unary(): Obj {
+    if (++this.depth > MAX_DEPTH) {
+      throw new CommandError(
+        `expression nested too deeply (more than ${MAX_DEPTH} levels of parentheses or unary operators)`,
+      );
+    }
+    try {
+      return this.unaryAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryAt(): Obj {
     if (this.isOp('&')) {
       this.next();
       return this.unary().addressOf();
@@ -215,7 +235,15 @@ export class ExprParser {
 
   private primary(): Obj {
     const t = this.next();
-    if (t.k === 'num') return this.long(BigInt(t.v));
+    if (t.k === 'num') {
+      const v = BigInt(t.v);
+      // gdb's words for a literal wider than its widest type (unsigned long long).
+      if (v > MASK64) throw new CommandError('Numeric constant too large.');
+      // One that does not fit a long is an unsigned long, as gdb types it.
+      if (v > 0x7fffffffffffffffn)
+        return Obj.value(this.prog, { kind: 'base', name: 'unsigned long', size: 8 }, v, t.v);
+      return this.long(v);
+    }
     if (t.k === 'op' && t.v === '(') {
       const o = this.additive();
       this.expect(')');

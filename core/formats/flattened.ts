@@ -35,6 +35,8 @@ export class FlattenedSource implements ByteSource {
   /** Set when the stream ended without its end marker (truncated transfer). */
   readonly truncatedAt: number | undefined;
   readonly records: number;
+  /** Records that overlap, or leave a gap of a page or more: each names the record's place in the stream. */
+  readonly warnings: string[] = [];
   private readonly pieces: Pieces;
 
   constructor(private readonly inner: ByteSource) {
@@ -94,9 +96,55 @@ export class FlattenedSource implements ByteSource {
     }
     this.truncatedAt = truncated;
     this.records = n;
+    this.checkRecords(offs, sizes, froms, n);
     this.pieces = resolve(offs, sizes, froms, n);
     const p = this.pieces;
     this.size = p.count ? p.end[p.count - 1]! : 0;
+  }
+
+  /**
+   * makedumpfile writes each byte of the image once (its records never overlap), and leaves gaps only in the
+   * padding of the header blocks and bitmaps (less than a page). A record whose offset was damaged lands on
+   * another's bytes (the later one then wins) or leaves a page-sized hole where it belonged: both are warned,
+   * naming the record's stream offset, and the data there is not to be trusted.
+   */
+  private checkRecords(offs: Float64Array, sizes: Float64Array, froms: Float64Array, n: number): void {
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => offs[a]! - offs[b]! || a - b);
+    const found: string[] = [];
+    let count = 0;
+    let end = 0;
+    let last = -1;
+    let first = -1;
+    const at = (r: number): string => `record at stream offset 0x${(froms[r]! - RECORD_HEADER).toString(16)}`;
+    const img = (a: number, b: number): string => `[0x${a.toString(16)}, 0x${b.toString(16)})`;
+    for (const r of order) {
+      const a = offs[r]!;
+      const b = a + sizes[r]!;
+      if (sizes[r] === 0) continue;
+      if (last >= 0 && a < end) {
+        count++;
+        if (first < 0) first = r;
+        if (found.length < 3)
+          found.push(
+            `the ${at(r)} writes image bytes ${img(a, b)} over those of the ${at(last)} ${img(offs[last]!, end)}`,
+          );
+      } else if (last >= 0 && a - end >= 4096 && this.truncatedAt === undefined) {
+        // (A stream cut short has gaps where its missing records belonged: that is the truncation, said once.)
+        count++;
+        if (first < 0) first = r;
+        if (found.length < 3) found.push(`no record writes image bytes ${img(end, a)} (the next is the ${at(r)})`);
+      }
+      if (b > end) {
+        end = b;
+        last = r;
+      }
+    }
+    if (!count) return;
+    this.warnings.push(
+      `${this.name}: offset 0x${(froms[first]! - RECORD_HEADER).toString(16)}: the flattened stream's records are damaged (${count} overlap${count > 1 ? 's or gaps' : ' or gap'}): ${found.join('; ')}${count > found.length ? `; and ${count - found.length} more` : ''}: pages read from there may be wrong`,
+    );
   }
 
   read(buf: Uint8Array, offset: number, length: number, position: number): number {

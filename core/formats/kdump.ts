@@ -12,9 +12,10 @@ import { inflate } from 'node:zlib';
 import type { Compression } from '../compress/index.js';
 import { DecompressError, decompressPage } from '../compress/index.js';
 import type { Dump, DumpInfo, DumpNote, PageState } from '../dump.js';
-import { parseNotes, vmcoreinfoFromNotes } from '../elf-notes.js';
+import { checkCpuNotes, parseNotes, vmcoreinfoFromNotes } from '../elf-notes.js';
 import { BadDataError, FaultError, type FaultReason } from '../errors.js';
 import { PageCache } from '../page-cache.js';
+import { checkUtsMachine } from './arch.js';
 import { RankedBitmap } from './bitmap.js';
 import { type ByteSource, readAt } from './source.js';
 
@@ -24,6 +25,8 @@ const HEADER_SIZE = 464;
 const SUB_HEADER_SIZE = 104;
 const DESC_SIZE = 24;
 const MAX_META = 256 << 20; // notes, vmcoreinfo: refuse more
+/** x86-64's NR_CPUS limit (CONFIG_NR_CPUS at most 8192). */
+const MAX_CPUS = 8192;
 
 export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
 export const DUMP_DH_COMPRESSED_LZO = 0x2;
@@ -31,6 +34,9 @@ export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
 export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
 export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
 export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+/** The flags a page descriptor may carry: the compression of its page. */
+const KNOWN_PAGE_FLAGS =
+  DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
 
 export function isKdump(head: Uint8Array): boolean {
   if (head.length < 8) return false;
@@ -59,6 +65,7 @@ export class KdumpDump implements Dump {
   readonly notes: DumpNote[] = [];
   readonly vmcoreinfo: string | undefined;
   readonly info: DumpInfo;
+  readonly warnings: string[] = [];
   readonly headerVersion: number;
   readonly status: number;
   readonly physBase: bigint | undefined;
@@ -77,6 +84,7 @@ export class KdumpDump implements Dump {
     format = 'kdump',
   ) {
     this.path = src.name;
+    this.warnings.push(...(src.warnings ?? []));
     const file = src.name;
     const h = readAt(src, 0, HEADER_SIZE);
     if (h.length < HEADER_SIZE)
@@ -98,6 +106,20 @@ export class KdumpDump implements Dump {
     const bitmapBlocks = dv.getUint32(436, true);
     let maxMapnr = dv.getUint32(440, true);
     const nrCpus = dv.getUint32(460, true);
+    checkUtsMachine(uts[4]!, file, 12 + 4 * 65);
+    const compressionBits = [
+      DUMP_DH_COMPRESSED_ZLIB,
+      DUMP_DH_COMPRESSED_LZO,
+      DUMP_DH_COMPRESSED_SNAPPY,
+      DUMP_DH_COMPRESSED_ZSTD,
+    ].filter((b) => this.status & b);
+    if (compressionBits.length > 1) {
+      throw new BadDataError(
+        `status 0x${this.status.toString(16)} names ${compressionBits.length} compression methods (${compressionBits.map((b) => compressionOf(b)).join(', ')}); a dump has one`,
+        file,
+        424,
+      );
+    }
     if (blockSize < 512 || blockSize > 1 << 20 || (blockSize & (blockSize - 1)) !== 0) {
       throw new BadDataError(`block_size ${blockSize} is not a power of two between 512 and 1 MiB`, file, 428);
     }
@@ -136,7 +158,7 @@ export class KdumpDump implements Dump {
         const size = u64(56);
         if (size > 0) {
           const notes = this.readMeta(off, size, 'note area');
-          this.notes.push(...parseNotes(notes, file, off));
+          this.notes.push(...parseNotes(notes, file, off, this.warnings));
         }
       }
       if (v >= 6) {
@@ -184,7 +206,7 @@ export class KdumpDump implements Dump {
     }
     if (bitmapOff + bitmapLen > src.size) {
       throw new BadDataError(
-        `bitmaps (${bitmapLen} bytes at 0x${bitmapOff.toString(16)}) run past the end of the file (0x${src.size.toString(16)})`,
+        `bitmaps (${bitmapLen} bytes at 0x${bitmapOff.toString(16)}) run past the end of the file (0x${src.size.toString(16)}): the file is truncated before its first page, so no page can be read`,
         file,
         bitmapOff,
       );
@@ -202,6 +224,20 @@ export class KdumpDump implements Dump {
     if (this.status & DUMP_DH_COMPRESSED_ZSTD) compression.add('zstd');
     const dumpedCount = this.dumped.rank(endPfn) - this.startRank;
     const presentCount = this.present.countBelow(maxMapnr);
+    const truncatedAt = this.checkDescriptors(dumpedCount);
+    const prstatus = checkCpuNotes(this.notes, file, v >= 4 ? this.warnings : []);
+    let cpus = nrCpus;
+    if (v >= 4 && nrCpus !== prstatus && prstatus > 0) {
+      this.warnings.push(
+        `${file}: offset 0x1cc: the disk_dump_header's nr_cpus ${nrCpus} disagrees with its ${prstatus} NT_PRSTATUS notes: ${prstatus} CPUs are taken`,
+      );
+      cpus = prstatus;
+    } else if (nrCpus > MAX_CPUS) {
+      this.warnings.push(
+        `${file}: offset 0x1cc: the disk_dump_header's nr_cpus ${nrCpus} is more than x86-64's NR_CPUS limit (${MAX_CPUS}): not used`,
+      );
+      cpus = prstatus;
+    }
     this.info = {
       format,
       signature,
@@ -209,7 +245,7 @@ export class KdumpDump implements Dump {
       headerVersion: this.headerVersion,
       blockSize,
       dumpLevel,
-      nrCpus,
+      nrCpus: cpus,
       utsname: {
         sysname: uts[0]!,
         nodename: uts[1]!,
@@ -226,7 +262,125 @@ export class KdumpDump implements Dump {
       pagesPresent: presentCount,
       pagesDumped: dumpedCount,
       pagesExcluded: Math.max(0, presentCount - this.dumped.total),
-      truncated: this.descStart + dumpedCount * DESC_SIZE > src.size || undefined,
+      truncated: truncatedAt !== undefined || undefined,
+      truncatedAt,
+    };
+  }
+
+  /**
+   * Check the page descriptors against the bitmap and the file. makedumpfile (and QEMU) write the table, then
+   * the shared zero page's data, then the pages' data in pfn order: so the first dumped page's data starts at
+   * most a page after the table, and the last page's data ends the file. A bitmap whose population count
+   * disagrees with the table (a flipped bit puts every later page on its neighbour's descriptor) is a warning
+   * naming both; a file that ends before the last page's data, or inside the table, is truncated: crash's
+   * warning, and the offset returned. Two descriptors are read, not the table.
+   */
+  private checkDescriptors(count: number): number | undefined {
+    const file = this.src.name;
+    const size = this.src.size;
+    if (count === 0) return undefined;
+    const tableEnd = this.descStart + count * DESC_SIZE;
+    this.dataStart = tableEnd;
+    const first = this.descriptorAt(0);
+    if (first && !(first.offset === 0 && first.size === 0)) {
+      if (first.offset < tableEnd || first.offset > tableEnd + this.pageSize) {
+        const implied = Math.floor((first.offset - this.descStart) / DESC_SIZE);
+        this.warnings.push(
+          `${file}: offset 0x${this.descStart.toString(16)}: the 2nd bitmap says ${count} pages are dumped, but the first page's data starts at file offset 0x${first.offset.toString(16)}, after ${implied >= 0 ? `${implied} descriptors` : 'no descriptor'}: the bitmap or the descriptors are damaged, and pages may be read from the wrong descriptors`,
+        );
+        this.untrusted = true;
+        this.dataStart = Math.min(tableEnd, Math.max(this.descStart, first.offset));
+      }
+    }
+    // The table's last descriptor must be one, and the 24 bytes after it (the start of the page data) must not.
+    if (!this.untrusted && tableEnd <= size) {
+      // Never-written descriptors read as zeros: in an INCOMPLETE dump, and in a flattened stream cut short.
+      const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0 || this.src.truncatedAt !== undefined;
+      const last = this.descriptorAt(count - 1);
+      const after = tableEnd + DESC_SIZE <= size ? this.descriptorAt(count) : undefined;
+      const lastOk = last && (this.plausible(last) || (incomplete && last.offset === 0 && last.size === 0));
+      if (!lastOk || (after && this.plausible(after))) {
+        this.warnings.push(
+          `${file}: offset 0x${(tableEnd - (lastOk ? 0 : DESC_SIZE)).toString(16)}: the 2nd bitmap says ${count} pages are dumped, but ${lastOk ? `a page descriptor follows the ${count}th` : `the ${count}th descriptor is not one`}: the bitmap or the descriptors are damaged, and pages may be read from the wrong descriptors`,
+        );
+        this.untrusted = true;
+      }
+    }
+    let cut: number | undefined;
+    let what = '';
+    if (tableEnd > size) {
+      cut = size;
+      const inFile = Math.max(0, Math.floor((size - this.descStart) / DESC_SIZE));
+      what = `the page descriptor table ends at file offset 0x${tableEnd.toString(16)}: ${inFile} of its ${count} descriptors are in the file`;
+    } else {
+      const end = this.lastDataEnd(count, tableEnd);
+      if (end > size) {
+        cut = size;
+        what = `the last page's data ends at file offset 0x${end.toString(16)}`;
+      }
+    }
+    const flat = this.src.truncatedAt;
+    if (flat !== undefined) {
+      cut ??= size;
+      what = `the flattened stream ends at offset 0x${flat.toString(16)} without its end marker${what ? `, and ${what}` : ''}`;
+    }
+    if (cut === undefined) return undefined;
+    this.warnings.unshift(
+      `${file}: may be truncated or incomplete\n` +
+        `         ${what}; the file ends at 0x${size.toString(16)} (${size} bytes)\n` +
+        '         (pages stored past the end cannot be read: each read of one says so)',
+    );
+    return cut;
+  }
+
+  /**
+   * The end of the last page's data: pages are written in pfn order, so it is the last descriptor's unless that
+   * one is the shared zero page (whose data comes first): then the table is read backwards, a block at a time,
+   * to the last page with data of its own.
+   */
+  private lastDataEnd(count: number, tableEnd: number): number {
+    const CHUNK = 2048;
+    let end = 0;
+    for (let hi = count; hi > 0; hi -= CHUNK) {
+      const lo = Math.max(0, hi - CHUNK);
+      const raw = readAt(this.src, this.descStart + lo * DESC_SIZE, (hi - lo) * DESC_SIZE);
+      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      for (let o = 0; o + DESC_SIZE <= raw.length; o += DESC_SIZE) {
+        const off = Number(dv.getBigInt64(o, true));
+        end = Math.max(end, off + dv.getUint32(o + 8, true));
+      }
+      if (end > tableEnd + this.pageSize) break;
+    }
+    return end;
+  }
+
+  /** Where page data may start (the end of the descriptor table), for checking descriptors. */
+  private dataStart = 0;
+  /** Set when the bitmap and the descriptor table disagree. */
+  untrusted = false;
+
+  /** Whether 24 bytes read as a page descriptor could be one: its data after the table, a page at most, known flags. */
+  private plausible(d: { offset: number; size: number; flags: number }): boolean {
+    return (
+      d.offset >= this.descStart &&
+      d.size > 0 &&
+      d.size <= this.pageSize &&
+      (d.flags & ~KNOWN_PAGE_FLAGS) === 0 &&
+      // Past the end of the file is let through (a cut file), not past any file there is.
+      d.offset < 2 ** 48
+    );
+  }
+
+  /** The idx-th descriptor of this file, or undefined past the end of the file. */
+  private descriptorAt(idx: number): { offset: number; size: number; flags: number } | undefined {
+    const raw = readAt(this.src, this.descStart + idx * DESC_SIZE, DESC_SIZE);
+    if (raw.length < DESC_SIZE) return undefined;
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const off = dv.getBigInt64(0, true);
+    return {
+      offset: off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(off),
+      size: dv.getUint32(8, true),
+      flags: dv.getUint32(12, true),
     };
   }
 
@@ -260,7 +414,7 @@ export class KdumpDump implements Dump {
     if (pfn < this.startPfn || pfn >= this.endPfn) return 'absent';
     const d = this.descriptor(pfn);
     if (!d) return 'truncated';
-    if (d.offset === 0 && d.size === 0) return 'incomplete';
+    if (d.offset === 0 && d.size === 0) return this.src.truncatedAt !== undefined ? 'truncated' : 'incomplete';
     if (d.offset + d.size > this.src.size) return 'truncated';
     return 'dumped';
   }
@@ -295,7 +449,15 @@ export class KdumpDump implements Dump {
       if (jobs.length >= max) break;
       if (pfn < this.startPfn || pfn >= this.endPfn || !this.dumped.test(pfn) || this.cache.peek(pfn)) continue;
       const d = this.descriptor(pfn);
-      if (!d || d.offset < 0 || d.size === 0 || d.size > this.pageSize || d.offset + d.size > this.src.size) continue;
+      // The checks readPage makes (a page decoded ahead is served from the cache without them).
+      if (
+        !d ||
+        d.offset < this.dataStart ||
+        d.size === 0 ||
+        d.size > this.pageSize ||
+        d.offset + d.size > this.src.size
+      )
+        continue;
       // zlib alone has a codec in libuv's pool; the others decode on the main thread when read.
       if (compressionOf(d.flags) !== 'zlib') continue;
       let raw: Uint8Array;
@@ -351,7 +513,13 @@ export class KdumpDump implements Dump {
       );
     if (d.offset === 0 && d.size === 0 && incomplete)
       throw this.fault(pfn, 'incomplete', 'page never written (the dump is flagged INCOMPLETE)');
-    if (d.offset < 0 || d.size === 0 || d.size > this.pageSize) {
+    if (d.offset === 0 && d.size === 0 && this.src.truncatedAt !== undefined)
+      throw this.fault(
+        pfn,
+        'truncated',
+        `page descriptor never written: the flattened stream ends at offset 0x${this.src.truncatedAt.toString(16)} without its end marker`,
+      );
+    if (d.offset < this.dataStart || d.size === 0 || d.size > this.pageSize) {
       throw new BadDataError(
         `page descriptor of pfn 0x${pfn.toString(16)} is corrupt (offset ${d.offset}, size ${d.size})`,
         this.path,

@@ -17,6 +17,10 @@ export interface ByteSource {
    * that no record of a flattened stream wrote read as zeros.
    */
   read(buf: Uint8Array, offset: number, length: number, position: number): number;
+  /** Where a flattened stream ended without its end marker (a cut transfer); the image is then incomplete. */
+  readonly truncatedAt?: number;
+  /** What the source found wrong in its own structure (a flattened stream's records), for the dump's warnings. */
+  readonly warnings?: readonly string[];
   close(): void;
 }
 

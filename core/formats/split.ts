@@ -10,6 +10,7 @@ export class SplitDump implements Dump {
   readonly notes: readonly DumpNote[];
   readonly vmcoreinfo: string | undefined;
   readonly info: DumpInfo;
+  readonly warnings: string[];
   private readonly parts: KdumpDump[];
 
   constructor(parts: Dump[]) {
@@ -33,6 +34,7 @@ export class SplitDump implements Dump {
     this.maxPfn = first.maxPfn;
     this.notes = first.notes;
     this.vmcoreinfo = first.vmcoreinfo;
+    this.warnings = this.parts.flatMap((p) => p.warnings);
     const missing: string[] = [];
     let at = 0;
     for (const p of this.parts) {
@@ -47,6 +49,8 @@ export class SplitDump implements Dump {
       split: undefined,
       missingPfnRanges: missing.length ? missing : undefined,
       pagesDumped: this.parts.reduce((s, p) => s + Number(p.info.pagesDumped ?? 0), 0),
+      // Truncated when any file of the set is (each one's warning names it).
+      truncated: this.parts.some((p) => p.info.truncated) || undefined,
     };
   }
 

@@ -44,8 +44,10 @@ export class DumpAdapter implements DumpSource {
   readonly physBase?: bigint;
   readonly utsname?: Uint8Array;
   readonly inputDumpLevel?: number;
+  readonly truncatedAt?: number;
 
   constructor(readonly dump: Dump) {
+    if (typeof dump.info.truncatedAt === 'number') this.truncatedAt = dump.info.truncatedAt;
     const notes = serializeNotes(dump);
     this.noteBytes = notes.bytes;
     this.vmcoreinfoNoteOffset = notes.vmcoreinfoOffset;

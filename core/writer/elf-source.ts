@@ -30,6 +30,7 @@ export class ElfSource implements DumpSource {
   readonly elfHeader: Uint8Array;
   readonly pageSize: number;
   readonly fileSize: number;
+  truncatedAt?: number;
   private readonly fd: number;
   /** Segments sorted by paddr for lookup; entries keep the first-listed segment on overlap. */
   private readonly lookup: MemorySegment[];
@@ -91,6 +92,7 @@ export class ElfSource implements DumpSource {
         }
       }
       if (this.segments.length === 0) throw new BadDataError('no PT_LOAD segment', path, phoff);
+      if (this.segments.some((s) => s.offset + s.filesz > this.fileSize)) this.truncatedAt = this.fileSize;
       if (noteSize > MAX_NOTE_AREA) throw new BadDataError(`PT_NOTE of ${noteSize} bytes is implausible`, path, phoff);
       this.noteBytes = noteOff >= 0 && noteSize > 0 ? this.readAt(noteOff, noteSize) : new Uint8Array(0);
       if (this.noteBytes.length < noteSize) {

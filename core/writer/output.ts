@@ -5,7 +5,7 @@
  * {offset, size} big-endian i64 + payload after a 4096-byte header) on a file
  * descriptor such as stdout.
  */
-import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** The output device is full. */
@@ -72,6 +72,49 @@ function hookSignals(): void {
   }
 }
 
+/** Whether anything is at `path`: a file, a directory, or a symlink (dangling or not: it is not followed). */
+export function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove the temporary files earlier runs left for this output name (`.NAME.tmp-PID`) when their process is gone:
+ * a run killed with SIGKILL cannot remove its own. A live process's file is left alone.
+ */
+export function removeStaleTemps(name: string): void {
+  const dir = dirname(name);
+  const prefix = `.${basename(name)}.tmp-`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.startsWith(prefix)) continue;
+    const pid = Number(e.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+    try {
+      const st = lstatSync(join(dir, e));
+      if (st.isFile() && st.uid === process.getuid?.()) unlinkSync(join(dir, e));
+    } catch {}
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class FileSink implements OutputSink {
   readonly flattened = false;
   bytesWritten = 0;
@@ -83,9 +126,10 @@ export class FileSink implements OutputSink {
     readonly name: string,
     force: boolean,
   ) {
-    if (!force && existsSync(name)) {
+    if (!force && pathExists(name)) {
       throw new OutputError(`Can't open the dump file (${name}). File exists`);
     }
+    removeStaleTemps(name);
     this.tmpPath = join(dirname(name), `.${basename(name)}.tmp-${process.pid}`);
     try {
       this.fd = openSync(this.tmpPath, 'wx', 0o600);

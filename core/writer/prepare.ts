@@ -77,10 +77,15 @@ export function prepareDump(src: DumpSource, opts: PrepareOptions): Prepared {
     try {
       kmem = new KernelMemory(src, info);
     } catch (e) {
-      return (e as Error).message;
+      return truncation((e as Error).message);
     }
     return undefined;
   };
+  // A cut input fails wherever its missing part is first needed: say that, and where the file ends.
+  const truncation = (why: string): string =>
+    src.truncatedAt === undefined
+      ? why
+      : `the input is truncated at offset ${src.truncatedAt} (0x${src.truncatedAt.toString(16)}), so ${why}`;
   const kerr = kmemError();
 
   let counts = newCounts();
@@ -109,7 +114,7 @@ export function prepareDump(src: DumpSource, opts: PrepareOptions): Prepared {
         });
       } catch (e) {
         if (structNeeded)
-          throw new FilterError(`Can't exclude unnecessary pages: ${(e as Error).message}`, { cause: e });
+          throw new FilterError(`Can't exclude unnecessary pages: ${truncation((e as Error).message)}`, { cause: e });
         msgs.error(`warning: hwpoison/offline pages not checked: ${(e as Error).message}\n`);
       }
       msgs.progressDone(PROGRESS_UNN_PAGES, 1);

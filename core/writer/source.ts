@@ -54,6 +54,8 @@ export interface DumpSource {
   readonly physBase?: bigint;
   /** Raw utsname block (6 x 65 bytes) when the input header carries it (kdump input). */
   readonly utsname?: Uint8Array;
+  /** Where the input file ends when it is cut short (its data runs past the end), for the error that says so. */
+  readonly truncatedAt?: number;
 
   /**
    * Read `count` consecutive pages starting at `pfn` into `dst` at `dstOff`.

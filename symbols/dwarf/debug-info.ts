@@ -189,6 +189,9 @@ export class DebugInfo {
     }
   }
 
+  /** What was wrong in the file's debug info (units skipped as damaged), one message each. */
+  readonly warnings: string[] = [];
+
   /** The cache file the index is kept in (undefined without a build-id). */
   get cacheFile(): string | undefined {
     const { dir, buildId, size } = this.cache;
@@ -235,8 +238,13 @@ export class DebugInfo {
     });
     this.index = idx;
     this.search = undefined;
+    for (const d of idx.damaged ?? [])
+      this.warnings.push(
+        `${this.elf.path}: the .debug_info unit at 0x${d.unit.toString(16)} is damaged and was skipped (${d.message}); names are answered from the other units`,
+      );
     const { dir, buildId, size } = this.cache;
-    if (buildId) saveNameIndex(dir, buildId, size, { index: idx, units: reader.unitRecords() });
+    // An index of a damaged file is not cached: the intact file of the same build-id must not get it.
+    if (buildId && !idx.damaged) saveNameIndex(dir, buildId, size, { index: idx, units: reader.unitRecords() });
     return idx;
   }
 

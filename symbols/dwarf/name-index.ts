@@ -42,6 +42,8 @@ export interface NameIndex {
   functions: Map<string, number>;
   /** Enumerator name → [enumerator DIE, its enumeration_type DIE]. */
   enumerators: Map<string, [number, number]>;
+  /** The units skipped because they could not be decoded (none in an intact file). */
+  damaged?: DamagedUnit[];
 }
 
 const TYPE_PREFIX: Record<number, string> = {
@@ -59,6 +61,14 @@ export interface PartialIndex extends NameIndex {
   declaredOnly: Set<string>;
   /** [DIE, specification, located] of definitions whose declaration is in a unit this scan did not hold. */
   unresolved: number[];
+  /** Units whose DIEs could not be decoded (a damaged file): skipped, the names before the damage kept. */
+  damaged: DamagedUnit[];
+}
+
+/** A compile unit the index skipped: where it starts in .debug_info and what was wrong. */
+export interface DamagedUnit {
+  unit: number;
+  message: string;
 }
 
 export function buildNameIndex(
@@ -461,19 +471,31 @@ export function buildNameIndex(
   };
 
   if (!opts.units) r.ensureAllUnits();
+  const damaged: DamagedUnit[] = [];
   for (const u of opts.units ?? r.units) {
+    try {
+      scanUnit(u);
+    } catch (e) {
+      // One damaged unit (a corrupt byte in its DIEs or its abbreviations) is skipped and named; the index is
+      // built from the others. The names it gave before the damage stay.
+      if (!(e instanceof BadDataError)) throw e;
+      damaged.push({ unit: u.offset, message: e.message });
+    }
+  }
+
+  function scanUnit(u: Unit): void {
     r.ensureUnit(u);
     unit = u;
     unitPlans = plansOf(u);
     strBase = 8;
     pos = u.dieOffset;
-    if (pos >= u.end) continue;
+    if (pos >= u.end) return;
     const cuAt = pos;
     const cuCode = uleb();
-    if (cuCode === 0) continue;
+    if (cuCode === 0) return;
     const cu = abbrevAt(cuCode, cuAt);
     decodeAttrs(cu);
-    if (!cu.children) continue;
+    if (!cu.children) return;
     while (pos < u.end) {
       const at = pos;
       const code = uleb();
@@ -531,7 +553,7 @@ export function buildNameIndex(
 
   // Definitions named through DW_AT_specification: the name is on the declaration they point to.
   // Deferred (for a merge of shares, which resolves them all after every share's direct names, in order).
-  if (opts.deferSpecifications) return { ...idx, declaredOnly, unresolved: pendingSpecs };
+  if (opts.deferSpecifications) return { ...idx, declaredOnly, unresolved: pendingSpecs, damaged };
   const unresolved: number[] = [];
   for (let i = 0; i < pendingSpecs.length; i += 3) {
     let n: unknown;
@@ -545,7 +567,7 @@ export function buildNameIndex(
     }
     if (typeof n === 'string') addResolved(idx.variables, declaredOnly, n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
   }
-  return { ...idx, declaredOnly, unresolved };
+  return { ...idx, declaredOnly, unresolved, damaged };
 }
 
 /**
@@ -588,6 +610,8 @@ export function mergeNameIndexes(parts: PartialIndex[], nameAt?: (die: number) =
       }
     }
   }
+  const damaged = parts.flatMap((p) => p.damaged ?? []);
+  if (damaged.length) out.damaged = damaged;
   // Definitions named by a declaration in another share of units.
   for (const p of parts) {
     for (let i = 0; nameAt && i < p.unresolved.length; i += 3) {

@@ -47,6 +47,7 @@ function kdumpAsDump(path: string): Dump {
     notes,
     vmcoreinfo: k.vmcoreinfo.replace(/\0+$/, ''),
     info: { format: 'kdump', nrCpus: k.nrCpus, physBase: k.physBase },
+    warnings: [],
     pageState: state,
     readPage(pfn) {
       const p = k.page(pfn);
