@@ -41,6 +41,14 @@ export type ToTerminal =
   | { t: 'completion'; id: number; completion: Completion }
   | { t: 'failed'; id: number; message: string };
 
+/** Without a vmlinux: the dump's BTF is loaded now, and the line says what the session has. */
+function noVmlinuxSources(program: Program): string {
+  if (!program.hasDump) return '';
+  program.loadBtf();
+  const line = program.sourcesLine();
+  return program.btf ? line : `${line} (memory-only commands: log, rd, vtop, sys; bt and sym from kallsyms)`;
+}
+
 export function sessionInfo(program: Program, opts: SessionOpenOptions): SessionInfo {
   const i = program.hasDump ? program.dump.info : undefined;
   const release = program.hasDump ? (program.vmcoreinfo.osrelease ?? undefined) : undefined;
@@ -48,7 +56,7 @@ export function sessionInfo(program: Program, opts: SessionOpenOptions): Session
     (i
       ? `tscrash: ${opts.vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${release ?? 'unknown release'}\n`
       : `tscrash: ${opts.vmlinux} (no dump: types and symbols only)\n`) +
-    `${opts.vmlinux ? '' : "no vmlinux: memory-only commands (log, rd, vtop, sys) and bt, sym from the dump's kallsyms; "}type help for the commands, q to quit\n`;
+    `${opts.vmlinux ? '' : `${noVmlinuxSources(program)}\n`}type help for the commands, q to quit\n`;
   return { vmcore: opts.vmcore, vmlinux: opts.vmlinux, release, banner, warnings: [...program.warnings] };
 }
 

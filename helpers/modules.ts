@@ -108,7 +108,7 @@ const loaded = new WeakSet<Program>();
 
 /** Add every loaded module's kallsyms to the program's symbol table (once). */
 export function loadModuleSymbols(prog: Program): void {
-  if (loaded.has(prog) || !prog.vmlinux || !prog.hasDump) return;
+  if (loaded.has(prog) || !prog.hasDebugInfo || !prog.hasDump) return;
   loaded.add(prog);
   for (const m of listModules(prog)) {
     try {

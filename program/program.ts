@@ -11,11 +11,15 @@ import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
 import { elfIdentity } from '../symbols/build-id.js';
 import { cacheDir } from '../symbols/cache-file.js';
+import { BtfDebugInfo } from '../symbols/btf/debug-info.js';
+import { Btf } from '../symbols/btf/format.js';
 import { DebugInfo } from '../symbols/dwarf/debug-info.js';
 import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
 import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
+import type { TypeSource } from '../symbols/type-source.js';
+import { BTF_GLOBALS, type CountSource } from './btf-globals.js';
 import { readKallsyms } from './kallsyms.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
@@ -138,6 +142,7 @@ export class Program {
   /** Load the vmlinux's debug info (its name index from the on-disk cache, or built); done once. */
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
+    this.btfInfo = undefined;
     let linked: SymbolTable | undefined;
     this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
       cacheDir,
@@ -151,13 +156,131 @@ export class Program {
   }
 
   get hasDebugInfo(): boolean {
-    return this.debugInfo !== undefined;
+    return this.debugInfo !== undefined || this.btfInfo !== undefined;
   }
 
-  /** The vmlinux's DWARF: types, variables, functions, enumerators. */
-  get debug(): DebugInfo {
-    if (!this.debugInfo) this.requireDebugInfo('this');
-    return this.debugInfo;
+  /** The debug info types come from: the vmlinux's DWARF, or the BTF in the dump (no vmlinux). */
+  get debug(): TypeSource {
+    const d = this.debugInfo ?? this.btfInfo;
+    if (!d) this.requireDebugInfo('this');
+    return d;
+  }
+
+  private btfInfo: BtfDebugInfo | undefined;
+  private btfError: string | undefined;
+
+  /** Whether types can be loaded: a vmlinux, or a dump whose kernel carries BTF (__start_BTF in kallsyms). */
+  get canLoadTypes(): boolean {
+    if (this.vmlinux) return true;
+    if (!this._memory || this.btfError !== undefined) return false;
+    return this.btfRange() !== undefined;
+  }
+
+  /**
+   * Load the types: the vmlinux's DWARF when there is a vmlinux, else the BTF the dump's kernel carries.
+   * Undefined when there is neither (or the dump's BTF is unreadable: `btfError` says why).
+   */
+  async loadTypes(cacheDir?: string): Promise<TypeSource | undefined> {
+    if (this.vmlinux) return this.loadDebugInfo(cacheDir);
+    return this.loadBtf();
+  }
+
+  /** The vmlinux BTF's place in the dump: [__start_BTF, __stop_BTF), from kallsyms. */
+  private btfRange(): [bigint, bigint] | undefined {
+    const start = this.symbolAddress('__start_BTF');
+    const stop = this.symbolAddress('__stop_BTF');
+    if (start === undefined || stop === undefined || stop <= start || stop - start > 1n << 30n) return undefined;
+    return [start, stop];
+  }
+
+  /** The vmlinux's BTF as the dump has it in memory (undefined when its kernel has none). */
+  btfBytes(): Uint8Array | undefined {
+    const r = this.btfRange();
+    if (!r) return undefined;
+    return this.memory.readVirt(r[0], Number(r[1] - r[0]), 'the kernel BTF (__start_BTF..__stop_BTF)');
+  }
+
+  /** Why the dump's BTF could not be used, when it could not. */
+  get btfLoadError(): string | undefined {
+    return this.btfError;
+  }
+
+  /** The dump's BTF as the session's types (no vmlinux); read once. */
+  loadBtf(): BtfDebugInfo | undefined {
+    if (this.btfInfo || this.btfError !== undefined || !this._memory) return this.btfInfo;
+    try {
+      const r = this.btfRange();
+      const bytes = r ? this.btfBytes() : undefined;
+      if (!r || !bytes) return undefined;
+      const btf = new Btf(bytes, `the dump's BTF (__start_BTF at 0x${r[0].toString(16)})`);
+      this.btfInfo = new BtfDebugInfo(btf, { declared: (name, d) => this.declaredType(name, d) });
+      this.typeCache.clear();
+    } catch (e) {
+      if (!(e instanceof TscrashError)) throw e;
+      this.btfError = e.message;
+      this.warnings.push(`types: the dump's BTF is not usable: ${e.message}`);
+    }
+    return this.btfInfo;
+  }
+
+  /** The BTF types when they are the session's. */
+  get btf(): BtfDebugInfo | undefined {
+    return this.btfInfo;
+  }
+
+  /** A global's type from program/btf-globals.ts (BTF describes only per-cpu variables). */
+  private declaredType(name: string, d: BtfDebugInfo): CType | undefined {
+    if (!Object.hasOwn(BTF_GLOBALS, name)) return undefined;
+    const g = BTF_GLOBALS[name]!;
+    const elem = typeof g.type === 'string' ? d.findType(g.type) : d.anonymousStruct(g.type.anonymousStruct);
+    if (!elem || g.count === undefined) return elem;
+    const n = this.declaredCount(name, g.count, elem, d, 0);
+    return { kind: 'array', element: elem, counts: [n] };
+  }
+
+  private declaredCount(
+    name: string,
+    c: CountSource,
+    elem: CType,
+    d: BtfDebugInfo,
+    depth: number,
+  ): number | undefined {
+    if (typeof c === 'number') return c;
+    if (c.startsWith('enum:')) {
+      const e = d.findEnumerator(c.slice(5));
+      return e ? Number(e.value) : undefined;
+    }
+    if (c.startsWith('vmcoreinfo:')) return this.vmcoreinfo.lengths.get(c.slice(11));
+    if (c.startsWith('as:')) {
+      const other = c.slice(3);
+      const g = Object.hasOwn(BTF_GLOBALS, other) ? BTF_GLOBALS[other] : undefined;
+      if (!g || g.count === undefined || depth > 4) return undefined;
+      const t = typeof g.type === 'string' ? d.findType(g.type) : undefined;
+      return t ? this.declaredCount(other, g.count, t, d, depth + 1) : undefined;
+    }
+    // 'gap': kallsyms' size (the distance to the next symbol) over the element's size.
+    const size = this.symbols.lookup(name)?.size;
+    const es = Obj.at(this, elem, 0n).size;
+    return size && es ? Math.floor(size / es) : undefined;
+  }
+
+  /** One line naming where types, symbols and unwinding come from (said once at session start). */
+  sourcesLine(): string {
+    const parts: string[] = [];
+    if (this.debugInfo) parts.push(`types: DWARF from ${this.vmlinux}`);
+    else if (this.btfInfo) parts.push(`types: BTF from the dump (${this.btfInfo.typeCount} types)`);
+    else parts.push('types: none');
+    if (this.vmlinux) parts.push('symbols: the vmlinux');
+    else if (this._memory) {
+      try {
+        parts.push(`symbols: kallsyms (${this.symbols.size})`);
+      } catch (e) {
+        if (!(e instanceof TscrashError)) throw e;
+        parts.push('symbols: none');
+      }
+    }
+    parts.push(this.vmlinux ? 'unwinding: ORC (the vmlinux)' : 'unwinding: ORC (the dump)');
+    return parts.join('; ');
   }
 
   private readonly typeCache = new Map<string, CType>();
@@ -262,8 +385,15 @@ export class Program {
     throw new MissingDebugInfoError(
       this.vmlinux
         ? `${what} needs types from the vmlinux, whose debug info is not loaded (Program.load / loadDebugInfo)`
-        : `${what} needs debug info: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)`,
+        : `${what} needs debug info: ${this.btfError !== undefined ? "the dump's BTF is not usable" : this._dump ? "the dump's kernel carries no BTF" : 'no dump'}; start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)`,
     );
+  }
+
+  /** Load the types (DWARF or the dump's BTF) or throw the missing-debug-info error naming `what`. */
+  async requireTypes(what: string): Promise<TypeSource> {
+    const d = this.debugInfo ?? this.btfInfo ?? (await this.loadTypes());
+    if (!d) this.requireDebugInfo(what);
+    return d;
   }
 
   /** Address of a kernel symbol that VMCOREINFO names (KASLR already applied). */

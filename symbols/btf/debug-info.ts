@@ -11,8 +11,8 @@ import { BTF_KIND, type Btf } from './format.js';
 import { BtfTypes } from './types.js';
 
 export interface BtfOptions {
-  /** The C spelling of a global's type that BTF does not describe (`init_task` → `struct task_struct`). */
-  declared?: (name: string) => string | undefined;
+  /** The type of a global BTF does not describe (`init_task`: `struct task_struct`), from the caller's table. */
+  declared?: (name: string, btf: BtfDebugInfo) => CType | undefined;
 }
 
 export class BtfDebugInfo implements TypeSource {
@@ -67,11 +67,8 @@ export class BtfDebugInfo implements TypeSource {
   findVariable(name: string): VariableInfo | undefined {
     const id = this.types.lookup('variables', name) as number | undefined;
     if (id !== undefined) return { name, type: this.types.typeAt(id), dieOffset: id };
-    const spelling = this.opts.declared?.(name);
-    if (spelling !== undefined) {
-      const type = this.findType(spelling);
-      if (type) return { name, type, dieOffset: 0 };
-    }
+    const type = this.opts.declared?.(name, this);
+    if (type) return { name, type, dieOffset: 0 };
     return this.orModules(undefined, (d) => d.findVariable(name));
   }
 
@@ -92,6 +89,18 @@ export class BtfDebugInfo implements TypeSource {
     for (const k of this.types.names().types.keys()) if (k.startsWith(prefix)) out.push(k);
     for (const d of this.modules.values()) out.push(...d.typeNames(prefix));
     return [...new Set(out)].sort();
+  }
+
+  /** The struct without a name whose members have exactly these names (tk_core's type). */
+  anonymousStruct(members: string[]): CType | undefined {
+    const b = this.btf;
+    for (let id = b.firstId; id < b.endId; id++) {
+      if (b.kind(id) !== BTF_KIND.STRUCT || b.vlen(id) !== members.length || b.name(id) !== '') continue;
+      let same = true;
+      for (let j = 0; j < members.length && same; j++) same = b.str(b.word(id, j * 3)) === members[j];
+      if (same) return this.types.typeAt(id);
+    }
+    return undefined;
   }
 
   /** The per-cpu variables' names (the VARs of DATASEC .data..percpu). */
