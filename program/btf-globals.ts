@@ -39,6 +39,7 @@ export const BTF_GLOBALS: Record<string, DeclaredGlobal> = {
   __cpu_possible_mask: { type: 'struct cpumask' },
   __cpu_present_mask: { type: 'struct cpumask' },
   __cpu_active_mask: { type: 'struct cpumask' },
+  jiffies: { type: 'volatile long unsigned int' },
   jiffies_64: { type: 'u64' },
   tick_nsec: { type: 'long unsigned int' },
   tk_core: { type: { anonymousStruct: ['seq', 'timekeeper'] } },

@@ -320,14 +320,29 @@ export class Program {
 
   /** Whether a global variable exists with both a symbol and a type. */
   hasVariable(name: string): boolean {
-    return this.debug.findVariable(name) !== undefined && this.symbolAddress(name) !== undefined;
+    return this.debug.findVariable(name) !== undefined && this.variableAddress(name) !== undefined;
+  }
+
+  /**
+   * A variable's address. Without a vmlinux, kallsyms' before VMCOREINFO's: VMCOREINFO's SYMBOL(mem_section) is
+   * the pointer's value (VMCOREINFO_SYMBOL_ARRAY), not the variable's address.
+   */
+  private variableAddress(name: string): bigint | undefined {
+    if (this.vmlinux || !this._memory) return this.symbolAddress(name);
+    try {
+      const a = this.symbols.lookup(name)?.address;
+      if (a !== undefined) return a;
+    } catch (e) {
+      if (!(e instanceof TscrashError)) throw e;
+    }
+    return this.vmcoreinfoSymbol(name);
   }
 
   /** A global (or per-cpu: the address is then the per-cpu offset) variable as an lvalue. */
   variable(name: string): Obj {
     const v = this.debug.findVariable(name);
     if (!v) throw new LookupError(`no variable named ${name} in the debug info`);
-    const a = this.symbolAddress(name);
+    const a = this.variableAddress(name);
     if (a === undefined) throw new LookupError(`${name} has a type in the debug info but no symbol`);
     return Obj.at(this, this.completeArray(name, v.type), a, name);
   }
