@@ -150,8 +150,9 @@ export class BtfTypes {
         // C's T x[a][b] is BTF's array of a arrays of b: one array with both counts, as DWARF has it.
         let cur = id;
         for (let i = 0; i < 64 && b.kind(cur) === K.ARRAY; i++) {
+          // A flexible array member (`x[]`) and a zero-length one (`x[0]`) are both 0: taken as the first.
           const n = b.word(cur, 2);
-          t.counts.push(n === 0 ? 0 : n);
+          t.counts.push(n === 0 ? undefined : n);
           cur = b.word(cur, 0);
         }
         t.element = this.typeAt(cur);

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Program } from '../../program/index.js';
+import { typeName } from '../../program/object.js';
+import { BtfDebugInfo } from '../../symbols/btf/debug-info.js';
+import { BTF_KIND, Btf } from '../../symbols/btf/format.js';
+import { DebugInfo } from '../../symbols/dwarf/debug-info.js';
+import type { CType } from '../../symbols/dwarf/types.js';
+import { ElfFile } from '../../symbols/elf.js';
+import { SAMPLE_NAMES } from '../lib/samples.js';
+import { sampleProgram } from '../lib/session.js';
+
+/**
+ * An array's counts as BTF can hold them: pahole writes a multi-dimensional array as one array of the product
+ * of its counts (`[4][2][5]` is `[40]`), and a zero-length array (`[0]`) as a flexible one (`[]`): both are
+ * kept so on the DWARF side.
+ */
+function btfCounts(line: string): string {
+  return line.replace(/((?:\[\d*\])+)$/, (m) => {
+    const ns = [...m.matchAll(/\[(\d*)\]/g)].map((y) => y[1]!);
+    if (ns.some((q) => q === '' || q === '0')) return '[]';
+    return `[${ns.reduce((p, q) => p * Number(q), 1)}]`;
+  });
+}
+
+/** A struct's or union's layout, one line a member (recursively into anonymous members), for comparing. */
+function layout(t: CType, depth = 0): string[] {
+  if (t.kind !== 'struct' && t.kind !== 'union') return [];
+  const out = [`${t.kind} ${t.name ?? '?'} size ${t.size}`];
+  for (const m of t.members) {
+    out.push(
+      `${'  '.repeat(depth)}${m.name ?? '(anon)'} @${m.offset}${m.bitSize !== undefined ? ` bits ${m.bitOffset}:${m.bitSize}` : ''} ${typeName(m.type)}`,
+    );
+    if (!m.name) {
+      let inner = m.type;
+      while (inner.kind === 'typedef' || inner.kind === 'qualified') inner = inner.target;
+      out.push(...layout(inner, depth + 1));
+    }
+  }
+  return out;
+}
+
+for (const name of SAMPLE_NAMES) {
+  describe(`BTF of the ${name} sample`, () => {
+    test("the BTF found in the dump's memory (__start_BTF..__stop_BTF) is the vmlinux's .BTF, byte for byte", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+      try {
+        const mem = bare.btfBytes();
+        assert.ok(mem, 'the dump has __start_BTF and __stop_BTF in kallsyms');
+        const elf = ElfFile.open(s.m.vmlinux);
+        const sec = elf.sectionData('.BTF');
+        elf.close();
+        assert.equal(mem.length, sec.length);
+        assert.ok(Buffer.from(mem).equals(Buffer.from(sec)), 'the same bytes');
+        const d = bare.loadBtf();
+        assert.ok(d, `BTF loaded: ${bare.btfLoadError}`);
+        assert.ok(d.typeCount > 50_000, `${d.typeCount} types`);
+        assert.match(bare.sourcesLine(), /^types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/);
+      } finally {
+        bare.close();
+      }
+    });
+
+    test('every named struct and union has the same size, members, offsets, bitfields and member types from BTF as from DWARF', async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const elf = ElfFile.open(s.m.vmlinux);
+      const btf = new BtfDebugInfo(new Btf(elf.sectionData('.BTF'), `${s.m.vmlinux} .BTF`));
+      elf.close();
+      const dwarf = await DebugInfo.open(s.m.vmlinux);
+      await dwarf.buildIndex();
+      try {
+        const b = btf.btf;
+        // Names two files' different structs have (static struct getdents_callback in fs/readdir.c and in
+        // fs/nfsd): which one a lookup gives is each index's choice; those are left out.
+        const defs = new Map<string, number>();
+        for (let id = 1; id < b.endId; id++) {
+          const k = b.kind(id);
+          if ((k !== BTF_KIND.STRUCT && k !== BTF_KIND.UNION) || !b.name(id)) continue;
+          const key = `${k === BTF_KIND.STRUCT ? 'struct' : 'union'} ${b.name(id)}`;
+          defs.set(key, (defs.get(key) ?? 0) + 1);
+        }
+        const seen = new Set<string>();
+        let compared = 0;
+        const bad: string[] = [];
+        for (let id = 1; id < b.endId; id++) {
+          const k = b.kind(id);
+          if ((k !== BTF_KIND.STRUCT && k !== BTF_KIND.UNION) || !b.name(id)) continue;
+          const key = `${k === BTF_KIND.STRUCT ? 'struct' : 'union'} ${b.name(id)}`;
+          if (seen.has(key) || defs.get(key) !== 1) continue;
+          seen.add(key);
+          const want = dwarf.findType(key);
+          const got = btf.findType(key);
+          assert.ok(got, key);
+          // Structs declared inside a function are in BTF, not in the name index of DWARF's unit-level names.
+          if (!want) continue;
+          compared++;
+          const a = layout(got).map(btfCounts).join('\n');
+          const w = layout(want).map(btfCounts).join('\n');
+          if (a !== w) bad.push(`${key}:\nBTF:\n${a}\nDWARF:\n${w}`);
+        }
+        assert.ok(compared > 5000, `${compared} structs and unions compared`);
+        assert.deepEqual(bad.slice(0, 5), []);
+      } finally {
+        dwarf.close();
+      }
+    });
+
+    test("functions' prototypes and enumerators' values are DWARF's", async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+      try {
+        const d = bare.loadBtf()!;
+        for (const f of ['schedule', 'panic', 'printk', 'do_exit', 'kmem_cache_alloc', '__schedule', 'vfs_read']) {
+          const want = s.prog.debug.findFunction(f);
+          const got = d.findFunction(f);
+          if (!want) continue;
+          assert.ok(got, f);
+          assert.equal(typeName(got.type), typeName(want.type), f);
+        }
+        for (const e of ['PIDTYPE_PID', 'PG_slab', 'NR_VM_ZONE_STAT_ITEMS', 'N_ONLINE', 'TASK_COMM_LEN', 'NR_SLAB_RECLAIMABLE_B']) {
+          const want = s.prog.debug.findEnumerator(e);
+          assert.ok(want, e);
+          assert.equal(d.findEnumerator(e)?.value, want.value, e);
+        }
+        // The per-cpu variables are BTF's VARs, at their kallsyms per-cpu offsets, of DWARF's types.
+        const percpu = d.percpuVariables();
+        assert.ok(percpu.length > 100, `${percpu.length} per-cpu variables`);
+        for (const v of ['runqueues', 'cpu_number', 'current_task', 'vm_event_states', 'cea_exception_stacks']) {
+          if (!s.prog.hasVariable(v)) continue;
+          assert.ok(percpu.includes(v), v);
+          const want = s.prog.variable(v);
+          const got = bare.variable(v);
+          assert.equal(typeName(got.type), typeName(want.type), v);
+          assert.equal(got.address, want.address, v);
+        }
+      } finally {
+        bare.close();
+      }
+    });
+  });
+}
