@@ -73,4 +73,7 @@ export const BTF_GLOBALS: Record<string, DeclaredGlobal> = {
   // Interrupts.
   irq_desc_tree: { type: 'struct xarray' },
   nr_irqs: { type: 'int' },
+  // Machine checks (mce): the genpool records.
+  mce_event_llist: { type: 'struct llist_head' },
+  mce_evt_pool: { type: 'struct gen_pool *' },
 };
