@@ -9,10 +9,10 @@ import { LookupError, MissingDebugInfoError, TscrashError } from '../core/errors
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
-import { elfIdentity } from '../symbols/build-id.js';
-import { cacheDir } from '../symbols/cache-file.js';
 import { BtfDebugInfo } from '../symbols/btf/debug-info.js';
 import { Btf } from '../symbols/btf/format.js';
+import { elfIdentity } from '../symbols/build-id.js';
+import { cacheDir } from '../symbols/cache-file.js';
 import { DebugInfo } from '../symbols/dwarf/debug-info.js';
 import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
@@ -238,13 +238,7 @@ export class Program {
     return { kind: 'array', element: elem, counts: [n] };
   }
 
-  private declaredCount(
-    name: string,
-    c: CountSource,
-    elem: CType,
-    d: BtfDebugInfo,
-    depth: number,
-  ): number | undefined {
+  private declaredCount(name: string, c: CountSource, elem: CType, d: BtfDebugInfo, depth: number): number | undefined {
     if (typeof c === 'number') return c;
     if (c.startsWith('enum:')) {
       const e = d.findEnumerator(c.slice(5));

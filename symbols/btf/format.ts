@@ -91,12 +91,20 @@ export class Btf {
     this.strStart = hdrLen + strOff;
     this.strEnd = this.strStart + strLen;
     if (this.typeEnd > bytes.length)
-      this.fail(8, `type section [0x${this.typeStart.toString(16)}, 0x${this.typeEnd.toString(16)}) past the end (0x${bytes.length.toString(16)})`);
+      this.fail(
+        8,
+        `type section [0x${this.typeStart.toString(16)}, 0x${this.typeEnd.toString(16)}) past the end (0x${bytes.length.toString(16)})`,
+      );
     if (this.strEnd > bytes.length)
-      this.fail(16, `string section [0x${this.strStart.toString(16)}, 0x${this.strEnd.toString(16)}) past the end (0x${bytes.length.toString(16)})`);
+      this.fail(
+        16,
+        `string section [0x${this.strStart.toString(16)}, 0x${this.strEnd.toString(16)}) past the end (0x${bytes.length.toString(16)})`,
+      );
     if (typeLen % 4 !== 0) this.fail(12, `type section length ${typeLen} is not a multiple of 4`);
-    if (strLen > 0 && bytes[this.strEnd - 1] !== 0) this.fail(this.strEnd - 1, 'string section does not end with a NUL');
-    if (!base && strLen > 0 && bytes[this.strStart] !== 0) this.fail(this.strStart, 'string section does not start with an empty string');
+    if (strLen > 0 && bytes[this.strEnd - 1] !== 0)
+      this.fail(this.strEnd - 1, 'string section does not end with a NUL');
+    if (!base && strLen > 0 && bytes[this.strStart] !== 0)
+      this.fail(this.strStart, 'string section does not start with an empty string');
     this.strBase = base ? base.strBase + base.strLength : 0;
     this.firstId = base ? base.endId : 1;
     // At most one type per 12 bytes: the offsets table can be sized before the pass.
@@ -196,7 +204,8 @@ export class Btf {
 
   private checkStr(off: number, where: number): void {
     if (off < this.strBase) {
-      if (this.base && off >= this.base.strBase + this.base.strLength) this.fail(where, `string offset ${off} past the base's strings`);
+      if (this.base && off >= this.base.strBase + this.base.strLength)
+        this.fail(where, `string offset ${off} past the base's strings`);
       return;
     }
     if (this.strStart + off - this.strBase >= this.strEnd)

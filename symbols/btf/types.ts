@@ -11,7 +11,7 @@
  */
 import { LookupError } from '../../core/errors.js';
 import type { CType, Member } from '../dwarf/types.js';
-import { BTF_KIND as K, type Btf } from './format.js';
+import { type Btf, BTF_KIND as K } from './format.js';
 
 type Kind = 'types' | 'functions' | 'variables' | 'enumerators';
 
@@ -63,7 +63,15 @@ export class BtfTypes {
             if (!name) break;
           }
           const prefix =
-            kind === K.STRUCT ? 'struct' : kind === K.UNION ? 'union' : isEnum ? 'enum' : b.kindFlag(id) ? 'union' : 'struct';
+            kind === K.STRUCT
+              ? 'struct'
+              : kind === K.UNION
+                ? 'union'
+                : isEnum
+                  ? 'enum'
+                  : b.kindFlag(id)
+                    ? 'union'
+                    : 'struct';
           const key = `${prefix} ${name}`;
           const prev = idx.types.get(key);
           const declaration = kind === K.FWD || (isEnum && b.vlen(id) === 0);
@@ -178,8 +186,7 @@ export class BtfTypes {
           if (!kflag) {
             // The INT's own encoding carries a bitfield's size and its offset within the member's place.
             let r = mtype;
-            for (let i = 0; i < 64 && TRANSPARENT.has(b.kind(r)); i++)
-              r = b.sizeOrType(r);
+            for (let i = 0; i < 64 && TRANSPARENT.has(b.kind(r)); i++) r = b.sizeOrType(r);
             if (r !== 0 && b.kind(r) === K.INT) {
               const enc = b.word(r, 0);
               const bits = enc & 0xff;

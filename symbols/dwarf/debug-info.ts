@@ -7,13 +7,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BadDataError } from '../../core/errors.js';
 import { ElfFile } from '../elf.js';
+import type { EnumeratorInfo, TypeSource, VariableInfo } from '../type-source.js';
+import { typeFromSpelling } from '../type-source.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, cachePath, loadNameIndex, saveNameIndex } from './name-cache.js';
 import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
 import { NameSearch, searchUnsupported } from './name-search.js';
 import { DwarfReader, type UnitRecord } from './reader.js';
-import type { EnumeratorInfo, TypeSource, VariableInfo } from '../type-source.js';
-import { typeFromSpelling } from '../type-source.js';
 import { type CType, DwarfTypes } from './types.js';
 
 const AT_specification = 0x47;

@@ -57,7 +57,10 @@ for (const name of SAMPLE_NAMES) {
         const d = bare.loadBtf();
         assert.ok(d, `BTF loaded: ${bare.btfLoadError}`);
         assert.ok(d.typeCount > 50_000, `${d.typeCount} types`);
-        assert.match(bare.sourcesLine(), /^types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/);
+        assert.match(
+          bare.sourcesLine(),
+          /^types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/,
+        );
       } finally {
         bare.close();
       }
@@ -121,7 +124,14 @@ for (const name of SAMPLE_NAMES) {
           assert.ok(got, f);
           assert.equal(typeName(got.type), typeName(want.type), f);
         }
-        for (const e of ['PIDTYPE_PID', 'PG_slab', 'NR_VM_ZONE_STAT_ITEMS', 'N_ONLINE', 'TASK_COMM_LEN', 'NR_SLAB_RECLAIMABLE_B']) {
+        for (const e of [
+          'PIDTYPE_PID',
+          'PG_slab',
+          'NR_VM_ZONE_STAT_ITEMS',
+          'N_ONLINE',
+          'TASK_COMM_LEN',
+          'NR_SLAB_RECLAIMABLE_B',
+        ]) {
           const want = s.prog.debug.findEnumerator(e);
           assert.ok(want, e);
           assert.equal(d.findEnumerator(e)?.value, want.value, e);
