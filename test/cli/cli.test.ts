@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Btf } from '../../symbols/btf/format.js';
+import { ElfFile } from '../../symbols/elf.js';
 import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 
 const BIN = new URL('../../bin/tscrash', import.meta.url).pathname;
@@ -55,9 +57,26 @@ for (const name of SAMPLE_NAMES) {
       assert.equal(k.panic, m.facts.panic);
       assert.equal(e.format, 'elf');
       assert.equal(e.panic, m.facts.panic);
+      // The debug data the dump carries: the vmlinux's .BTF and ORC tables, the kernel's own kallsyms.
+      const elf = ElfFile.open(m.vmlinux);
+      const btfSize = elf.section('.BTF')!.size;
+      const orcIp = elf.section('.orc_unwind_ip')!.size;
+      const btfTypes = new Btf(elf.sectionData('.BTF'), m.vmlinux).count;
+      elf.close();
+      for (const f of [k, e]) {
+        assert.equal(f.debugData.vmcoreinfo, true);
+        assert.ok(f.debugData.kallsyms.symbols > 50_000);
+        assert.equal(f.debugData.orc.entries, orcIp / 4);
+        assert.equal(f.debugData.btf.size, btfSize);
+        assert.equal(f.debugData.btf.types, btfTypes);
+      }
       const human = tscrash(['info', m.files['kdump-l-d31']!.path]);
       assert.match(human.stdout, /COMPRESSION: lzo/);
       assert.match(human.stdout, new RegExp(`PANIC: "${m.facts.panic}"`));
+      assert.match(
+        human.stdout,
+        /DEBUG DATA: VMCOREINFO, kallsyms \(\d+ symbols\), ORC \(\d+ entries\), BTF \(\d+ bytes, \d+ types\)/,
+      );
     });
 
     test('memory-only session: log, sys, rd -p agree with crash; errors do not end the session', (t) => {
