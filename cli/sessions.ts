@@ -49,14 +49,18 @@ function noVmlinuxSources(program: Program): string {
   return program.btf ? line : `${line} (memory-only commands: log, rd, vtop, sys; bt and sym from kallsyms)`;
 }
 
-export function sessionInfo(program: Program, opts: SessionOpenOptions): SessionInfo {
+/**
+ * What the faces show of the session. `sources`: whether the banner says where types and symbols come from
+ * (an interactive session, which shows it; loading the dump's BTF and kallsyms for it costs a script).
+ */
+export function sessionInfo(program: Program, opts: SessionOpenOptions, sources = true): SessionInfo {
   const i = program.hasDump ? program.dump.info : undefined;
   const release = program.hasDump ? (program.vmcoreinfo.osrelease ?? undefined) : undefined;
   const banner =
     (i
       ? `tscrash: ${opts.vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${release ?? 'unknown release'}\n`
       : `tscrash: ${opts.vmlinux} (no dump: types and symbols only)\n`) +
-    `${opts.vmlinux ? '' : `${noVmlinuxSources(program)}\n`}type help for the commands, q to quit\n`;
+    `${opts.vmlinux || !sources ? '' : `${noVmlinuxSources(program)}\n`}type help for the commands, q to quit\n`;
   return { vmcore: opts.vmcore, vmlinux: opts.vmlinux, release, banner, warnings: [...program.warnings] };
 }
 
@@ -77,7 +81,7 @@ export class LocalSession implements Session {
     readonly program: Program,
     opts: SessionOpenOptions,
   ) {
-    this.info = sessionInfo(program, opts);
+    this.info = sessionInfo(program, opts, false);
   }
 
   static async open(opts: SessionOpenOptions): Promise<LocalSession> {

@@ -63,7 +63,8 @@ export class Btf {
   private readonly strEnd: number;
   /** The base's string section length (split BTF's own offsets start after it). */
   private readonly strBase: number;
-  private readonly strCache = new Map<number, string>();
+  /** The string section as one latin1 string (names are slices of it), made on first use. */
+  private strText: string | undefined;
 
   /**
    * @param bytes the blob; @param file names it in errors (a path, or "BTF in the dump at 0x...");
@@ -156,12 +157,19 @@ export class Btf {
     return this.owner(id).at[id - this.owner(id).firstId]!;
   }
 
+  /** The record's offset when `id` is this blob's own (no base lookup). */
+  private own(id: number): number {
+    return this.at[id - this.firstId]!;
+  }
+
   kind(id: number): number {
+    if (id >= this.firstId && id < this.endId) return (this.view.getUint32(this.own(id) + 4, true) >>> 24) & 0x1f;
     const b = this.owner(id);
     return (b.view.getUint32(b.at[id - b.firstId]! + 4, true) >>> 24) & 0x1f;
   }
 
   vlen(id: number): number {
+    if (id >= this.firstId && id < this.endId) return this.view.getUint32(this.own(id) + 4, true) & 0xffff;
     const b = this.owner(id);
     return b.view.getUint32(b.at[id - b.firstId]! + 4, true) & 0xffff;
   }
@@ -173,17 +181,20 @@ export class Btf {
 
   /** The record's size-or-type word. */
   sizeOrType(id: number): number {
+    if (id >= this.firstId && id < this.endId) return this.view.getUint32(this.own(id) + 8, true);
     const b = this.owner(id);
     return b.view.getUint32(b.at[id - b.firstId]! + 8, true);
   }
 
   name(id: number): string {
+    if (id >= this.firstId && id < this.endId) return this.str(this.view.getUint32(this.own(id), true));
     const b = this.owner(id);
     return b.str(b.view.getUint32(b.at[id - b.firstId]!, true));
   }
 
   /** The u32 at `index` words after the 12-byte record of `id` (its kind's data). */
   word(id: number, index: number): number {
+    if (id >= this.firstId && id < this.endId) return this.view.getUint32(this.own(id) + 12 + index * 4, true);
     const b = this.owner(id);
     return b.view.getUint32(b.at[id - b.firstId]! + 12 + index * 4, true);
   }
@@ -191,15 +202,13 @@ export class Btf {
   /** A string by its offset (split BTF: the base's strings first). */
   str(off: number): string {
     if (off < this.strBase) return (this.base as Btf).str(off);
-    const hit = this.strCache.get(off);
-    if (hit !== undefined) return hit;
-    const s = this.strStart + off - this.strBase;
-    if (s >= this.strEnd) this.fail(s, `string offset ${off} past the string section`);
-    let e = s;
-    while (this.bytes[e] !== 0) e++;
-    const v = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + s, e - s).toString('latin1');
-    this.strCache.set(off, v);
-    return v;
+    const s = off - this.strBase;
+    if (s >= this.strLength) this.fail(this.strStart + s, `string offset ${off} past the string section`);
+    this.strText ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.strStart, this.strLength).toString(
+      'latin1',
+    );
+    // The section ends with a NUL (checked), so every string has its end.
+    return this.strText.slice(s, this.strText.indexOf('\0', s));
   }
 
   private checkStr(off: number, where: number): void {
@@ -263,71 +272,72 @@ export class Btf {
     this.checkCycles();
   }
 
-  /** The by-value references of a type (all but a pointer's target). */
-  private valueRefs(id: number, out: number[]): void {
+  /**
+   * The `pos`-th by-value reference of an own type (all but a pointer's target), or -1 past the last: the
+   * target of a typedef, qualifier, tag, function, variable; an array's element; each member's, parameter's
+   * and section variable's type.
+   */
+  private valueRef(p: number, kind: number, vlen: number, pos: number): number {
     const K = BTF_KIND;
-    const kind = this.kind(id);
-    out.length = 0;
+    const v = this.view;
     switch (kind) {
       case K.TYPEDEF:
       case K.VOLATILE:
       case K.CONST:
       case K.RESTRICT:
       case K.TYPE_TAG:
-      case K.FUNC_PROTO:
       case K.FUNC:
       case K.VAR:
       case K.DECL_TAG:
-        out.push(this.sizeOrType(id));
-        break;
+        return pos === 0 ? v.getUint32(p + 8, true) : -1;
       case K.ARRAY:
-        out.push(this.word(id, 0));
-        break;
+        return pos === 0 ? v.getUint32(p + 12, true) : -1;
+      case K.STRUCT:
+      case K.UNION:
+        return pos < vlen ? v.getUint32(p + 12 + pos * 12 + 4, true) : -1;
+      case K.FUNC_PROTO:
+        if (pos === 0) return v.getUint32(p + 8, true);
+        return pos <= vlen ? v.getUint32(p + 12 + (pos - 1) * 8 + 4, true) : -1;
+      case K.DATASEC:
+        return pos < vlen ? v.getUint32(p + 12 + pos * 12, true) : -1;
       default:
-        break;
+        return -1;
     }
-    const vlen = this.vlen(id);
-    if (kind === K.STRUCT || kind === K.UNION) for (let j = 0; j < vlen; j++) out.push(this.word(id, j * 3 + 1));
-    else if (kind === K.FUNC_PROTO) for (let j = 0; j < vlen; j++) out.push(this.word(id, j * 2 + 1));
-    else if (kind === K.DATASEC) for (let j = 0; j < vlen; j++) out.push(this.word(id, j * 3));
   }
 
   /** Iterative depth-first search over this blob's types (the base was checked on its own). */
   private checkCycles(): void {
     const n = this.at.length;
     const state = new Uint8Array(n); // 0 new, 1 on the stack, 2 done
-    const stackId: number[] = [];
-    const stackRefs: number[][] = [];
-    const stackPos: number[] = [];
+    const stackIdx = new Int32Array(n);
+    const stackPos = new Int32Array(n);
     for (let root = 0; root < n; root++) {
       if (state[root]) continue;
-      const push = (id: number) => {
-        const r: number[] = [];
-        this.valueRefs(id, r);
-        stackId.push(id);
-        stackRefs.push(r);
-        stackPos.push(0);
-        state[id - this.firstId] = 1;
-      };
-      push(root + this.firstId);
-      while (stackId.length) {
-        const top = stackId.length - 1;
-        const refs = stackRefs[top]!;
-        const pos = stackPos[top]!;
-        if (pos === refs.length) {
-          state[stackId[top]! - this.firstId] = 2;
-          stackId.pop();
-          stackRefs.pop();
-          stackPos.pop();
+      let top = 0;
+      stackIdx[0] = root;
+      stackPos[0] = 0;
+      state[root] = 1;
+      while (top >= 0) {
+        const i = stackIdx[top]!;
+        const p = this.at[i]!;
+        const info = this.view.getUint32(p + 4, true);
+        const t = this.valueRef(p, (info >>> 24) & 0x1f, info & 0xffff, stackPos[top]!);
+        if (t < 0) {
+          state[i] = 2;
+          top--;
           continue;
         }
-        stackPos[top] = pos + 1;
-        const t = refs[pos]!;
+        stackPos[top]!++;
         if (t < this.firstId) continue; // void, or the base's (checked on its own)
-        const s = state[t - this.firstId];
-        if (s === 1)
-          this.fail(this.at[t - this.firstId]!, `type ${t} refers to itself by value (a cycle not through a pointer)`);
-        if (s === 0) push(t);
+        const j = t - this.firstId;
+        const s = state[j];
+        if (s === 1) this.fail(this.at[j]!, `type ${t} refers to itself by value (a cycle not through a pointer)`);
+        if (s === 0) {
+          state[j] = 1;
+          top++;
+          stackIdx[top] = j;
+          stackPos[top] = 0;
+        }
       }
     }
   }
