@@ -79,7 +79,7 @@ for (const name of SAMPLE_NAMES) {
       );
     });
 
-    test('memory-only session: log, sys, rd -p agree with crash; errors do not end the session', (t) => {
+    test('a session without a vmlinux: log, sys, rd -p agree with crash; errors do not end the session', (t) => {
       const m = loadSample(name, t);
       if (!m) return;
       const log = tscrash([m.files['kdump-c-d31']!.path, '-c', 'log']);
@@ -90,7 +90,8 @@ for (const name of SAMPLE_NAMES) {
       const want = sysFields(oracleText(m, 'crash-sys'));
       for (const k of ['DUMPFILE', 'CPUS', 'DATE', 'NODENAME', 'RELEASE', 'VERSION', 'PANIC'])
         assert.equal(sys.get(k), want.get(k), k);
-      assert.equal(sys.get('MACHINE'), want.get('MACHINE')!.split(' ')[0]);
+      // With the BTF the kernel carries, the CPU's speed too (cpu_khz), as crash prints it with the vmlinux.
+      assert.equal(sys.get('MACHINE'), want.get('MACHINE'));
       // A bad command, then a good one, from a pipe.
       const piped = tscrash([m.files['flat-c-d31']!.path], 'nosuchcommand\nrd -p 0x1000 2\n');
       assert.match(piped.stdout, /nosuchcommand: command not found/);
