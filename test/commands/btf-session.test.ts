@@ -52,3 +52,19 @@ for (const name of SAMPLE_NAMES) {
     });
   });
 }
+
+describe("the oops sample (a module's crash) with no vmlinux: types from the dump's BTF", () => {
+  test("bt names the module's frames from its kallsyms, read through struct module, as the vmlinux session does", async (t) => {
+    const s = await sampleProgram('oops', t);
+    if (!s) return;
+    const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+    try {
+      for (const line of ['bt', 'bt -a', 'mod', 'ps'])
+        assert.equal(await run(bare, line), await run(s.prog, line), line);
+      const bt = await run(bare, 'bt');
+      assert.match(bt, /^ ?#\d+ \[[0-9a-f]+\] \w+ at [0-9a-f]+ \[\w+\]$/m, 'a module frame');
+    } finally {
+      bare.close();
+    }
+  });
+});
