@@ -213,7 +213,10 @@ export class Program {
       const bytes = r ? this.btfBytes() : undefined;
       if (!r || !bytes) return undefined;
       const btf = new Btf(bytes, `the dump's BTF (__start_BTF at 0x${r[0].toString(16)})`);
-      this.btfInfo = new BtfDebugInfo(btf, { declared: (name, d) => this.declaredType(name, d) });
+      this.btfInfo = new BtfDebugInfo(btf, {
+        declared: (name, d) => this.declaredType(name, d),
+        modules: (d) => this.moduleBtfs(btf, d),
+      });
       this.typeCache.clear();
     } catch (e) {
       if (!(e instanceof TscrashError)) throw e;
@@ -221,6 +224,47 @@ export class Program {
       this.warnings.push(`types: the dump's BTF is not usable: ${e.message}`);
     }
     return this.btfInfo;
+  }
+
+  /**
+   * The loaded modules' BTF, split on the kernel's: the kernel keeps each module's copy in a struct btf on
+   * its btf_modules list (kernel/bpf/btf.c); the module's own btf_data is cleared once it has initialized.
+   * A module whose BTF cannot be read is a warning; the others are used.
+   */
+  private *moduleBtfs(base: Btf, d: BtfDebugInfo): Generator<[string, Btf]> {
+    const head = this.variableAddress('btf_modules');
+    const entryT = d.findType('struct btf_module');
+    const btfT = d.findType('struct btf');
+    if (head === undefined || !entryT || !btfT) return;
+    const warn = (e: unknown): void => {
+      if (!(e instanceof TscrashError)) throw e;
+      this.warnings.push(`types: a module's BTF is not usable: ${e.message}`);
+    };
+    const listOff = BigInt(offsetOf(entryT, 'list').offset);
+    let next: bigint;
+    try {
+      next = this.memory.readU64(head, 'btf_modules.next');
+    } catch (e) {
+      warn(e);
+      return;
+    }
+    for (let n = 0; next !== head && n < 10_000; n++) {
+      try {
+        const entry = this.object(entryT, next - listOff);
+        const b = entry.member('btf').deref();
+        const name = b.member('name').string(56);
+        const size = Number(b.member('data_size').value());
+        const data = b.member('data').value();
+        if (size > 0 && size < 64 << 20 && data) {
+          const bytes = this.memory.readVirt(data, size, `the BTF of module ${name}`);
+          yield [name, new Btf(bytes, `module ${name}'s BTF (at 0x${data.toString(16)})`, base)];
+        }
+        next = entry.member('list.next').value();
+      } catch (e) {
+        warn(e);
+        return;
+      }
+    }
   }
 
   /** The BTF types when they are the session's. */

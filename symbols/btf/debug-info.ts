@@ -13,6 +13,11 @@ import { BtfTypes } from './types.js';
 export interface BtfOptions {
   /** The type of a global BTF does not describe (`init_task`: `struct task_struct`), from the caller's table. */
   declared?: (name: string, btf: BtfDebugInfo) => CType | undefined;
+  /**
+   * The loaded modules' split BTF, asked for once, when a name is first not found in this BTF: their types are
+   * then searched after this one's.
+   */
+  modules?: (base: BtfDebugInfo) => Iterable<[string, Btf]>;
 }
 
 export class BtfDebugInfo implements TypeSource {
@@ -22,11 +27,25 @@ export class BtfDebugInfo implements TypeSource {
   /** Modules' split BTF, searched after this one's, by module name. */
   private readonly modules = new Map<string, BtfDebugInfo>();
 
+  /** @param base the kernel's, for a module's split BTF. */
   constructor(
     readonly btf: Btf,
     private readonly opts: BtfOptions = {},
+    base?: BtfDebugInfo,
   ) {
-    this.types = new BtfTypes(btf);
+    // A declaration with no definition here is completed from a module's (or, for a module, the kernel's).
+    const baseTypes = base?.types ?? (btf.base ? new BtfTypes(btf.base) : undefined);
+    this.types = new BtfTypes(btf, baseTypes, (key) => this.definitionElsewhere(key));
+  }
+
+  /** A struct's or union's definition in a module's BTF (for the kernel's declarations of it). */
+  private definitionElsewhere(key: string): CType | undefined {
+    this.askModules();
+    for (const d of this.modules.values()) {
+      const id = d.types.lookup('types', key) as number | undefined;
+      if (id !== undefined && d.btf.kind(id) !== BTF_KIND.FWD) return d.types.typeAt(id);
+    }
+    return undefined;
   }
 
   /** Types, with the base's when split. */
@@ -43,8 +62,23 @@ export class BtfDebugInfo implements TypeSource {
     this.modules.set(name, d);
   }
 
+  private modulesAsked = false;
+
+  /** The modules' BTF (asked for on the first miss). */
+  get moduleBtf(): ReadonlyMap<string, BtfDebugInfo> {
+    this.askModules();
+    return this.modules;
+  }
+
+  private askModules(): void {
+    if (this.modulesAsked || !this.opts.modules) return;
+    this.modulesAsked = true;
+    for (const [name, btf] of this.opts.modules(this)) this.modules.set(name, new BtfDebugInfo(btf, {}, this));
+  }
+
   private orModules<T>(own: T | undefined, f: (d: BtfDebugInfo) => T | undefined): T | undefined {
     if (own !== undefined) return own;
+    this.askModules();
     for (const d of this.modules.values()) {
       const v = f(d);
       if (v !== undefined) return v;
@@ -87,6 +121,7 @@ export class BtfDebugInfo implements TypeSource {
   typeNames(prefix: string): string[] {
     const out: string[] = [];
     for (const k of this.types.names().types.keys()) if (k.startsWith(prefix)) out.push(k);
+    this.askModules();
     for (const d of this.modules.values()) out.push(...d.typeNames(prefix));
     return [...new Set(out)].sort();
   }

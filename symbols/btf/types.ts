@@ -31,7 +31,15 @@ export class BtfTypes {
   private readonly cache = new Map<number, CType>();
   private index: NameIndex | undefined;
 
-  constructor(readonly btf: Btf) {}
+  /**
+   * @param base the types of the BTF this one is split on (a module's: the kernel's), which keep the base's
+   * ids; @param complete where a declaration's definition is looked for when this BTF has none.
+   */
+  constructor(
+    readonly btf: Btf,
+    readonly base?: BtfTypes,
+    private readonly complete?: (key: string) => CType | undefined,
+  ) {}
 
   /** The number of types (with the base's). */
   get count(): number {
@@ -42,7 +50,8 @@ export class BtfTypes {
     if (this.index) return this.index;
     const idx: NameIndex = { types: new Map(), functions: new Map(), variables: new Map(), enumerators: new Map() };
     const b = this.btf;
-    for (let id = 1; id < b.endId; id++) {
+    // A split BTF's own names: the base's are the base's index.
+    for (let id = b.firstId; id < b.endId; id++) {
       const kind = b.kind(id);
       const name = b.name(id);
       if (!name && kind !== K.ENUM && kind !== K.ENUM64) continue;
@@ -97,8 +106,9 @@ export class BtfTypes {
     return idx;
   }
 
+  /** A name's id: this BTF's own, else the base's. */
   lookup(kind: Kind, key: string): number | [number, number] | undefined {
-    return this.names()[kind].get(key);
+    return this.names()[kind].get(key) ?? this.base?.lookup(kind, key);
   }
 
   /** An enumerator's value by the enum's id and the enumerator's index. */
@@ -116,6 +126,7 @@ export class BtfTypes {
 
   typeAt(id: number): CType {
     if (id === 0) return { kind: 'void' };
+    if (this.base && id < this.btf.firstId) return this.base.typeAt(id);
     const hit = this.cache.get(id);
     if (hit) return hit;
     return this.build(id);
@@ -267,8 +278,12 @@ export class BtfTypes {
     const resolve = (): CType | undefined => {
       if (full === null) {
         full = undefined;
-        const def = this.names().types.get(`${kind} ${name}`);
+        const def = this.names().types.get(`${kind} ${name}`) ?? this.base?.names().types.get(`${kind} ${name}`);
         if (def !== undefined && def !== id && this.btf.kind(def) !== K.FWD) full = this.typeAt(def);
+        else {
+          const other = this.complete?.(`${kind} ${name}`);
+          if (other && other.kind === kind && !(other as { declaration?: boolean }).declaration) full = other;
+        }
       }
       return full;
     };

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Program } from '../../program/index.js';
 import { typeName } from '../../program/object.js';
@@ -7,7 +9,8 @@ import { BTF_KIND, Btf } from '../../symbols/btf/format.js';
 import { DebugInfo } from '../../symbols/dwarf/debug-info.js';
 import type { CType } from '../../symbols/dwarf/types.js';
 import { ElfFile } from '../../symbols/elf.js';
-import { SAMPLE_NAMES } from '../lib/samples.js';
+import { moduleDebugRoot } from '../lib/module-debug.js';
+import { loadSample, oracleText, SAMPLE_NAMES } from '../lib/samples.js';
 import { sampleProgram } from '../lib/session.js';
 
 /**
@@ -153,3 +156,72 @@ for (const name of SAMPLE_NAMES) {
     });
   });
 }
+
+describe("the modules' BTF of the mce sample (split on the kernel's)", () => {
+  test("each loaded module's BTF is read from the kernel's btf_modules; its structs are laid out as its .ko's DWARF has them", async (t) => {
+    const m = loadSample('mce', t);
+    if (!m) return;
+    const root = moduleDebugRoot(m, t);
+    if (!root) return;
+    const names = (JSON.parse(oracleText(m, 'drgn-modules')) as { name: string }[]).map((x) => x.name);
+    const bare = Program.open({ vmcore: m.files['kdump-c-d31']!.path });
+    try {
+      const d = bare.loadBtf()!;
+      const mods = d.moduleBtf;
+      assert.deepEqual([...mods.keys()].sort(), [...names].sort(), 'every module drgn lists has its BTF');
+      const files = new Map<string, string>();
+      const walk = (dir: string): void => {
+        for (const e of readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(join(dir, e.name));
+          else if (e.name.endsWith('.ko')) files.set(e.name.slice(0, -3).replace(/-/g, '_'), join(dir, e.name));
+        }
+      };
+      walk(join(root, 'lib', 'modules', m.release));
+      let compared = 0;
+      for (const [name, mod] of mods) {
+        const ko = files.get(name);
+        if (!ko) continue;
+        const dwarf = await DebugInfo.open(ko, { index: 'full' });
+        try {
+          const b = mod.btf;
+          const defs = new Map<string, number>();
+          for (let id = b.firstId; id < b.endId; id++) {
+            const k = b.kind(id);
+            if ((k !== BTF_KIND.STRUCT && k !== BTF_KIND.UNION) || !b.name(id)) continue;
+            const key = `${k === BTF_KIND.STRUCT ? 'struct' : 'union'} ${b.name(id)}`;
+            defs.set(key, (defs.get(key) ?? 0) + 1);
+          }
+          for (const [key, n] of defs) {
+            const want = dwarf.findType(key);
+            if (n !== 1 || !want || (want as { declaration?: boolean }).declaration) continue;
+            // The module's own struct, found through the session's types (the kernel's BTF, then the modules').
+            const got = mod.findType(key);
+            assert.ok(got, key);
+            assert.equal(
+              layout(got).map(btfCounts).join('\n'),
+              layout(want).map(btfCounts).join('\n'),
+              `${name}: ${key}`,
+            );
+            compared++;
+          }
+        } finally {
+          dwarf.close();
+        }
+      }
+      assert.ok(compared >= 20, `${compared} module structs compared`);
+      // The session finds a module's type by name: the kernel's BTF has no nvme_dev, the nvme module's has.
+      const nvme = mods.get('nvme');
+      if (nvme) {
+        const own = nvme.btf;
+        let key: string | undefined;
+        for (let id = own.firstId; id < own.endId && !key; id++)
+          if (own.kind(id) === BTF_KIND.STRUCT && own.name(id) && !d.types.names().types.has(`struct ${own.name(id)}`))
+            key = `struct ${own.name(id)}`;
+        assert.ok(key);
+        assert.equal(bare.debug.findType(key), nvme.findType(key));
+      }
+    } finally {
+      bare.close();
+    }
+  });
+});
