@@ -235,6 +235,8 @@ describe('the TUI', () => {
       const s = await term.waitFor((x) => /PANIC: /.test(bars(x).status));
       const shown = /PANIC: (.*?)(…|\s+\|)/.exec(bars(s).status)![1]!.trim();
       assert.ok(shown.length >= 10 && panic.startsWith(shown), `"${shown}" is crash's "${panic}"`);
+      // Said once at start: where types, symbols and unwinding come from.
+      await term.waitFor(/types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/);
       term.keys('F2');
       // The task list, typed by the BTF the kernel carries: crash's tasks (its ps) by name.
       const comms = oracle(dir, 'crash-ps.txt')
