@@ -101,11 +101,15 @@ export class Program {
     }
   }
 
-  /** Open and load the vmlinux's debug info (its name index built, or read from the on-disk cache). */
+  /**
+   * Open and load the types: the vmlinux's debug info (its name index built, or read from the on-disk cache), or
+   * with no vmlinux the BTF the dump carries (when it has some).
+   */
   static async load(opts: OpenOptions & { cacheDir?: string }): Promise<Program> {
     const p = Program.open(opts);
     try {
       if (opts.vmlinux) await p.loadDebugInfo(opts.cacheDir);
+      else if (opts.vmcore) await p.loadTypes();
       return p;
     } catch (e) {
       p.close();
