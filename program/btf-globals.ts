@@ -12,6 +12,8 @@
  *    larger than any padding the linker puts after it (pointers in a table the next symbol follows at once,
  *    structs of kilobytes);
  *  - `as:NAME`: the count of another entry declared with the same constant.
+ * One spelling of each: where kernels spell a declaration with or without a typedef (node_data is
+ * `pg_data_t *[]` in 6.1, `struct pglist_data *[]` in 6.12), `p` prints this one; the type is the same.
  * Not here: arrays whose constant is a macro the dump does not carry and whose end the next symbol does not
  * mark (task_state_array, taint_flags, pageflag_names): their helpers fall back to what they do without the
  * variable.
