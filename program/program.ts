@@ -146,7 +146,6 @@ export class Program {
   /** Load the vmlinux's debug info (its name index from the on-disk cache, or built); done once. */
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
     if (!this.vmlinux) this.requireDebugInfo('types');
-    this.btfInfo = undefined;
     let linked: SymbolTable | undefined;
     this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
       cacheDir,
@@ -253,21 +252,29 @@ export class Program {
       return;
     }
     for (let n = 0; next !== head && n < 10_000; n++) {
+      let parsed: [string, Btf] | undefined;
       try {
         const entry = this.object(entryT, next - listOff);
+        next = entry.member('list.next').value();
         const b = entry.member('btf').deref();
         const name = b.member('name').string(56);
         const size = Number(b.member('data_size').value());
         const data = b.member('data').value();
         if (size > 0 && size < 64 << 20 && data) {
           const bytes = this.memory.readVirt(data, size, `the BTF of module ${name}`);
-          yield [name, new Btf(bytes, `module ${name}'s BTF (at 0x${data.toString(16)})`, base)];
+          // One module's bad BTF is its warning; the next modules are still read.
+          try {
+            parsed = [name, new Btf(bytes, `module ${name}'s BTF (at 0x${data.toString(16)})`, base)];
+          } catch (e) {
+            warn(e);
+          }
         }
-        next = entry.member('list.next').value();
       } catch (e) {
+        // The list itself cannot be followed: no more modules.
         warn(e);
         return;
       }
+      if (parsed) yield parsed;
     }
   }
 
