@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Program } from '../../program/index.js';
-import { SAMPLE_NAMES, type SampleName } from '../lib/samples.js';
+import { loadSample, oracleText, SAMPLE_NAMES, type SampleName } from '../lib/samples.js';
 import { run, sampleProgram } from '../lib/session.js';
 
 /** Commands whose output, with no vmlinux (types from the dump's BTF), is the vmlinux session's. */
@@ -72,6 +75,61 @@ describe("the oops sample (a module's crash) with no vmlinux: types from the dum
       assert.match(bt, /^ ?#\d+ \[[0-9a-f]+\] \w+ at [0-9a-f]+ \[\w+\]$/m, 'a module frame');
     } finally {
       bare.close();
+    }
+  });
+});
+
+describe("a dump whose BTF is damaged (the sysrq sample's ELF dump, its BTF header's type length made absurd)", () => {
+  test('the session says once what is wrong with it and where, commands that need types say so, the rest work', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['elf-d31']!.path;
+    const good = Program.open({ vmcore: src });
+    let phys: bigint;
+    try {
+      phys = good.memory.virtToPhys(good.symbolAddress('__start_BTF')!);
+    } finally {
+      good.close();
+    }
+    // The file offset of that physical address: the ELF core's PT_LOAD segment holding it.
+    const bytes = readFileSync(src);
+    let at = -1;
+    const phoff = Number(bytes.readBigUInt64LE(0x20));
+    for (let i = 0; i < bytes.readUInt16LE(0x38); i++) {
+      const ph = phoff + i * bytes.readUInt16LE(0x36);
+      const paddr = bytes.readBigUInt64LE(ph + 0x18);
+      const filesz = bytes.readBigUInt64LE(ph + 0x20);
+      if (bytes.readUInt32LE(ph) === 1 && phys >= paddr && phys < paddr + filesz)
+        at = Number(bytes.readBigUInt64LE(ph + 8) + (phys - paddr));
+    }
+    assert.ok(at > 0, '__start_BTF is in a PT_LOAD segment');
+    assert.equal(bytes.readUInt16LE(at), 0xeb9f, 'the BTF magic is there');
+    // type_len (header offset 12): far past the end of the blob.
+    bytes.writeUInt32LE(0x7fffff00, at + 12);
+    const dir = mkdtempSync(join(tmpdir(), 'tscrash-btf-bad-'));
+    const bad = join(dir, 'vmcore');
+    writeFileSync(bad, bytes);
+    const p = Program.open({ vmcore: bad });
+    try {
+      const ps = await run(p, 'ps');
+      assert.match(
+        ps,
+        /^ps: .*needs debug info: the dump's BTF is not usable; start tscrash with the matching vmlinux/,
+      );
+      assert.equal(p.warnings.length, 1);
+      assert.match(
+        p.warnings[0]!,
+        /^types: the dump's BTF is not usable: the dump's BTF \(__start_BTF at 0x[0-9a-f]+\): offset 0x8: type section \[0x18, 0x7fffff18\) past the end/,
+      );
+      // Asked again: the same answer, no second warning.
+      assert.match(await run(p, 'struct list_head'), /needs debug info/);
+      assert.equal(p.warnings.length, 1);
+      // What needs no types still works: the log, and bt from kallsyms and ORC.
+      assert.equal(await run(p, 'log'), oracleText(m, 'crash-log'));
+      assert.match(await run(p, 'bt'), /#0 \[[0-9a-f]+\] machine_kexec at /);
+    } finally {
+      p.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
