@@ -67,14 +67,26 @@ export type ToTerminal =
   | { t: 'completion'; id: number; completion: Completion }
   | { t: 'failed'; id: number; message: string };
 
-export function sessionInfo(program: Program, opts: SessionOpenOptions): SessionInfo {
+/** Without a vmlinux: the dump's BTF is loaded now, and the line says what the session has. */
+function noVmlinuxSources(program: Program): string {
+  if (!program.hasDump) return '';
+  program.loadBtf();
+  const line = program.sourcesLine();
+  return program.btf ? line : `${line} (memory-only commands: log, rd, vtop, sys; bt and sym from kallsyms)`;
+}
+
+/**
+ * What the faces show of the session. `sources`: whether the banner says where types and symbols come from
+ * (an interactive session, which shows it; loading the dump's BTF and kallsyms for it costs a script).
+ */
+export function sessionInfo(program: Program, opts: SessionOpenOptions, sources = true): SessionInfo {
   const i = program.hasDump ? program.dump.info : undefined;
   const release = program.hasDump ? (program.vmcoreinfo.osrelease ?? undefined) : undefined;
   const banner =
     (i
       ? `tscrash: ${opts.vmcore} (${i.format}${i.compression ? `, ${i.compression.join('/')}` : ''}), ${release ?? 'unknown release'}\n`
       : `tscrash: ${opts.vmlinux} (no dump: types and symbols only)\n`) +
-    `${opts.vmlinux ? '' : "no vmlinux: memory-only commands (log, rd, vtop, sys) and bt, sym from the dump's kallsyms; "}type help for the commands, q to quit\n`;
+    `${opts.vmlinux || !sources ? '' : `${noVmlinuxSources(program)}\n`}type help for the commands, q to quit\n`;
   return { vmcore: opts.vmcore, vmlinux: opts.vmlinux, release, banner, warnings: [...program.warnings] };
 }
 
@@ -95,7 +107,7 @@ export class LocalSession implements Session {
     readonly program: Program,
     opts: SessionOpenOptions,
   ) {
-    this.info = sessionInfo(program, opts);
+    this.info = sessionInfo(program, opts, false);
   }
 
   static async open(opts: SessionOpenOptions): Promise<LocalSession> {

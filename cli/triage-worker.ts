@@ -32,7 +32,8 @@ export async function triageOne(job: TriageJob): Promise<TriageDone> {
   let program: Program | undefined;
   try {
     program = Program.open({ vmcore: job.vmcore, vmlinux: job.vmlinux ?? findVmlinux(job.vmcore) });
-    if (program.vmlinux && !program.hasDebugInfo) await program.loadDebugInfo();
+    // The vmlinux's DWARF, else the BTF the dump carries.
+    if (!program.hasDebugInfo && program.canLoadTypes) await program.loadTypes();
     const cmd = (await resolveCommand('triage')) as Command<TriageResult>;
     let text = '';
     const ctx = { program, out: (s: string) => (text += s), format: 'text' as const };

@@ -3,6 +3,7 @@
  * (info), and the crash-style session.
  */
 import { dumpDmesg } from '../core/dmesg.js';
+import { TscrashError } from '../core/errors.js';
 import { describeDump, formatFacts } from '../core/info.js';
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
@@ -66,21 +67,31 @@ function dmesgCommand(argv: string[]): number {
   return 0;
 }
 
-function infoCommand(args: string[]): number {
+async function infoCommand(args: string[]): Promise<number> {
   const json = args.includes('--json');
   const files = args.filter((a) => a !== '--json');
   if (files.length === 0) throw new UsageError('info needs at least one VMCORE');
+  const { Program } = await import('../program/program.js');
+  const { dumpDebugData } = await import('../program/debug-data.js');
   let status = 0;
   files.forEach((f, n) => {
     try {
       checkInput(f);
-      const dump = openDump(f);
+      const prog = Program.open({ vmcore: f });
       try {
-        const facts = describeDump(dump);
+        const facts = describeDump(prog.dump);
+        if (prog.dump.vmcoreinfo) {
+          try {
+            facts.debugData = dumpDebugData(prog);
+          } catch (e) {
+            if (!(e instanceof TscrashError)) throw e;
+            facts.warnings.push(`debug data: ${e.message}`);
+          }
+        }
         if (json) process.stdout.write(`${JSON.stringify(facts)}\n`);
         else process.stdout.write(`${n ? '\n' : ''}${formatFacts(facts)}`);
       } finally {
-        dump.close();
+        prog.close();
       }
     } catch (e) {
       status = EXIT_FAILURE;

@@ -287,7 +287,7 @@ EXAMPLES
       } else if (a.startsWith('-')) throw new CommandError(`unsupported option ${a}`);
       else sel.push(a);
     }
-    if (!prog.vmlinux) return { tasks: cpuBacktraces(prog, all, sel, opts), options: opts };
+    if (!prog.hasDebugInfo) return { tasks: cpuBacktraces(prog, all, sel, opts), options: opts };
     let tasks: Obj[];
     if (all) {
       const active = activeTasks(prog);

@@ -94,7 +94,7 @@ export function completeLine(program: Program | undefined, line: string): Comple
     const names = [...new Set([...commandNames(), 'q', 'exit'])].sort();
     return { candidates: names.filter((n) => n.startsWith(word)), word };
   }
-  if (!program?.vmlinux) return { candidates: [], word };
+  if (!program?.hasDebugInfo) return { candidates: [], word };
   const cmd = words.find((w) => w !== '')!.replace(/^\*/, '');
   // Members: `task_struct.pi` (after struct/union/*), `init_task.m`, `init_task->mm->p`.
   const member = /^(.*?)((?:\.|->))([A-Za-z_]\w*)?$/.exec(word);

@@ -91,8 +91,7 @@ DESCRIPTION
     }
     let boot: bigint | undefined;
     if (wall && !noTime) {
-      if (!prog.vmlinux) prog.requireDebugInfo('log -T');
-      await prog.loadDebugInfo();
+      await prog.requireTypes('log -T');
       boot = bootEpochSeconds(prog);
       if (boot === undefined) throw new CommandError('-T: the kernel has no timekeeper (tk_core) to date the log by');
     }
@@ -104,8 +103,7 @@ DESCRIPTION
     };
     if (log.kind === 'plain') return { records: [], plain: Buffer.from(log.bytes).toString('latin1'), options };
     if (level && log.records.some((r) => r.level === undefined)) {
-      if (!prog.vmlinux) prog.requireDebugInfo('log -m');
-      await prog.loadDebugInfo();
+      await prog.requireTypes('log -m');
       addLevels(prog, log.records);
     }
     const records = log.records.map((r): LogRecordResult => {

@@ -184,7 +184,7 @@ export async function runLine(
   const before = memory?.interruptCheck;
   if (memory) memory.interruptCheck = check;
   try {
-    if (cmd.usesTypes !== false && program.vmlinux && !program.hasDebugInfo) await program.loadDebugInfo();
+    if (cmd.usesTypes !== false && !program.hasDebugInfo && program.canLoadTypes) await program.loadTypes();
     result = await cmd.run(ctx, args);
     // The text view of a result-model command; in a JSON session the result itself is printed.
     if (result !== undefined && cmd.text && format === 'text') cmd.text(result, ctx);

@@ -98,8 +98,8 @@ DESCRIPTION
     const prog = ctx.program;
     // Module symbols come from the modules' kallsyms, read through struct module (debug info): only when needed.
     const withModules = async (): Promise<void> => {
-      if (!prog.vmlinux || !prog.hasDump) return;
-      await prog.loadDebugInfo();
+      if (!prog.hasDump || !prog.canLoadTypes) return;
+      await prog.loadTypes();
       loadModuleSymbols(prog);
     };
     // A name not found ends the command; in a text session the symbols found before it are printed first.

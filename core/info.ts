@@ -7,6 +7,18 @@ import { dumpDmesg, printkLayoutFromVmcoreinfo, readDmesg } from './dmesg.js';
 import type { Dump } from './dump.js';
 import { KernelMemory } from './kernel-memory.js';
 
+/** The debug data the dump itself carries (filled in by program/debug-data.ts). */
+export interface DumpDebugData {
+  vmcoreinfo: boolean;
+  kallsyms?: { symbols: number };
+  /** ORC unwind entries (the __start_orc_unwind_ip table). */
+  orc?: { entries: number };
+  /** The vmlinux BTF between __start_BTF and __stop_BTF: its size in bytes, its address and type count. */
+  btf?: { size: number; address: string; types?: number };
+  /** What was found but could not be read. */
+  problems?: string[];
+}
+
 export interface DumpFacts {
   file: string;
   format: string;
@@ -31,7 +43,18 @@ export interface DumpFacts {
   incomplete?: boolean;
   truncated?: boolean;
   split?: { startPfn: number; endPfn: number };
+  debugData?: DumpDebugData;
   warnings: string[];
+}
+
+function debugDataLine(d: DumpDebugData | undefined): string | undefined {
+  if (!d) return undefined;
+  const parts: string[] = [];
+  if (d.vmcoreinfo) parts.push('VMCOREINFO');
+  if (d.kallsyms) parts.push(`kallsyms (${d.kallsyms.symbols} symbols)`);
+  if (d.orc) parts.push(`ORC (${d.orc.entries} entries)`);
+  if (d.btf) parts.push(`BTF (${d.btf.size} bytes${d.btf.types !== undefined ? `, ${d.btf.types} types` : ''})`);
+  return parts.length ? parts.join(', ') : 'none';
 }
 
 /**
@@ -135,8 +158,10 @@ export function formatFacts(f: DumpFacts): string {
     ['PAGE_OFFSET', f.pageOffsetBase],
     ['PAGING LEVELS', f.pagingLevels?.toString()],
     ['PANIC', f.panic !== undefined ? `"${f.panic}"` : undefined],
+    ['DEBUG DATA', debugDataLine(f.debugData)],
   ];
   const out = rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k.padStart(14)}: ${v}`);
+  for (const p of f.debugData?.problems ?? []) out.push(`${'WARNING'.padStart(14)}: ${p}`);
   for (const w of f.warnings) out.push(`${'WARNING'.padStart(14)}: ${w}`);
   return `${out.join('\n')}\n`;
 }

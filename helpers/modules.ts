@@ -109,7 +109,7 @@ const loaded = new WeakSet<Program>();
 
 /** Add every loaded module's kallsyms to the program's symbol table (once). */
 export function loadModuleSymbols(prog: Program): void {
-  if (loaded.has(prog) || !prog.vmlinux || !prog.hasDump || prog.noModules) return;
+  if (loaded.has(prog) || !prog.hasDebugInfo || !prog.hasDump || prog.noModules) return;
   loaded.add(prog);
   for (const m of listModules(prog)) {
     try {

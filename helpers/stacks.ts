@@ -35,8 +35,8 @@ export function cpuStacks(prog: Program, cpu: number): StackRange[] {
   const hit = m.get(cpu);
   if (hit) return hit;
   const out: StackRange[] = [];
-  // The stacks' places come from the vmlinux's variables and types.
-  if (!prog.vmlinux) return out;
+  // The stacks' places come from the debug info's variables and types.
+  if (!prog.hasDebugInfo) return out;
   if (prog.hasVariable('cea_exception_stacks')) {
     try {
       const p = perCpu(prog, 'cea_exception_stacks', cpu);

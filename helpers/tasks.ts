@@ -160,7 +160,7 @@ export function panicTask(prog: Program): Obj | undefined {
 
 /** The CPU that crashed: panic_cpu when set, else the first CPU with registers saved. */
 export function panicCpu(prog: Program): number | undefined {
-  if (!prog.vmlinux) {
+  if (!prog.hasDebugInfo) {
     // No types: panic_cpu is an atomic_t, one int, at its kallsyms address.
     const a = prog.symbolAddress('panic_cpu');
     const b = a === undefined ? undefined : prog.memory.tryReadVirt(a, 4, 'panic_cpu');

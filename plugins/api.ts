@@ -80,7 +80,8 @@ function registerAll(): void {
 
 /**
  * Open a dump (drgn's `program_from_core_dump`): the Program, with the vmlinux's debug info loaded when one is
- * given (its DWARF name index read from the on-disk cache, or built). The built-in commands are registered.
+ * given (its DWARF name index read from the on-disk cache, or built), else the types of the BTF the dump's
+ * kernel carries, when it has some (`prog.debug.source` is `'btf'`). The built-in commands are registered.
  *
  * @example
  * const prog = await tscrash.open({ vmcore, vmlinux });

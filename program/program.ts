@@ -9,6 +9,8 @@ import { LookupError, MissingDebugInfoError, TscrashError } from '../core/errors
 import { KernelMemory } from '../core/kernel-memory.js';
 import { openDump } from '../core/open.js';
 import type { VmcoreInfo } from '../core/vmcoreinfo.js';
+import { BtfDebugInfo } from '../symbols/btf/debug-info.js';
+import { Btf } from '../symbols/btf/format.js';
 import { elfIdentity } from '../symbols/build-id.js';
 import { cacheDir } from '../symbols/cache-file.js';
 import { DebugInfo } from '../symbols/dwarf/debug-info.js';
@@ -16,6 +18,8 @@ import type { CType } from '../symbols/dwarf/types.js';
 import { ElfFile } from '../symbols/elf.js';
 import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
+import type { TypeSource } from '../symbols/type-source.js';
+import { BTF_GLOBALS, type CountSource } from './btf-globals.js';
 import { readKallsyms } from './kallsyms.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
@@ -111,11 +115,15 @@ export class Program {
     }
   }
 
-  /** Open and load the vmlinux's debug info (its name index built, or read from the on-disk cache). */
+  /**
+   * Open and load the types: the vmlinux's debug info (its name index built, or read from the on-disk cache), or
+   * with no vmlinux the BTF the dump carries (when it has some).
+   */
   static async load(opts: OpenOptions & { cacheDir?: string }): Promise<Program> {
     const p = Program.open(opts);
     try {
       if (opts.vmlinux) await p.loadDebugInfo(opts.cacheDir);
+      else if (opts.vmcore) await p.loadTypes();
       return p;
     } catch (e) {
       p.close();
@@ -167,13 +175,177 @@ export class Program {
   }
 
   get hasDebugInfo(): boolean {
-    return this.debugInfo !== undefined;
+    return this.debugInfo !== undefined || this.btfInfo !== undefined;
   }
 
-  /** The vmlinux's DWARF: types, variables, functions, enumerators. */
-  get debug(): DebugInfo {
-    if (!this.debugInfo) this.requireDebugInfo('this');
-    return this.debugInfo;
+  /** The debug info types come from: the vmlinux's DWARF, or the BTF in the dump (no vmlinux). */
+  get debug(): TypeSource {
+    const d = this.debugInfo ?? this.btfInfo;
+    if (!d) this.requireDebugInfo('this');
+    return d;
+  }
+
+  private btfInfo: BtfDebugInfo | undefined;
+  private btfError: string | undefined;
+
+  /** Whether types can be loaded: a vmlinux, or a dump whose kernel carries BTF (__start_BTF in kallsyms). */
+  get canLoadTypes(): boolean {
+    if (this.vmlinux) return true;
+    if (!this._memory || this.btfError !== undefined) return false;
+    return this.btfRange() !== undefined;
+  }
+
+  /**
+   * Load the types: the vmlinux's DWARF when there is a vmlinux, else the BTF the dump's kernel carries.
+   * Undefined when there is neither (or the dump's BTF is unreadable: `btfError` says why).
+   */
+  async loadTypes(cacheDir?: string): Promise<TypeSource | undefined> {
+    if (this.vmlinux) return this.loadDebugInfo(cacheDir);
+    return this.loadBtf();
+  }
+
+  /** The vmlinux BTF's place in the dump: [__start_BTF, __stop_BTF), from kallsyms. */
+  private btfRange(): [bigint, bigint] | undefined {
+    const start = this.symbolAddress('__start_BTF');
+    const stop = this.symbolAddress('__stop_BTF');
+    if (start === undefined || stop === undefined || stop <= start || stop - start > 1n << 30n) return undefined;
+    return [start, stop];
+  }
+
+  /** The vmlinux's BTF as the dump has it in memory (undefined when its kernel has none). */
+  btfBytes(): Uint8Array | undefined {
+    const r = this.btfRange();
+    if (!r) return undefined;
+    return this.memory.readVirt(r[0], Number(r[1] - r[0]), 'the kernel BTF (__start_BTF..__stop_BTF)');
+  }
+
+  /** Why the dump's BTF could not be used, when it could not. */
+  get btfLoadError(): string | undefined {
+    return this.btfError;
+  }
+
+  /** The dump's BTF as the session's types (no vmlinux); read once. */
+  loadBtf(): BtfDebugInfo | undefined {
+    if (this.btfInfo || this.btfError !== undefined || !this._memory) return this.btfInfo;
+    try {
+      const r = this.btfRange();
+      const bytes = r ? this.btfBytes() : undefined;
+      if (!r || !bytes) return undefined;
+      const btf = new Btf(bytes, `the dump's BTF (__start_BTF at 0x${r[0].toString(16)})`);
+      this.btfInfo = new BtfDebugInfo(btf, {
+        declared: (name, d) => this.declaredType(name, d),
+        modules: (d) => this.moduleBtfs(btf, d),
+      });
+      this.typeCache.clear();
+    } catch (e) {
+      if (!(e instanceof TscrashError)) throw e;
+      this.btfError = e.message;
+      this.warnings.push(`types: the dump's BTF is not usable: ${e.message}`);
+    }
+    return this.btfInfo;
+  }
+
+  /**
+   * The loaded modules' BTF, split on the kernel's: the kernel keeps each module's copy in a struct btf on
+   * its btf_modules list (kernel/bpf/btf.c); the module's own btf_data is cleared once it has initialized.
+   * A module whose BTF cannot be read is a warning; the others are used.
+   */
+  private *moduleBtfs(base: Btf, d: BtfDebugInfo): Generator<[string, Btf]> {
+    const head = this.variableAddress('btf_modules');
+    const entryT = d.findType('struct btf_module');
+    const btfT = d.findType('struct btf');
+    if (head === undefined || !entryT || !btfT) return;
+    const warn = (e: unknown): void => {
+      if (!(e instanceof TscrashError)) throw e;
+      this.warnings.push(`types: a module's BTF is not usable: ${e.message}`);
+    };
+    const listOff = BigInt(offsetOf(entryT, 'list').offset);
+    let next: bigint;
+    try {
+      next = this.memory.readU64(head, 'btf_modules.next');
+    } catch (e) {
+      warn(e);
+      return;
+    }
+    for (let n = 0; next !== head && n < 10_000; n++) {
+      let parsed: [string, Btf] | undefined;
+      try {
+        const entry = this.object(entryT, next - listOff);
+        next = entry.member('list.next').value();
+        const b = entry.member('btf').deref();
+        const name = b.member('name').string(56);
+        const size = Number(b.member('data_size').value());
+        const data = b.member('data').value();
+        if (size > 0 && size < 64 << 20 && data) {
+          const bytes = this.memory.readVirt(data, size, `the BTF of module ${name}`);
+          // One module's bad BTF is its warning; the next modules are still read.
+          try {
+            parsed = [name, new Btf(bytes, `module ${name}'s BTF (at 0x${data.toString(16)})`, base)];
+          } catch (e) {
+            warn(e);
+          }
+        }
+      } catch (e) {
+        // The list itself cannot be followed: no more modules.
+        warn(e);
+        return;
+      }
+      if (parsed) yield parsed;
+    }
+  }
+
+  /** The BTF types when they are the session's. */
+  get btf(): BtfDebugInfo | undefined {
+    return this.btfInfo;
+  }
+
+  /** A global's type from program/btf-globals.ts (BTF describes only per-cpu variables). */
+  private declaredType(name: string, d: BtfDebugInfo): CType | undefined {
+    if (!Object.hasOwn(BTF_GLOBALS, name)) return undefined;
+    const g = BTF_GLOBALS[name]!;
+    const elem = typeof g.type === 'string' ? d.findType(g.type) : d.anonymousStruct(g.type.anonymousStruct);
+    if (!elem || g.count === undefined) return elem;
+    const n = this.declaredCount(name, g.count, elem, d, 0);
+    return { kind: 'array', element: elem, counts: [n] };
+  }
+
+  private declaredCount(name: string, c: CountSource, elem: CType, d: BtfDebugInfo, depth: number): number | undefined {
+    if (typeof c === 'number') return c;
+    if (c.startsWith('enum:')) {
+      const e = d.findEnumerator(c.slice(5));
+      return e ? Number(e.value) : undefined;
+    }
+    if (c.startsWith('vmcoreinfo:')) return this.vmcoreinfo.lengths.get(c.slice(11));
+    if (c.startsWith('as:')) {
+      const other = c.slice(3);
+      const g = Object.hasOwn(BTF_GLOBALS, other) ? BTF_GLOBALS[other] : undefined;
+      if (!g || g.count === undefined || depth > 4) return undefined;
+      const t = typeof g.type === 'string' ? d.findType(g.type) : undefined;
+      return t ? this.declaredCount(other, g.count, t, d, depth + 1) : undefined;
+    }
+    // 'gap': kallsyms' size (the distance to the next symbol) over the element's size.
+    const size = this.symbols.lookup(name)?.size;
+    const es = Obj.at(this, elem, 0n).size;
+    return size && es ? Math.floor(size / es) : undefined;
+  }
+
+  /** One line naming where types, symbols and unwinding come from (said once at session start). */
+  sourcesLine(): string {
+    const parts: string[] = [];
+    if (this.debugInfo) parts.push(`types: DWARF from ${this.vmlinux}`);
+    else if (this.btfInfo) parts.push(`types: BTF from the dump (${this.btfInfo.typeCount} types)`);
+    else parts.push('types: none');
+    if (this.vmlinux) parts.push('symbols: the vmlinux');
+    else if (this._memory) {
+      try {
+        parts.push(`symbols: kallsyms (${this.symbols.size})`);
+      } catch (e) {
+        if (!(e instanceof TscrashError)) throw e;
+        parts.push('symbols: none');
+      }
+    }
+    parts.push(this.vmlinux ? 'unwinding: ORC (the vmlinux)' : 'unwinding: ORC (the dump)');
+    return parts.join('; ');
   }
 
   private readonly typeCache = new Map<string, CType>();
@@ -213,14 +385,29 @@ export class Program {
 
   /** Whether a global variable exists with both a symbol and a type. */
   hasVariable(name: string): boolean {
-    return this.debug.findVariable(name) !== undefined && this.symbolAddress(name) !== undefined;
+    return this.debug.findVariable(name) !== undefined && this.variableAddress(name) !== undefined;
+  }
+
+  /**
+   * A variable's address. Without a vmlinux, kallsyms' before VMCOREINFO's: VMCOREINFO's SYMBOL(mem_section) is
+   * the pointer's value (VMCOREINFO_SYMBOL_ARRAY), not the variable's address.
+   */
+  private variableAddress(name: string): bigint | undefined {
+    if (this.vmlinux || !this._memory) return this.symbolAddress(name);
+    try {
+      const a = this.symbols.lookup(name)?.address;
+      if (a !== undefined) return a;
+    } catch (e) {
+      if (!(e instanceof TscrashError)) throw e;
+    }
+    return this.vmcoreinfoSymbol(name);
   }
 
   /** A global (or per-cpu: the address is then the per-cpu offset) variable as an lvalue. */
   variable(name: string): Obj {
     const v = this.debug.findVariable(name);
     if (!v) throw new LookupError(`no variable named ${name} in the debug info`);
-    const a = this.symbolAddress(name);
+    const a = this.variableAddress(name);
     if (a === undefined) throw new LookupError(`${name} has a type in the debug info but no symbol`);
     return Obj.at(this, this.completeArray(name, v.type), a, name);
   }
@@ -278,8 +465,15 @@ export class Program {
     throw new MissingDebugInfoError(
       this.vmlinux
         ? `${what} needs types from the vmlinux, whose debug info is not loaded (Program.load / loadDebugInfo)`
-        : `${what} needs debug info: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)`,
+        : `${what} needs debug info: ${this.btfError !== undefined ? "the dump's BTF is not usable" : this._dump ? "the dump's kernel carries no BTF" : 'no dump'}; start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)`,
     );
+  }
+
+  /** Load the types (DWARF or the dump's BTF) or throw the missing-debug-info error naming `what`. */
+  async requireTypes(what: string): Promise<TypeSource> {
+    const d = this.debugInfo ?? this.btfInfo ?? (await this.loadTypes());
+    if (!d) this.requireDebugInfo(what);
+    return d;
   }
 
   /** Address of a kernel symbol that VMCOREINFO names (KASLR already applied). */

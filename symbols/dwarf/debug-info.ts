@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BadDataError } from '../../core/errors.js';
 import { ElfFile } from '../elf.js';
+import type { EnumeratorInfo, TypeSource, VariableInfo } from '../type-source.js';
+import { typeFromSpelling } from '../type-source.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, cachePath, loadNameIndex, saveNameIndex } from './name-cache.js';
 import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
@@ -16,37 +18,7 @@ import { type CType, DwarfTypes } from './types.js';
 
 const AT_specification = 0x47;
 
-export interface VariableInfo {
-  name: string;
-  type: CType;
-  dieOffset: number;
-}
-export interface EnumeratorInfo {
-  name: string;
-  value: bigint;
-  type: CType;
-}
-
-/** C spellings of base types → DWARF's names (gcc's). */
-const BASE_SYNONYMS: Record<string, string> = {
-  unsigned: 'unsigned int',
-  signed: 'int',
-  'signed int': 'int',
-  long: 'long int',
-  'signed long': 'long int',
-  'long signed int': 'long int',
-  'unsigned long': 'long unsigned int',
-  'unsigned long int': 'long unsigned int',
-  'long long': 'long long int',
-  'signed long long': 'long long int',
-  'unsigned long long': 'long long unsigned int',
-  'unsigned long long int': 'long long unsigned int',
-  short: 'short int',
-  'signed short': 'short int',
-  'unsigned short': 'short unsigned int',
-  'unsigned short int': 'short unsigned int',
-  bool: '_Bool',
-};
+export type { EnumeratorInfo, VariableInfo } from '../type-source.js';
 
 /**
  * How many threads to index `units` with: worker threads from 4 CPUs on, at least 4 MB each. On this
@@ -136,7 +108,8 @@ export interface DebugInfoOptions {
 
 type Kind = 'types' | 'variables' | 'functions' | 'enumerators';
 
-export class DebugInfo {
+export class DebugInfo implements TypeSource {
+  readonly source = 'dwarf' as const;
   readonly types: DwarfTypes;
   /** The full name index, once built or loaded. */
   private index: NameIndex | undefined;
@@ -319,39 +292,10 @@ export class DebugInfo {
   }
 
   private ownType(spelling: string): CType | undefined {
-    let s = spelling.trim().replace(/\s+/g, ' ');
-    // Array suffixes: 'char [16]', 'int [2][3]'.
-    const dims: number[] = [];
-    for (let m = /\s*\[(\d*)\]$/.exec(s); m; m = /\s*\[(\d*)\]$/.exec(s)) {
-      dims.unshift(m[1] ? Number(m[1]) : Number.NaN);
-      s = s.slice(0, m.index);
-    }
-    let stars = 0;
-    while (s.endsWith('*')) {
-      stars++;
-      s = s.slice(0, -1).trimEnd();
-    }
-    const quals: ('const' | 'volatile')[] = [];
-    for (
-      let m = /^(const|volatile) |(?: (const|volatile))$/.exec(s);
-      m;
-      m = /^(const|volatile) |(?: (const|volatile))$/.exec(s)
-    ) {
-      quals.push((m[1] ?? m[2]) as 'const' | 'volatile');
-      s = m[1] ? s.slice(m[0].length) : s.slice(0, m.index);
-    }
-    let t: CType | undefined;
-    if (s === 'void') t = { kind: 'void' };
-    else {
-      const syn = BASE_SYNONYMS[s];
-      const off = (this.lookup('types', s) ?? (syn ? this.lookup('types', syn) : undefined)) as number | undefined;
-      if (off === undefined) return undefined;
-      t = this.types.typeAt(off);
-    }
-    for (const q of quals) t = { kind: 'qualified', qualifier: q, target: t };
-    for (let i = 0; i < stars; i++) t = { kind: 'pointer', target: t, size: 8 };
-    if (dims.length) t = { kind: 'array', element: t, counts: dims.map((d) => (Number.isNaN(d) ? undefined : d)) };
-    return t;
+    return typeFromSpelling(spelling, (name) => {
+      const off = this.lookup('types', name) as number | undefined;
+      return off === undefined ? undefined : this.types.typeAt(off);
+    });
   }
 
   private ownVariable(name: string): VariableInfo | undefined {

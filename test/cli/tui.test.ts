@@ -220,7 +220,7 @@ describe('the TUI', () => {
     }
   });
 
-  test('mce without a vmlinux: the panic in the status bar, bt from kallsyms, the task pane says what it needs', async (t) => {
+  test("mce without a vmlinux: the panic in the status bar, bt from kallsyms, the task pane from the dump's BTF", async (t) => {
     const m = loadSample('mce', t);
     if (!m) return;
     const dir = join(m.files.elf!.path, '..');
@@ -235,8 +235,23 @@ describe('the TUI', () => {
       const s = await term.waitFor((x) => /PANIC: /.test(bars(x).status));
       const shown = /PANIC: (.*?)(…|\s+\|)/.exec(bars(s).status)![1]!.trim();
       assert.ok(shown.length >= 10 && panic.startsWith(shown), `"${shown}" is crash's "${panic}"`);
+      // Said once at start: where types, symbols and unwinding come from.
+      await term.waitFor(/types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/);
       term.keys('F2');
-      await term.waitFor(/needs debug info/);
+      // The task list, typed by the BTF the kernel carries: crash's tasks (its ps) by name.
+      const comms = oracle(dir, 'crash-ps.txt')
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.trim())
+        .map((l) =>
+          l
+            .trim()
+            .split(/\s+/)
+            .pop()!
+            .replace(/^\[|\]$/g, ''),
+        );
+      assert.ok(comms.length >= 2);
+      await term.waitFor((x) => /Tasks \(\d+\)/.test(x) && comms.every((c) => x.includes(c)), 30_000);
       term.type('bt');
       term.keys('Enter');
       // The frames crash prints for the panic task, by name.

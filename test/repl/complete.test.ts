@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { completeLine } from '../../commands/complete.js';
 import { registerBuiltins } from '../../commands/index.js';
+import { Program } from '../../program/index.js';
 import { SAMPLE_NAMES } from '../lib/samples.js';
 import { sampleProgram } from '../lib/session.js';
 
@@ -65,6 +66,31 @@ describe('completion', () => {
       assert.ok(viaPtr.includes('init_task.mm->pgd'), `${viaPtr}`);
       // Symbols.
       assert.ok(completeLine(s.prog, 'sym schedul').candidates.includes('schedule'));
+    });
+
+    test(`${name} with no vmlinux: the same completions from the dump's BTF and kallsyms`, async (t) => {
+      const s = await sampleProgram(name, t);
+      if (!s) return;
+      registerBuiltins();
+      await s.prog.debug.buildIndex();
+      const bare = Program.open({ vmcore: s.m.files['kdump-c-d31']!.path });
+      try {
+        assert.ok(bare.loadBtf());
+        for (const line of [
+          'struct task_s',
+          'struct list_head.',
+          'p init_task.p',
+          'p init_task.mm->pg',
+          'whatis pid_',
+        ]) {
+          const want = completeLine(s.prog, line).candidates.sort();
+          assert.ok(want.length > 0, line);
+          assert.deepEqual(completeLine(bare, line).candidates.sort(), want, line);
+        }
+        assert.ok(completeLine(bare, 'sym schedul').candidates.includes('schedule'));
+      } finally {
+        bare.close();
+      }
     });
   }
 });
