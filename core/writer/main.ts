@@ -90,7 +90,7 @@ export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps 
   try {
     code = await dispatch(o, m, deps);
   } catch (e) {
-    m.error(`${(e as Error).message}\n`);
+    m.error(`${errorLine(e, o.args[0])}\n`);
     code = FAILED;
   }
   // makedumpfile: nothing more with --check-params; --mem-usage ends without "Completed"
@@ -102,6 +102,37 @@ export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps 
 }
 
 /** makedumpfile's check_dump_file(), with its message (ERRMSG names the function). */
+/** glibc's strerror() words for the errors a file's open or read gives, as makedumpfile prints them. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ELOOP: 'Too many levels of symbolic links',
+  EIO: 'Input/output error',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+};
+
+/**
+ * An error as makedumpfile's one line: a system error as `Can't open the dump memory(PATH). No such file or
+ * directory` (the path once, the cause in glibc's words, not Node's `ENOENT: ..., open 'PATH'`), else its message.
+ */
+function errorLine(e: unknown, input: string | undefined): string {
+  const x = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof x.code === 'string' && /^E[A-Z]+$/.test(x.code)) {
+    const words = STRERROR[x.code] ?? x.message.replace(/^E[A-Z]+: /, '').replace(/, \w+(?: '[^']*')*$/, '');
+    const path = x.path ?? input ?? '';
+    if (x.syscall === 'open' && path === input)
+      return `open_dump_memory: Can't open the dump memory(${path}). ${words}`;
+    return x.syscall === 'open' ? `Can't open ${path}. ${words}` : `Can't read a file(${path}). ${words}`;
+  }
+  return (e as Error).message ?? String(e);
+}
+
 function refuseExisting(m: Messages, path: string, force: boolean): boolean {
   const why = checkDumpFile(path, force);
   if (why) m.error(`check_dump_file: ${why}\n`);
