@@ -67,7 +67,7 @@ export class KdumpDump implements Dump {
   readonly present: RankedBitmap;
   readonly dumped: RankedBitmap;
   private readonly descStart: number;
-  private readonly startRank: number;
+  private startRankMemo: number | undefined;
   private readonly cache: PageCache;
   /** The last block of descriptors read, to serve sequential scans. */
   private descChunk: { first: number; data: DataView } | undefined;
@@ -189,20 +189,17 @@ export class KdumpDump implements Dump {
         bitmapOff,
       );
     }
-    // Read only the part of each bitmap that max_mapnr uses.
-    this.present = new RankedBitmap(readAt(src, bitmapOff, needBytes));
-    this.dumped = new RankedBitmap(readAt(src, bitmapOff + half, needBytes));
+    // Only the part of each bitmap that max_mapnr uses, read a chunk at a time when asked (bitmap.ts).
+    this.present = new RankedBitmap(src, bitmapOff, needBytes);
+    this.dumped = new RankedBitmap(src, bitmapOff + half, needBytes);
     this.descStart = bitmapOff + bitmapLen;
-    this.startRank = this.dumped.rank(startPfn);
     this.cache = new PageCache(this.pageSize);
     const compression = new Set<string>();
     if (this.status & DUMP_DH_COMPRESSED_ZLIB) compression.add('zlib');
     if (this.status & DUMP_DH_COMPRESSED_LZO) compression.add('lzo');
     if (this.status & DUMP_DH_COMPRESSED_SNAPPY) compression.add('snappy');
     if (this.status & DUMP_DH_COMPRESSED_ZSTD) compression.add('zstd');
-    const dumpedCount = this.dumped.rank(endPfn) - this.startRank;
-    const presentCount = this.present.countBelow(maxMapnr);
-    this.info = {
+    const info: DumpInfo = {
       format,
       signature,
       compression: compression.size ? [...compression] : ['none'],
@@ -223,11 +220,35 @@ export class KdumpDump implements Dump {
       split: split ? { startPfn, endPfn } : undefined,
       physBase: this.physBase,
       maxMapnr,
-      pagesPresent: presentCount,
-      pagesDumped: dumpedCount,
-      pagesExcluded: Math.max(0, presentCount - this.dumped.total),
-      truncated: this.descStart + dumpedCount * DESC_SIZE > src.size || undefined,
     };
+    // The page counts read both bitmaps whole: made when first asked for (tscrash info), not at open.
+    const descStart = this.descStart;
+    const dumpedCount = (): number => this.dumped.rank(endPfn) - this.startRank;
+    const lazy = (key: string, get: () => unknown): void => {
+      let memo: { v: unknown } | undefined;
+      Object.defineProperty(info, key, {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          memo ??= { v: get() };
+          return memo.v;
+        },
+        set: (v: unknown) => {
+          memo = { v };
+        },
+      });
+    };
+    lazy('pagesPresent', () => this.present.countBelow(maxMapnr));
+    lazy('pagesDumped', dumpedCount);
+    lazy('pagesExcluded', () => Math.max(0, this.present.countBelow(maxMapnr) - this.dumped.total));
+    lazy('truncated', () => descStart + dumpedCount() * DESC_SIZE > src.size || undefined);
+    this.info = info;
+  }
+
+  /** Dumped pages below this file's first pfn (a split file's descriptors start there). */
+  private get startRank(): number {
+    this.startRankMemo ??= this.dumped.rank(this.startPfn);
+    return this.startRankMemo;
   }
 
   private readMeta(off: number, size: number, what: string): Uint8Array {
