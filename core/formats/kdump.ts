@@ -327,7 +327,7 @@ export class KdumpDump implements Dump {
       }
       jobs.push(
         new Promise((resolve) =>
-          inflate(raw, { maxOutputLength: this.pageSize }, (err, out) => {
+          inflate(raw, { maxOutputLength: this.pageSize, chunkSize: this.pageSize + 64 }, (err, out) => {
             // A damaged page is read again by readPage, which names the damage.
             const ok = !err && out.length === this.pageSize && !this.cache.peek(pfn);
             if (ok) this.cache.set(pfn, out);

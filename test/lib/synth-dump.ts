@@ -300,7 +300,7 @@ export function writeBigKdump(from: string, to: string, spec: BigKdumpSpec): { e
     const setBit = (pos: number, pfn: number): void => {
       const b = Buffer.alloc(1);
       readSync(out, b, 0, 1, pos + Math.floor(pfn / 8));
-      b[0]! |= 1 << pfn % 8;
+      b[0]! |= 1 << (pfn % 8);
       writeSync(out, b, 0, 1, pos + Math.floor(pfn / 8));
     };
     head.writeUInt32LE((newHalf * 2) / bs, 436);

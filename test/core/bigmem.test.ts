@@ -1,0 +1,140 @@
+/**
+ * Dumps of big machines (1 TiB and 16 TiB of RAM: kdump bitmaps of 32 MiB and 512 MiB each) made from the sysrq
+ * sample's real kdump file, its pages as they are plus a few pages and excluded pfns at the top of memory. What
+ * is read, and the memory it takes, must follow what is asked, not the machine's size: info's figures, the log
+ * and the pages must be the small dump's, a session must work, and the memory (bigmem-rss.test.ts) stays bounded.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { dumpDmesg } from '../../core/dmesg.js';
+import { FaultError } from '../../core/errors.js';
+import type { KdumpDump } from '../../core/formats/kdump.js';
+import { describeDump } from '../../core/info.js';
+import { KernelMemory } from '../../core/kernel-memory.js';
+import { openDump } from '../../core/open.js';
+import { Program } from '../../program/index.js';
+import { loadSample, oracleText } from '../lib/samples.js';
+import { runOk } from '../lib/session.js';
+import { patternPage, tempPath, writeBigKdump } from '../lib/synth-dump.js';
+
+const TiB = 2 ** 40;
+
+function bitmapBytesRead(d: KdumpDump): number {
+  return d.present.bytesRead + d.dumped.bytesRead;
+}
+
+for (const [label, ram] of [
+  ['1 TiB', TiB],
+  ['16 TiB', 16 * TiB],
+] as const) {
+  describe(`a kdump file of a ${label} machine (the sysrq sample's pages)`, () => {
+    const maxPfn = ram / 4096;
+    const high = maxPfn - 2;
+    const excluded = [maxPfn - 1, maxPfn / 2, maxPfn / 2 + 12345];
+    let built: string | undefined;
+    const big = (
+      t: Parameters<typeof loadSample>[1],
+    ): { small: string; big: string; m: NonNullable<ReturnType<typeof loadSample>> } | undefined => {
+      const m = loadSample('sysrq', t);
+      if (!m) return undefined;
+      const small = m.files['kdump-c-d31']!.path;
+      built ??= tempPath(`big-${ram / TiB}t.kdump`);
+      writeBigKdump(small, built, { maxPfn, excluded, pages: new Map([[high, patternPage(high)]]) });
+      return { small, big: built, m };
+    };
+
+    test("opening reads none of the bitmaps; --dump-dmesg equals makedumpfile's and reads only their first chunks", (t) => {
+      const f = big(t);
+      if (!f) return;
+      const d = openDump(f.big) as KdumpDump;
+      try {
+        assert.equal(d.maxPfn, maxPfn);
+        assert.equal(bitmapBytesRead(d), 0, 'nothing of the bitmaps read at open');
+        const log = dumpDmesg(new KernelMemory(d));
+        assert.equal(Buffer.from(log).toString('latin1'), readFileSync(f.m.files.dmesg!.path, 'latin1'));
+        assert.ok(bitmapBytesRead(d) <= 2 * 64 * 1024, `bitmap bytes read for the log: ${bitmapBytesRead(d)}`);
+      } finally {
+        d.close();
+      }
+    });
+
+    test("info's figures are the small dump's plus what was added at the top", (t) => {
+      const f = big(t);
+      if (!f) return;
+      const a = openDump(f.small);
+      const b = openDump(f.big);
+      try {
+        const fa = describeDump(a);
+        const fb = describeDump(b);
+        assert.equal(fb.maxPfn, maxPfn);
+        assert.equal(fb.pagesPresent, fa.pagesPresent! + excluded.length + 1);
+        assert.equal(fb.pagesDumped, fa.pagesDumped! + 1);
+        assert.equal(fb.pagesExcluded, fa.pagesExcluded! + excluded.length);
+        for (const k of [
+          'release',
+          'buildId',
+          'kaslrOffset',
+          'physBase',
+          'pageOffsetBase',
+          'panic',
+          'crashTime',
+        ] as const)
+          assert.equal(fb[k], fa[k], k);
+        assert.equal(fb.truncated, undefined);
+        assert.deepEqual(fb.warnings, []);
+      } finally {
+        a.close();
+        b.close();
+      }
+    });
+
+    test('every page reads back as the small dump has it; the pages at the top as written, or excluded', (t) => {
+      const f = big(t);
+      if (!f) return;
+      const a = openDump(f.small);
+      const b = openDump(f.big);
+      try {
+        let n = 0;
+        for (const pfn of a.presentPfns()) {
+          assert.equal(b.pageState(pfn), a.pageState(pfn));
+          if (Buffer.compare(a.readPage(pfn), b.readPage(pfn)) !== 0) assert.fail(`pfn 0x${pfn.toString(16)} differs`);
+          n++;
+        }
+        assert.ok(n > 10000, `${n} pages compared`);
+        assert.deepEqual(b.readPage(high), patternPage(high));
+        for (const p of excluded) {
+          assert.equal(b.pageState(p), 'excluded');
+          assert.throws(
+            () => b.readPage(p),
+            (e: unknown) => e instanceof FaultError && e.reason === 'excluded',
+          );
+        }
+        assert.equal(b.pageState(maxPfn / 4), 'absent');
+        assert.throws(
+          () => b.readPage(maxPfn),
+          (e: unknown) => e instanceof FaultError && e.reason === 'not-in-dump',
+        );
+      } finally {
+        a.close();
+        b.close();
+      }
+    });
+
+    test("a session with the vmlinux: log is crash's, bt and ps are the small dump's", async (t) => {
+      const f = big(t);
+      if (!f) return;
+      const pa = await Program.load({ vmcore: f.small, vmlinux: f.m.vmlinux });
+      const pb = await Program.load({ vmcore: f.big, vmlinux: f.m.vmlinux });
+      try {
+        assert.equal(await runOk(pb, 'log'), oracleText(f.m, 'crash-log'));
+        for (const cmd of ['bt', 'ps', 'kmem -i']) assert.equal(await runOk(pb, cmd), await runOk(pa, cmd), cmd);
+        const d = pb.dump as KdumpDump;
+        assert.ok(bitmapBytesRead(d) <= 4 * 64 * 1024, `bitmap bytes read by the session: ${bitmapBytesRead(d)}`);
+      } finally {
+        pa.close();
+        pb.close();
+      }
+    });
+  });
+}
