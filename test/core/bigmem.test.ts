@@ -5,8 +5,10 @@
  * and the pages must be the small dump's, a session must work, and the memory (bigmem-rss.test.ts) stays bounded.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { dumpDmesg } from '../../core/dmesg.js';
 import { FaultError } from '../../core/errors.js';
 import type { KdumpDump } from '../../core/formats/kdump.js';
@@ -19,6 +21,8 @@ import { runOk } from '../lib/session.js';
 import { patternPage, tempPath, writeBigKdump } from '../lib/synth-dump.js';
 
 const TiB = 2 ** 40;
+const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile.ts', import.meta.url));
+const REPORT_RSS = fileURLToPath(new URL('../lib/report-rss.mjs', import.meta.url));
 
 function bitmapBytesRead(d: KdumpDump): number {
   return d.present.bytesRead + d.dumped.bytesRead;
@@ -138,3 +142,34 @@ for (const [label, ram] of [
     });
   });
 }
+
+test("tsmakedumpfile -c -d 31 of the 1 TiB file: the small dump's pages at the big max_mapnr, under 1 GiB of RSS", (t) => {
+  const m = loadSample('sysrq', t);
+  if (!m) return;
+  const maxPfn = TiB / 4096;
+  const small = m.files['kdump-c-d31']!.path;
+  const input = tempPath('writer-1t.kdump');
+  const output = tempPath('writer-1t.out');
+  writeBigKdump(small, input, { maxPfn, excluded: [maxPfn - 1] });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', REPORT_RSS, CLI, '-c', '-d', '31', input, output],
+    { encoding: 'latin1', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const peak = Number(/peak-rss-kib (\d+)/.exec(r.stderr)?.[1]) * 1024;
+  t.diagnostic(`tsmakedumpfile peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
+  assert.ok(peak > 0 && peak < 2 ** 30, `peak RSS ${peak}`);
+  const a = openDump(small);
+  const b = openDump(output);
+  try {
+    assert.equal(b.maxPfn, maxPfn);
+    assert.deepEqual([...b.presentPfns()], [...a.presentPfns()]);
+    for (const pfn of a.presentPfns())
+      if (Buffer.compare(a.readPage(pfn), b.readPage(pfn)) !== 0) assert.fail(`pfn 0x${pfn.toString(16)} differs`);
+    assert.equal(b.pageState(maxPfn - 1), 'excluded');
+  } finally {
+    a.close();
+    b.close();
+  }
+});
