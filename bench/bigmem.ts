@@ -117,7 +117,7 @@ rmSync(scratch, { recursive: true, force: true });
 const size = (b: number): string =>
   b >= 2 ** 40 ? `${b / 2 ** 40} TiB` : b >= GiB ? `${+(b / GiB).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
 const lines = [
-  `bench bigmem (median wall of ${runs} runs, 1 at 16 TiB; peak RSS)`,
+  `bench bigmem (median wall and user+system CPU of ${runs} runs, 1 at 16 TiB; peak RSS)`,
   '',
   `| machine | file (on disk) | ${tools.map((t) => t.name).join(' | ')} |`,
   `| --- | --- | ${tools.map(() => '---').join(' | ')} |`,
@@ -126,7 +126,7 @@ for (const c of cases) {
   const r0 = results.find((r) => r.case === c.label);
   const cells = tools.map((t) => {
     const r = results.find((x) => x.case === c.label && x.tool === t.name);
-    return r ? `${r.m.seconds.toFixed(2)} s, ${r.m.rssMiB.toFixed(0)} MiB` : '—';
+    return r ? `${r.m.seconds.toFixed(2)} s (cpu ${r.m.cpuSeconds.toFixed(2)}), ${r.m.rssMiB.toFixed(0)} MiB` : '—';
   });
   const file = r0 ? `${size(r0.fileBytes)} (${size(r0.diskBytes)})` : '';
   lines.push(`| ${c.label}: ${size(c.ram)} | ${file} | ${cells.join(' | ')} |`);
@@ -136,7 +136,7 @@ process.stdout.write(`${lines.join('\n')}\n`);
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
   join(resultsDir, 'bigmem.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), results }, null, 1)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`,
 );
 writeFileSync(
   join(resultsDir, 'bigmem.svg'),
@@ -152,7 +152,7 @@ function plot(rs: Result[], names: string[]): string {
   const colors = ['#1f77b4', '#2ca02c', '#9467bd', '#d62728', '#ff7f0e', '#8c564b'];
   const W = 460;
   const H = 300;
-  const M = { l: 62, r: 14, t: 34, b: 46 };
+  const M = { l: 62, r: 26, t: 34, b: 46 };
   const xs = rs.map((r) => r.ramBytes);
   const x0 = Math.log2(Math.min(...xs));
   const x1 = Math.log2(Math.max(...xs));
@@ -205,6 +205,7 @@ function plot(rs: Result[], names: string[]): string {
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 56}" font-family="sans-serif" font-size="11">
+<title>tscrash, makedumpfile and drgn: time and peak RSS against the dumped machine's RAM</title>
 <rect width="100%" height="100%" fill="white"/>
 ${panel(0, 'wall time (median)', 's', (r) => Math.max(0.01, r.m.seconds))}
 ${panel(W, 'peak RSS', 'MiB', (r) => r.m.rssMiB)}

@@ -32,6 +32,13 @@ function pop32(v: number): number {
   return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
+const ZEROS = Buffer.alloc(CHUNK);
+
+/** Whether bytes [from, from + CHUNK) of buf are all zero (memcmp: a big machine's bitmap is mostly zeros). */
+function zeroChunk(buf: Uint8Array, from: number): boolean {
+  return Buffer.compare(Buffer.from(buf.buffer, buf.byteOffset + from, CHUNK), ZEROS) === 0;
+}
+
 /** Set bits of words [from, to). */
 function popWords(w: Int32Array, from: number, to: number): number {
   let n = 0;
@@ -151,7 +158,10 @@ export class RankedBitmap {
         const buf = this.scratch.subarray(0, n * CHUNK);
         this.readInto(buf, k * CHUNK, n * CHUNK);
         const words = new Int32Array(this.scratch.buffer, 0, (n * CHUNK) >> 2);
-        for (let j = 0; j < n; j++) this.counts[k + j] = popWords(words, (j * CHUNK) >> 2, ((j + 1) * CHUNK) >> 2);
+        for (let j = 0; j < n; j++)
+          this.counts[k + j] = zeroChunk(buf, j * CHUNK)
+            ? 0
+            : popWords(words, (j * CHUNK) >> 2, ((j + 1) * CHUNK) >> 2);
       }
       acc += this.counts[k]!;
       k++;
@@ -215,6 +225,10 @@ export class RankedBitmap {
       else {
         this.readInto(buf, c * CHUNK, CHUNK);
         bytes = buf;
+        if (zeroChunk(buf, 0)) {
+          this.counts[c] = 0;
+          continue;
+        }
       }
       const words = cached ? cached.words : new Int32Array(buf.buffer);
       const stop = Math.min(CHUNK, end - c * CHUNK);
