@@ -18,7 +18,7 @@ import { openDump } from '../../core/open.js';
 import { Program } from '../../program/index.js';
 import { loadSample, oracleText } from '../lib/samples.js';
 import { runOk } from '../lib/session.js';
-import { patternPage, tempPath, writeBigKdump } from '../lib/synth-dump.js';
+import { buildElfCore, patternPage, tempFile, tempPath, writeBigKdump } from '../lib/synth-dump.js';
 
 const TiB = 2 ** 40;
 const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile.ts', import.meta.url));
@@ -171,5 +171,29 @@ test("tsmakedumpfile -c -d 31 of the 1 TiB file: the small dump's pages at the b
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('an ELF core of 70000 PT_LOADs (PN_XNUM) over 4 TiB: every segment found, pages and holes told apart', () => {
+  const n = 70000;
+  const stride = 2 ** 26;
+  const loads = Array.from({ length: n }, (_, i) => ({
+    paddr: i * stride,
+    data: i % 1000 === 0 ? patternPage(i) : new Uint8Array(0),
+    memsz: stride / 2,
+  }));
+  const d = openDump(tempFile('many-loads.elf', buildElfCore(loads)));
+  try {
+    assert.equal(d.info.segments, n);
+    assert.equal(d.maxPfn, ((n - 1) * stride + stride / 2) / 4096);
+    for (let i = 0; i < n; i += 997) {
+      const pfn = (i * stride) / 4096;
+      if (i % 1000 === 0) assert.deepEqual(d.readPage(pfn), patternPage(i));
+      else assert.equal(d.pageState(pfn), 'zero');
+      assert.equal(d.pageState(pfn + stride / 2 / 4096), 'absent', `the hole after segment ${i}`);
+    }
+    assert.deepEqual(d.readPage((69000 * stride) / 4096), patternPage(69000));
+  } finally {
+    d.close();
   }
 });
