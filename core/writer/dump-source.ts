@@ -187,15 +187,7 @@ export class DumpAdapter implements DumpSource {
 
 /** Open a non-ELF dump through core/open.ts (the format readers). */
 export async function openDumpSource(path: string): Promise<DumpSource> {
-  const spec = '../open.js';
-  let mod: { openDump?: (p: string) => Dump | Promise<Dump> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new Error(
-      `${path}: not an ELF vmcore, and the dump format readers (core/open.ts) are not available: ${(e as Error).message}`,
-    );
-  }
-  if (typeof mod.openDump !== 'function') throw new Error('core/open.ts does not export openDump()');
+  // A literal specifier, so that the bundle (scripts/bundle.mjs) carries the readers in a chunk of its own.
+  const mod = await import('../open.js');
   return new DumpAdapter(await mod.openDump(path));
 }
