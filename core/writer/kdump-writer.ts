@@ -251,7 +251,7 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
 
   // batch reader over the dumpable pfns of [startPfn, endPfn)
   let nextPfn = p.bitmap2.nextSet(startPfn);
-  const pfnList = new Int32Array(BATCH_PAGES);
+  const pfnList = new Float64Array(BATCH_PAGES); // pfns of a machine over 8 TiB pass 2 ** 31
   const readBatch = (buf: Uint8Array): number => {
     let n = 0;
     const b2 = p.bitmap2;
