@@ -4,6 +4,7 @@
  */
 export class Bitmap {
   readonly bytes: Uint8Array;
+  private view: Buffer | undefined;
 
   constructor(readonly nbits: number) {
     this.bytes = new Uint8Array(Math.ceil(nbits / 8));
@@ -70,9 +71,18 @@ export class Bitmap {
     const b = this.bytes;
     const n = this.nbits;
     while (i < n) {
-      const byte = b[Math.floor(i / 8)]!;
+      const j = Math.floor(i / 8);
+      const byte = b[j]!;
       if (byte === 0) {
-        i = i - (i % 8) + 8;
+        // A block of zeros at once (memcmp): a big machine's bitmap is mostly zeros.
+        if (j % ZERO_BLOCK === 0 && j + ZERO_BLOCK <= b.length) {
+          this.view ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+          if (this.view.compare(ZEROS, 0, ZERO_BLOCK, j, j + ZERO_BLOCK) === 0) {
+            i = (j + ZERO_BLOCK) * 8;
+            continue;
+          }
+        }
+        i = (j + 1) * 8;
         continue;
       }
       if (byte & (1 << (i & 7))) return i;
