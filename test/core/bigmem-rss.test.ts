@@ -4,6 +4,7 @@
  * the log, every page read back, and a session with the vmlinux running log, bt and ps.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { dumpDmesg } from '../../core/dmesg.js';
 import { describeDump } from '../../core/info.js';
@@ -41,6 +42,7 @@ test('a 16 TiB dump: info, the log, every page and a session stay under 300 MiB 
     for (const cmd of ['log', 'bt', 'ps']) assert.ok((await runOk(prog, cmd)).length > 0, cmd);
   } finally {
     prog.close();
+    rmSync(file, { force: true });
   }
   const peak = process.resourceUsage().maxRSS * 1024;
   t.diagnostic(`peak RSS ${(peak / MiB).toFixed(0)} MiB`);

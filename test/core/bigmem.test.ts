@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dumpDmesg } from '../../core/dmesg.js';
@@ -174,6 +174,9 @@ for (const tib of [1, 16])
     } finally {
       a.close();
       b.close();
+      // The output's bitmaps are written out (1 GiB at 16 TiB): not left in the temporary directory.
+      rmSync(output, { force: true });
+      rmSync(input, { force: true });
     }
   });
 
