@@ -9,28 +9,38 @@ export interface Measured {
   seconds: number;
   /** Peak resident set size in MiB (largest over the runs). */
   rssMiB: number;
+  /** Median user + system CPU time in seconds (what a loaded machine moves least). */
+  cpuSeconds: number;
   runs: number;
 }
 
 /** Run a command `runs` times under /usr/bin/time; returns the median wall time and peak RSS. */
 export function measure(cmd: string, args: string[], runs = 5, env?: NodeJS.ProcessEnv): Measured {
   const times: number[] = [];
+  const cpu: number[] = [];
   let rss = 0;
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], {
       encoding: 'latin1',
       maxBuffer: 1 << 30,
       env: env ?? process.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const last = r.stderr.trim().split('\n').pop() ?? '';
-    const m = /^([\d.]+) (\d+)$/.exec(last);
+    const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last);
     if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
     times.push(Number(m[1]));
+    cpu.push(Number(m[3]) + Number(m[4]));
     rss = Math.max(rss, Number(m[2]) / 1024);
   }
   times.sort((a, b) => a - b);
-  return { seconds: times[Math.floor(times.length / 2)]!, rssMiB: rss, runs };
+  cpu.sort((a, b) => a - b);
+  return {
+    seconds: times[Math.floor(times.length / 2)]!,
+    rssMiB: rss,
+    cpuSeconds: cpu[Math.floor(cpu.length / 2)]!,
+    runs,
+  };
 }
 
 export interface SampleFiles {

@@ -48,7 +48,8 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
   try {
     switch (kind) {
       case 'zlib':
-        out = inflateSync(src, { maxOutputLength: pageSize });
+        // A chunk just over the page: the default 16 KiB chunk would stay behind each cached 4 KiB page.
+        out = inflateSync(src, { maxOutputLength: pageSize, chunkSize: pageSize + 64 });
         break;
       case 'lzo': {
         out = new Uint8Array(pageSize);

@@ -98,7 +98,7 @@ export class EraseMap {
   }
 
   /** Erase in a batch of pages: page i of `buf` is pfn `pfns[i]`. */
-  applyPages(buf: Uint8Array, pfns: Int32Array, count: number, pageSize: number): void {
+  applyPages(buf: Uint8Array, pfns: ArrayLike<number>, count: number, pageSize: number): void {
     if (!this.regions.length) return;
     for (let i = 0; i < count; i++) {
       const pa = pfns[i]! * pageSize;

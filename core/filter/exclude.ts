@@ -281,7 +281,7 @@ function clearRange(bits: Uint8Array, maxPfn: number, from: number, to: number):
   const end = Math.min(to, maxPfn);
   for (let p = from; p < end; p++) {
     const m = 1 << (p & 7);
-    const i = p >>> 3;
+    const i = Math.floor(p / 8);
     if (bits[i]! & m) {
       bits[i] = bits[i]! & ~m;
       n++;

@@ -64,8 +64,20 @@ export class ElfDump implements Dump {
     const phoffBig = dv.getBigUint64(32, true);
     const phoff = phoffBig > BigInt(src.size) ? src.size + 1 : Number(phoffBig);
     const phentsize = dv.getUint16(54, true);
-    const phnum = dv.getUint16(56, true);
+    let phnum = dv.getUint16(56, true);
     if (phentsize < 56) throw new BadDataError(`e_phentsize ${phentsize} < 56`, file, 54);
+    if (phnum === 0xffff) {
+      // PN_XNUM (a big machine's filtered ELF dump: 65535 program headers or more): the count is section 0's sh_info.
+      const shoff = Number(dv.getBigUint64(40, true));
+      const sh0 = readAt(src, shoff, 64);
+      if (sh0.length < 64)
+        throw new BadDataError(
+          `e_phnum is PN_XNUM but section header 0 at 0x${shoff.toString(16)} is not in the file`,
+          file,
+          40,
+        );
+      phnum = new DataView(sh0.buffer, sh0.byteOffset, 64).getUint32(44, true);
+    }
     if (phnum > MAX_PHDRS || phoff + phnum * phentsize > src.size) {
       throw new BadDataError(
         `${phnum} program headers at 0x${phoffBig.toString(16)} run past the end of the file (0x${src.size.toString(16)} bytes): the file is truncated inside its headers`,

@@ -74,7 +74,7 @@ export class KdumpDump implements Dump {
   readonly present: RankedBitmap;
   readonly dumped: RankedBitmap;
   private readonly descStart: number;
-  private readonly startRank: number;
+  private startRankMemo: number | undefined;
   private readonly cache: PageCache;
   /** The last block of descriptors read, to serve sequential scans. */
   private descChunk: { first: number; data: DataView } | undefined;
@@ -211,11 +211,10 @@ export class KdumpDump implements Dump {
         bitmapOff,
       );
     }
-    // Read only the part of each bitmap that max_mapnr uses.
-    this.present = new RankedBitmap(readAt(src, bitmapOff, needBytes));
-    this.dumped = new RankedBitmap(readAt(src, bitmapOff + half, needBytes));
+    // Only the part of each bitmap that max_mapnr uses, read a chunk at a time when asked (bitmap.ts).
+    this.present = new RankedBitmap(src, bitmapOff, needBytes);
+    this.dumped = new RankedBitmap(src, bitmapOff + half, needBytes);
     this.descStart = bitmapOff + bitmapLen;
-    this.startRank = this.dumped.rank(startPfn);
     this.cache = new PageCache(this.pageSize);
     const compression = new Set<string>();
     if (this.status & DUMP_DH_COMPRESSED_ZLIB) compression.add('zlib');
@@ -223,7 +222,6 @@ export class KdumpDump implements Dump {
     if (this.status & DUMP_DH_COMPRESSED_SNAPPY) compression.add('snappy');
     if (this.status & DUMP_DH_COMPRESSED_ZSTD) compression.add('zstd');
     const dumpedCount = this.dumped.rank(endPfn) - this.startRank;
-    const presentCount = this.present.countBelow(maxMapnr);
     const truncatedAt = this.checkDescriptors(dumpedCount);
     const prstatus = checkCpuNotes(this.notes, file, v >= 4 ? this.warnings : []);
     let cpus = nrCpus;
@@ -259,12 +257,20 @@ export class KdumpDump implements Dump {
       split: split ? { startPfn, endPfn } : undefined,
       physBase: this.physBase,
       maxMapnr,
-      pagesPresent: presentCount,
       pagesDumped: dumpedCount,
-      pagesExcluded: Math.max(0, presentCount - this.dumped.total),
       truncated: truncatedAt !== undefined || undefined,
       truncatedAt,
     };
+    // The pages present read the whole 1st bitmap: counted when first asked for (tscrash info), not at open.
+    let present: number | undefined;
+    const presentCount = (): number => {
+      present ??= this.present.countBelow(maxMapnr);
+      return present;
+    };
+    Object.defineProperties(this.info, {
+      pagesPresent: { enumerable: true, get: presentCount },
+      pagesExcluded: { enumerable: true, get: () => Math.max(0, presentCount() - this.dumped.total) },
+    });
   }
 
   /**
@@ -384,6 +390,12 @@ export class KdumpDump implements Dump {
     };
   }
 
+  /** Dumped pages below this file's first pfn (a split file's descriptors start there). */
+  private get startRank(): number {
+    this.startRankMemo ??= this.dumped.rank(this.startPfn);
+    return this.startRankMemo;
+  }
+
   private readMeta(off: number, size: number, what: string): Uint8Array {
     if (size > MAX_META) throw new BadDataError(`${what} of ${size} bytes is too large`, this.src.name, off);
     const b = readAt(this.src, off, size);
@@ -468,7 +480,7 @@ export class KdumpDump implements Dump {
       }
       jobs.push(
         new Promise((resolve) =>
-          inflate(raw, { maxOutputLength: this.pageSize }, (err, out) => {
+          inflate(raw, { maxOutputLength: this.pageSize, chunkSize: this.pageSize + 64 }, (err, out) => {
             // A damaged page is read again by readPage, which names the damage.
             const ok = !err && out.length === this.pageSize && !this.cache.peek(pfn);
             if (ok) this.cache.set(pfn, out);

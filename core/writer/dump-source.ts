@@ -5,6 +5,7 @@
  * Pages the input does not carry (excluded, truncated) stay out of the output.
  */
 import type { Dump } from '../dump.js';
+import { RankedBitmap } from '../formats/bitmap.js';
 import { KernelMemory } from '../kernel-memory.js';
 import { type DumpSource, InputReadError, type MemorySegment } from './source.js';
 
@@ -74,18 +75,50 @@ export class DumpAdapter implements DumpSource {
     } catch {
       pageOffset = 0n;
     }
+    const run = (start: number, end: number): void => {
+      this.segments.push({
+        paddr: start * ps,
+        memsz: (end - start) * ps,
+        filesz: (end - start) * ps,
+        offset: -1,
+        vaddr: pageOffset ? pageOffset + BigInt(start * ps) : 0n,
+      });
+    };
+    const k = dump as { present?: unknown; dumped?: unknown };
+    if (k.present instanceof RankedBitmap && k.dumped instanceof RankedBitmap && dump.info.split === undefined) {
+      // A kdump file's bitmaps say which pfns exist (present, or dumped): their set bits, not a test of every pfn
+      // of a big machine.
+      const a = k.present.ones(dump.maxPfn)[Symbol.iterator]();
+      const b = k.dumped.ones(dump.maxPfn)[Symbol.iterator]();
+      let x = a.next();
+      let y = b.next();
+      let start = -1;
+      let end = -1;
+      while (!x.done || !y.done) {
+        let pfn: number;
+        if (y.done || (!x.done && x.value <= y.value)) {
+          pfn = x.value as number;
+          if (!y.done && y.value === pfn) y = b.next();
+          x = a.next();
+        } else {
+          pfn = y.value;
+          y = b.next();
+        }
+        if (pfn !== end) {
+          if (start >= 0) run(start, end);
+          start = pfn;
+        }
+        end = pfn + 1;
+      }
+      if (start >= 0) run(start, end);
+      return;
+    }
     let runStart = -1;
     for (let pfn = 0; pfn <= dump.maxPfn; pfn++) {
       const exists = pfn < dump.maxPfn && dump.pageState(pfn) !== 'absent';
       if (exists && runStart < 0) runStart = pfn;
       if (!exists && runStart >= 0) {
-        this.segments.push({
-          paddr: runStart * ps,
-          memsz: (pfn - runStart) * ps,
-          filesz: (pfn - runStart) * ps,
-          offset: -1,
-          vaddr: pageOffset ? pageOffset + BigInt(runStart * ps) : 0n,
-        });
+        run(runStart, pfn);
         runStart = -1;
       }
     }
@@ -156,15 +189,7 @@ export class DumpAdapter implements DumpSource {
 
 /** Open a non-ELF dump through core/open.ts (the format readers). */
 export async function openDumpSource(path: string): Promise<DumpSource> {
-  const spec = '../open.js';
-  let mod: { openDump?: (p: string) => Dump | Promise<Dump> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new Error(
-      `${path}: not an ELF vmcore, and the dump format readers (core/open.ts) are not available: ${(e as Error).message}`,
-    );
-  }
-  if (typeof mod.openDump !== 'function') throw new Error('core/open.ts does not export openDump()');
+  // A literal specifier, so that the bundle (scripts/bundle.mjs) carries the readers in a chunk of its own.
+  const mod = await import('../open.js');
   return new DumpAdapter(await mod.openDump(path));
 }

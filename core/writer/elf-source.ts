@@ -235,7 +235,7 @@ export class ElfSource implements DumpSource {
 
   private span = new Uint8Array(0);
 
-  readPageList(pfns: Int32Array, count: number, dst: Uint8Array, dstOff: number): void {
+  readPageList(pfns: Float64Array, count: number, dst: Uint8Array, dstOff: number): void {
     const ps = this.pageSize;
     const MAX_GAP = 16;
     const MAX_SPAN = 512;

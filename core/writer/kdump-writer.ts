@@ -55,7 +55,7 @@ export interface KdumpWriteParams {
   /** Bytes of page data gathered before a write (-b ORDER: page size << ORDER); default 4 MiB. */
   bufferBytes?: number;
   /** Rewrites a batch of pages before they are compressed (--config's erase commands). */
-  filterPages?: (buf: Uint8Array, pfns: Int32Array, count: number) => void;
+  filterPages?: (buf: Uint8Array, pfns: ArrayLike<number>, count: number) => void;
   /** Text appended after the page data, recorded in the sub-header (makedumpfile's eraseinfo). */
   eraseInfo?: () => Uint8Array;
 }
@@ -258,7 +258,7 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
 
   // batch reader over the dumpable pfns of [startPfn, endPfn)
   let nextPfn = p.bitmap2.nextSet(startPfn);
-  const pfnList = new Int32Array(BATCH_PAGES);
+  const pfnList = new Float64Array(BATCH_PAGES); // pfns of a machine over 8 TiB pass 2 ** 31
   const readBatch = (buf: Uint8Array): number => {
     let n = 0;
     const b2 = p.bitmap2;

@@ -68,7 +68,7 @@ export interface DumpSource {
    * dst. Optional: sources that can read spans with small gaps in one call
    * (fewer system calls when dumpable pages are scattered) implement it.
    */
-  readPageList?(pfns: Int32Array, count: number, dst: Uint8Array, dstOff: number): void;
+  readPageList?(pfns: Float64Array, count: number, dst: Uint8Array, dstOff: number): void;
   /** Read bytes of physical memory (any alignment, within one present range). */
   readPhys(paddr: number, len: number, dst: Uint8Array, dstOff?: number): void;
   /** True when the pfn exists in the machine (inside some segment). */

@@ -209,7 +209,9 @@ export function buildElfCore(
   hdr.writeBigUInt64LE(64n, 32);
   hdr.writeUInt16LE(64, 52);
   hdr.writeUInt16LE(56, 54);
-  hdr.writeUInt16LE(phnum, 56);
+  // 65535 program headers or more: PN_XNUM, the count in section header 0's sh_info (placed after the data).
+  const xnum = phnum >= 0xffff;
+  hdr.writeUInt16LE(xnum ? 0xffff : phnum, 56);
   let off = hdr.length;
   const ph = (i: number, type: number, o: number, paddr: number, filesz: number, memsz: number): void => {
     const p = 64 + i * 56;
@@ -225,7 +227,14 @@ export function buildElfCore(
     ph(i + 1, 1, off, l.paddr, l.data.length, l.memsz ?? l.data.length);
     off += l.data.length;
   });
-  return Buffer.concat([hdr, note, ...loads.map((l) => Buffer.from(l.data))]);
+  const sh = Buffer.alloc(xnum ? 64 : 0);
+  if (xnum) {
+    hdr.writeBigUInt64LE(BigInt(off), 40);
+    hdr.writeUInt16LE(64, 58);
+    hdr.writeUInt16LE(1, 60);
+    sh.writeUInt32LE(phnum, 44);
+  }
+  return Buffer.concat([hdr, note, ...loads.map((l) => Buffer.from(l.data)), sh]);
 }
 
 let dir: string | undefined;
@@ -244,4 +253,12 @@ export function patternPage(pfn: number, size = 4096): Uint8Array {
   // Some runs, so compressors compress.
   b.fill(pfn & 0xff, 1024, 2048);
   return b;
+}
+
+export { type BigKdumpSpec, writeBigKdump } from '../../bench/big-kdump.js';
+
+/** A fresh temporary directory's path for `name` (the test's temporary directory). */
+export function tempPath(name: string): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'tscrash-test-'));
+  return join(dir, name);
 }
