@@ -260,7 +260,8 @@ function addressesFrom(
  * kallsyms. Throws when the tables cannot be found.
  */
 export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
-  const vi = mem.vmcoreinfo;
+  const vi = mem.vmcoreinfo as KallsymsMemory['vmcoreinfo'] | undefined;
+  if (!vi) throw new TscrashError('no VMCOREINFO: the kernel image and its kallsyms cannot be located');
   const stext = vi.symbols.get('_stext');
   if (stext === undefined)
     throw new TscrashError('VMCOREINFO has no SYMBOL(_stext): the kernel image cannot be located');
