@@ -23,5 +23,8 @@ grep -q '^KDUMP_COREDIR="/var/crash"$' /etc/default/kdump-tools
 # install ran before kdump-tools was unpacked, so its postinst.d hook runs here.
 /etc/kernel/postinst.d/kdump-tools "$REL"
 kdump-config symlinks "$REL"
+# `kdump-config load` rebuilds the initrd when /etc/kdump/sysctl.conf differs from the copy it keeps of the one the
+# initrd was built with (check_sysctl_change): the copy of this build's, so the guest's first load keeps it.
+cp /etc/kdump/sysctl.conf "/var/lib/kdump/latest_sysctls-$REL"
 test -s "/var/lib/kdump/initrd.img-$REL"
 systemctl enable tscrash-crash.service
