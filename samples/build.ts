@@ -35,7 +35,15 @@ import {
   resolveRelease,
 } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
-import { COLLECTOR_KEY, COLLECTORS, captureRun, ensureRootfs, RUN_FILES, unpackedInitrd } from './kdumptools.js';
+import {
+  COLLECTOR_KEY,
+  COLLECTORS,
+  captureRun,
+  ensureRootfs,
+  RUN_FILES,
+  rootfsReady,
+  unpackedInitrd,
+} from './kdumptools.js';
 import { FILE_KEYS, ORACLE_ENV } from './manifest.js';
 import { CRASH_MODULE, crashModule, crashModuleId } from './module.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
@@ -492,6 +500,8 @@ async function main(): Promise<void> {
       state = 'the guest loads other modules now';
     if (typeof state !== 'string' && def.crashModule && state.facts.crashModule !== crashModuleId(state.release))
       state = 'the crash module changed';
+    if (typeof state !== 'string' && def.kdumpTools && !rootfsReady(root, state.release))
+      state = 'the guest root changed';
     if (typeof state === 'string') {
       log(`${name}: ${state}, building`);
       todo.push(def);

@@ -54,6 +54,14 @@ function chroot(root: string, script: string): string {
   });
 }
 
+/**
+ * Is the guest root of today's package lists and guest files built? (A case built from another root is rebuilt:
+ * a new root replaces the old ones.)
+ */
+export function rootfsReady(cache: string, release: string): boolean {
+  return existsSync(join(cache, 'rootfs', `kdump-tools-${rootKey(release)}`, '.complete'));
+}
+
 /** The configured guest root for this kernel release, built on first use. Returns its directory. */
 export function ensureRootfs(cache: string, release: string): { root: string; seconds?: number } {
   const dir = join(cache, 'rootfs', `kdump-tools-${rootKey(release)}`);
@@ -101,6 +109,10 @@ export function ensureRootfs(cache: string, release: string): { root: string; se
   sh(`touch ${shq(join(tmp, '.complete'))}`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  // Roots of other package lists or configurations are not used again.
+  for (const d of readdirSync(join(cache, 'rootfs')))
+    if (d.startsWith('kdump-tools-') && join(cache, 'rootfs', d) !== dir)
+      rmSync(join(cache, 'rootfs', d), { recursive: true, force: true });
   return { root: join(dir, 'root'), seconds: (Date.now() - t0) / 1000 };
 }
 
