@@ -27,6 +27,10 @@ const HOST_TOOLS: [string, string][] = [
   // The sample cases' crash module (samples/module), built against the kernel's headers package.
   ['make', 'make'],
   ['gcc', 'gcc'],
+  // The kdump-tools case: its guest root, its ext4 images (mkfs.ext4 -d) and the way back out of them (debugfs).
+  ['debootstrap', 'debootstrap'],
+  ['mkfs.ext4', 'e2fsprogs'],
+  ['debugfs', 'e2fsprogs'],
 ];
 
 let updated = false;

@@ -67,12 +67,7 @@ export function ensureRootfs(cache: string, release: string): { root: string; se
   const dir = join(cache, 'rootfs', `kdump-tools-${rootKey(release)}`);
   if (existsSync(join(dir, '.complete'))) return { root: join(dir, 'root') };
   if (process.getuid?.() !== 0) throw new StepError('the kdump-tools case builds its guest root as root (debootstrap)');
-  if (!existsSync('/usr/sbin/debootstrap')) {
-    log('installing debootstrap');
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'debootstrap'], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
+  // debootstrap, mkfs.ext4 and debugfs are host tools (debian.ts ensureHostTools).
   const t0 = Date.now();
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
@@ -316,7 +311,10 @@ async function probe(size: string): Promise<void> {
         `${collector}-${size}`,
       );
       const saved = readCrashDir(image.disk, join(work, `crash-${collector}`));
-      const ok = Boolean(saved.dump && saved.dmesg && statSync(saved.dump).size > 0);
+      // kdump-config pipes the collector into its file and checks the pipe's last command only: the collector's own
+      // "Completed." for the dmesg and for the dump says it finished.
+      const completed = serial.match(/makedumpfile Completed\./g)?.length ?? 0;
+      const ok = Boolean(saved.dump && saved.dmesg && statSync(saved.dump).size > 0 && completed >= 2);
       process.stdout.write(
         `${collector} crashkernel=${size}: ${ok ? `captured (dump ${statSync(saved.dump!).size} bytes)` : 'NO DUMP'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
       );
