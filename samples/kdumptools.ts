@@ -7,8 +7,8 @@
  * The root is built once per package list and configuration (cache/rootfs/kdump-tools-KEY); each build copies it,
  * adds this repository's payload (node and the bundled tsmakedumpfile) and makes the images with mkfs.ext4 -d.
  *
- *   node dist/samples/kdumptools.js --probe 192M   boots both collectors with that reservation (no raw copy) and
- *                                                   says whether each saved its dump: the crashkernel= figures.
+ *   node dist/samples/kdumptools.js --probe 192M [--collector NAME]   boots both collectors (or the one named) with
+ *       that reservation (no raw copy) and says whether each saved its dump: the crashkernel= figures.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -292,7 +292,7 @@ export async function captureRun(
 }
 
 /** --probe SIZE: does each collector still capture with crashkernel=SIZE? */
-async function probe(size: string): Promise<void> {
+async function probe(size: string, only?: Collector): Promise<void> {
   const { resolveRelease } = await import('./debian.js');
   const cache = process.env.TSCRASH_SAMPLES || join(homedir(), '.cache', 'tscrash', 'samples');
   const release = resolveRelease('linux-image-cloud-amd64');
@@ -302,7 +302,7 @@ async function probe(size: string): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true, mode: 0o700 });
   try {
-    for (const collector of COLLECTORS) {
+    for (const collector of only ? [only] : COLLECTORS) {
       const t0 = Date.now();
       const image = makeImage(root, work, collector, repo);
       const serial = await bootGuest(
@@ -327,12 +327,17 @@ async function probe(size: string): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { probe: { type: 'string' } } });
+  const { values } = parseArgs({ options: { probe: { type: 'string' }, collector: { type: 'string' } } });
   if (!values.probe) {
-    process.stderr.write('usage: node dist/samples/kdumptools.js --probe 192M\n');
+    process.stderr.write('usage: node dist/samples/kdumptools.js --probe 192M [--collector tsmakedumpfile|makedumpfile]\n');
     process.exit(2);
   }
-  probe(values.probe).catch((e: unknown) => {
+  const only = values.collector as Collector | undefined;
+  if (only && !COLLECTORS.includes(only)) {
+    process.stderr.write(`--collector: one of ${COLLECTORS.join(', ')}\n`);
+    process.exit(2);
+  }
+  probe(values.probe, only).catch((e: unknown) => {
     process.stderr.write(`kdumptools: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
