@@ -329,7 +329,9 @@ async function probe(size: string, only?: Collector): Promise<void> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({ options: { probe: { type: 'string' }, collector: { type: 'string' } } });
   if (!values.probe) {
-    process.stderr.write('usage: node dist/samples/kdumptools.js --probe 192M [--collector tsmakedumpfile|makedumpfile]\n');
+    process.stderr.write(
+      'usage: node dist/samples/kdumptools.js --probe 192M [--collector tsmakedumpfile|makedumpfile]\n',
+    );
     process.exit(2);
   }
   const only = values.collector as Collector | undefined;
