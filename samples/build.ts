@@ -35,6 +35,15 @@ import {
   resolveRelease,
 } from './debian.js';
 import { buildInitramfs, type GuestPlan, type McePlan, qemuAccel, runGuest, unpackDisk } from './guest.js';
+import {
+  COLLECTOR_KEY,
+  COLLECTORS,
+  captureRun,
+  ensureRootfs,
+  RUN_FILES,
+  rootfsReady,
+  unpackedInitrd,
+} from './kdumptools.js';
 import { FILE_KEYS, ORACLE_ENV } from './manifest.js';
 import { CRASH_MODULE, crashModule, crashModuleId } from './module.js';
 import { hostDumps, panicString, runCrash, runDrgn, runPahole } from './oracles.js';
@@ -91,6 +100,8 @@ interface CaseDef {
   noCrash?: string;
   /** Kernel options the crash needs, checked in the kernel's config before the guest boots. */
   config?: string[];
+  /** Debian's own kdump-tools on a debootstrap'd root, both collectors (samples/kdumptools.ts). */
+  kdumpTools?: boolean;
 }
 
 /** A fatal uncorrected memory-read error: VAL UC EN MISCV ADDRV PCC, MCA code 0x0090 (memory controller read, channel 0). */
@@ -177,6 +188,16 @@ const CASES: CaseDef[] = [
     trigger: 'echo c > /proc/sysrq-trigger',
     noCrash: 'crash 8.0.2 stops at start on 6.12 (read error: kernel virtual address: ... type: "page_offset_base")',
   },
+  // Debian's kdump-tools as an administrator runs it (systemd, initramfs-tools, /var/crash), crashkernel=256M:
+  // tsmakedumpfile in makedumpfile's place, then makedumpfile itself, on two boots of the same root.
+  {
+    name: 'kdump-tools',
+    meta: 'linux-image-cloud-amd64',
+    trigger: 'echo c > /proc/sysrq-trigger',
+    memory: '768M',
+    crashkernel: '256M',
+    kdumpTools: true,
+  },
   // A 4 GB guest for the tsmakedumpfile benchmark on a larger core (bench/makedumpfile.ts --case big).
   {
     name: 'big',
@@ -195,7 +216,7 @@ function buildIdOf(vmlinux: string): string {
 }
 
 /** Quick check (sizes, or full sha256 with `full`): is the cached case complete? */
-export function checkManifest(path: string, full: boolean): Manifest | string {
+export function checkManifest(path: string, full: boolean, keys: string[] = Object.keys(FILE_KEYS)): Manifest | string {
   if (!existsSync(path)) return 'missing';
   let m: Manifest;
   try {
@@ -204,7 +225,7 @@ export function checkManifest(path: string, full: boolean): Manifest | string {
     return `unreadable manifest: ${(e as Error).message}`;
   }
   if (m.version !== MANIFEST_VERSION) return 'old manifest version';
-  for (const key of Object.keys(FILE_KEYS)) if (!m.files[key]) return `manifest lacks ${key}`;
+  for (const key of keys) if (!m.files[key]) return `manifest lacks ${key}`;
   for (const [key, f] of Object.entries(m.files)) {
     if (!existsSync(f.path)) return `${key}: ${f.path} missing`;
     if (statSync(f.path).size !== f.size) return `${key}: size differs`;
@@ -362,6 +383,86 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   return manifest;
 }
 
+/** The kdump-tools case's manifest keys: each collector's run files, and `elf` (the tsmakedumpfile run's raw core). */
+function kdumpToolsKeys(): string[] {
+  return ['elf', ...COLLECTORS.flatMap((c) => RUN_FILES.map((f) => `${COLLECTOR_KEY[c]}-${f}`))];
+}
+
+/**
+ * The kdump-tools case (samples/kdumptools.ts): two boots of one debootstrap'd root, each crashed and captured by
+ * kdump-tools, one with tsmakedumpfile diverted into makedumpfile's place; crash's log, bt and sys of each raw core
+ * and makedumpfile's --dump-dmesg of it are the oracles.
+ */
+async function buildKdumpToolsCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
+  const root = samplesDir();
+  const final = join(root, def.name);
+  const dir = `${final}.tmp`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  const memory = def.memory ?? '768M';
+  const crashkernel = def.crashkernel ?? '256M';
+  const rootfs = ensureRootfs(root, kernel.release);
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+  const facts: Record<string, unknown> = {
+    qemuAccel: qemuAccel(),
+    memory,
+    crashkernel,
+    cpus: 2,
+    rootfsSeconds: rootfs.seconds,
+  };
+  const oracleDir = join(dir, 'oracle');
+  mkdirSync(oracleDir);
+  const oracle: Record<string, string> = {};
+  for (const collector of COLLECTORS) {
+    const key = COLLECTOR_KEY[collector];
+    const r = await captureRun(rootfs.root, kernel.release, work, dir, collector, repo, memory, crashkernel);
+    writeFileSync(join(dir, `${key}-serial.log`), r.serial);
+    facts[`${key}GuestSeconds`] = r.seconds;
+    facts[`${key}PayloadBytes`] = r.payloadBytes;
+    const elf = join(dir, `${key}-vmcore.elf`);
+    run('makedumpfile', ['--dump-dmesg', elf, join(dir, `${key}-raw-dmesg`)]);
+    facts[`${key}Panic`] = panicString(join(dir, `${key}-raw-dmesg`));
+    const lines = ['log', 'bt', 'sys'].map((c) => `${c} > ${join(oracleDir, `crash-${key}-${c}.txt`)}`);
+    writeFileSync(join(oracleDir, `crash-${key}.txt`), `${lines.join('\n')}\nq\n`);
+    log(`crash oracle (${collector} run)`);
+    run('crash', ['-s', kernel.vmlinux, elf, '-i', join(oracleDir, `crash-${key}.txt`)], { allowFail: true });
+    for (const c of ['log', 'bt', 'sys']) oracle[`crash-${key}-${c}`] = join(oracleDir, `crash-${key}-${c}.txt`);
+  }
+  sh(`sed -i 's#${dir}/#${final}/#g' ${shq(oracleDir)}/crash-*.txt`);
+  for (const p of Object.values(oracle)) if (!existsSync(p)) throw new StepError(`crash wrote no ${p}`);
+  // What kdump-tools loads into the reservation: its own initrd (initramfs-tools, MODULES=list) and the kernel. The
+  // collector runs from the root file system after the initrd's switch_root, so the initrd is the same for both.
+  const kdumpInitrd = `/var/lib/kdump/initrd.img-${kernel.release}`;
+  facts.kdumpInitrdBytes = statSync(join(rootfs.root, kdumpInitrd)).size;
+  facts.kdumpInitrdUnpackedBytes = unpackedInitrd(rootfs.root, kdumpInitrd);
+  rmSync(work, { recursive: true, force: true });
+  const files: Record<string, ManifestFile> = {};
+  for (const k of kdumpToolsKeys()) {
+    const name = k === 'elf' ? 'ts-vmcore.elf' : k;
+    const p = join(dir, name);
+    files[k] = { path: join(final, name), size: statSync(p).size, sha256: sha256File(p) };
+  }
+  facts.panic = facts.tsPanic;
+  facts.elfPath = files.elf!.path;
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    case: def.name,
+    release: kernel.release,
+    buildId: buildIdOf(kernel.vmlinux),
+    vmlinux: kernel.vmlinux,
+    systemMap: kernel.systemMap,
+    files,
+    oracle: Object.fromEntries(Object.entries(oracle).map(([k, p]) => [k, p.replace(dir, final)])),
+    facts,
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(dir, final);
+  return manifest;
+}
+
 async function main(): Promise<void> {
   Object.assign(process.env, ORACLE_ENV);
   const { values } = parseArgs({
@@ -393,11 +494,14 @@ async function main(): Promise<void> {
   for (const name of wanted) {
     const def = CASES.find((c) => c.name === name);
     if (!def) throw new StepError(`unknown case ${name} (have ${CASES.map((c) => c.name).join(', ')})`);
-    let state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify);
+    const keys = def.kdumpTools ? kdumpToolsKeys() : undefined;
+    let state = values.force ? 'forced' : checkManifest(join(root, name, 'manifest.json'), values.verify, keys);
     if (typeof state !== 'string' && String(state.facts.modules ?? []) !== String(def.modules ?? []))
       state = 'the guest loads other modules now';
     if (typeof state !== 'string' && def.crashModule && state.facts.crashModule !== crashModuleId(state.release))
       state = 'the crash module changed';
+    if (typeof state !== 'string' && def.kdumpTools && !rootfsReady(root, state.release))
+      state = 'the guest root changed';
     if (typeof state === 'string') {
       log(`${name}: ${state}, building`);
       todo.push(def);
@@ -415,7 +519,7 @@ async function main(): Promise<void> {
   for (const def of todo) {
     const t0 = Date.now();
     const kernel = ensureKernel(root, releases.get(def.meta)!);
-    const m = await buildCase(def, kernel);
+    const m = def.kdumpTools ? await buildKdumpToolsCase(def, kernel) : await buildCase(def, kernel);
     log(`${def.name}: built in ${((Date.now() - t0) / 1000).toFixed(0)} s (${m.release}, panic: ${m.facts.panic})`);
   }
   pruneDebs(join(root, 'debs'), [...new Set(releases.values())]);

@@ -31,6 +31,10 @@ const HOST_TOOLS: [string, string][] = [
   ['debuginfod', 'debuginfod'],
   ['debuginfod-find', 'debuginfod'],
   ['bsdtar', 'libarchive-tools'],
+  // The kdump-tools case: its guest root, its ext4 images (mkfs.ext4 -d) and the way back out of them (debugfs).
+  ['debootstrap', 'debootstrap'],
+  ['mkfs.ext4', 'e2fsprogs'],
+  ['debugfs', 'e2fsprogs'],
 ];
 
 let updated = false;

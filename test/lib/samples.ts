@@ -51,7 +51,7 @@ export const DUMP_KEYS = [
 export type TriageSampleName = 'oops' | 'bug' | 'gpf' | 'softlockup' | 'hung' | 'oom' | 'k612';
 export const TRIAGE_SAMPLE_NAMES: TriageSampleName[] = ['oops', 'bug', 'gpf', 'softlockup', 'hung', 'oom', 'k612'];
 
-export type SampleName = 'sysrq' | 'mce' | 'capture' | TriageSampleName;
+export type SampleName = 'sysrq' | 'mce' | 'capture' | 'kdump-tools' | TriageSampleName;
 export const SAMPLE_NAMES: SampleName[] = ['sysrq', 'mce'];
 
 export function samplesDir(): string {
