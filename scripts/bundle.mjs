@@ -18,6 +18,7 @@ export const ENTRIES = [
   'cli/triage-worker.ts',
   'symbols/dwarf/name-worker.ts',
   'core/writer/compress-worker.ts',
+  'core/compress/decode-worker.ts',
   'plugins/api.ts',
   'plugins/files.ts',
   'plugins/irq.ts',

@@ -8,7 +8,8 @@
  *   then                    page_desc {offset i64, size u32, flags u32, page_flags u64} per dumped page
  *   then                    page data, each page compressed only when that is smaller
  */
-import { inflate } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import type { DecodeDone, DecodeJob } from '../compress/decode-worker.js';
 import type { Compression } from '../compress/index.js';
 import { DecompressError, decompressPage } from '../compress/index.js';
 import type { Dump, DumpInfo, DumpNote, PageState } from '../dump.js';
@@ -56,6 +57,21 @@ function fixed(buf: Uint8Array, start: number, len: number): string {
   let end = start;
   while (end < start + len && buf[end] !== 0) end++;
   return new TextDecoder('latin1').decode(buf.subarray(start, end));
+}
+
+/** A thread for Dump.prefetch (core/compress/decode-worker.ts); from TypeScript sources (tests), through tsx. */
+function decodeWorker(): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    const url = new URL('../compress/decode-worker.ts', self);
+    return new Worker(
+      `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`,
+      { eval: true },
+    );
+  }
+  // Compiled: dist/core/formats/ -> dist/core/compress/; bundled: every file in dist/bundle/.
+  const bundled = !/\/core\/formats\/[^/]+$/.test(new URL(self).pathname);
+  return new Worker(new URL(bundled ? './decode-worker.js' : '../compress/decode-worker.js', self));
 }
 
 export class KdumpDump implements Dump {
@@ -454,11 +470,14 @@ export class KdumpDump implements Dump {
   }
 
   prefetch(pfns: Iterable<number>): Promise<number> {
-    const jobs: Promise<boolean>[] = [];
     // No more than half the cache: what is decoded ahead must still be there when it is read.
     const max = this.cache.capacity >> 1;
+    const want: number[] = [];
+    const raws: Uint8Array[] = [];
+    const kinds: Compression[] = [];
+    let bytes = 0;
     for (const pfn of pfns) {
-      if (jobs.length >= max) break;
+      if (want.length >= max) break;
       if (pfn < this.startPfn || pfn >= this.endPfn || !this.dumped.test(pfn) || this.cache.peek(pfn)) continue;
       const d = this.descriptor(pfn);
       // The checks readPage makes (a page decoded ahead is served from the cache without them).
@@ -470,26 +489,55 @@ export class KdumpDump implements Dump {
         d.offset + d.size > this.src.size
       )
         continue;
-      // zlib alone has a codec in libuv's pool; the others decode on the main thread when read.
-      if (compressionOf(d.flags) !== 'zlib') continue;
+      const kind = compressionOf(d.flags);
+      if (!kind) continue; // stored as is: nothing to decode
       let raw: Uint8Array;
       try {
         raw = readAt(this.src, d.offset, d.size);
       } catch {
         continue; // readPage reports it
       }
-      jobs.push(
-        new Promise((resolve) =>
-          inflate(raw, { maxOutputLength: this.pageSize, chunkSize: this.pageSize + 64 }, (err, out) => {
-            // A damaged page is read again by readPage, which names the damage.
-            const ok = !err && out.length === this.pageSize && !this.cache.peek(pfn);
-            if (ok) this.cache.set(pfn, out);
-            resolve(ok);
-          }),
-        ),
-      );
+      want.push(pfn);
+      raws.push(raw);
+      kinds.push(kind);
+      bytes += raw.length;
     }
-    return Promise.all(jobs).then((r) => r.filter(Boolean).length);
+    // Too few to pay for a thread's start.
+    if (want.length < 64) return Promise.resolve(0);
+    const data = new Uint8Array(bytes);
+    const sizes = new Int32Array(want.length);
+    let at = 0;
+    raws.forEach((r, i) => {
+      data.set(r, at);
+      sizes[i] = r.length;
+      at += r.length;
+    });
+    return new Promise((resolve) => {
+      let w: Worker;
+      try {
+        w = decodeWorker();
+      } catch {
+        resolve(0);
+        return;
+      }
+      w.unref();
+      const end = (n: number): void => {
+        void w.terminate();
+        resolve(n);
+      };
+      w.once('error', () => end(0));
+      w.once('message', (m: DecodeDone) => {
+        let n = 0;
+        for (let i = 0; i < want.length; i++) {
+          const pfn = want[i]!;
+          if (!m.ok[i] || this.cache.peek(pfn)) continue;
+          this.cache.set(pfn, m.pages.subarray(i * this.pageSize, (i + 1) * this.pageSize));
+          n++;
+        }
+        end(n);
+      });
+      w.postMessage({ data, sizes, kinds, pageSize: this.pageSize } satisfies DecodeJob, [data.buffer, sizes.buffer]);
+    });
   }
 
   readPage(pfn: number): Uint8Array {

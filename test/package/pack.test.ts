@@ -37,6 +37,7 @@ const BUNDLE_ENTRIES = [
   'triage-worker',
   'name-worker',
   'compress-worker',
+  'decode-worker',
   'api',
   'files',
   'irq',
