@@ -400,7 +400,7 @@ export class Program {
     } catch (e) {
       if (!(e instanceof TscrashError)) throw e;
     }
-    return this.vmcoreinfoSymbol(name);
+    return this.symbolAddress(name);
   }
 
   /** A global (or per-cpu: the address is then the per-cpu offset) variable as an lvalue. */
