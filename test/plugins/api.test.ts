@@ -76,6 +76,8 @@ for (const name of SAMPLE_NAMES) {
         ['kmem', [hx(initTask.address!)]],
         ['triage', []],
         ['plugins', []],
+        ['eval', ['jiffies', '+', '1']],
+        ['eval', ['-b', '0x1234']],
       ];
       // Every registered built-in is run here: a new built-in must join the list.
       const all = await tscrash.commands();
