@@ -236,7 +236,8 @@ export function checkManifest(path: string, full: boolean, keys: string[] = Obje
   return m;
 }
 
-async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
+/** A case's build directory, new and empty (`NAME.tmp`, renamed to NAME when the case is built), and its work/. */
+function freshCaseDir(def: CaseDef): { root: string; final: string; dir: string; work: string } {
   const root = samplesDir();
   const final = join(root, def.name);
   const dir = `${final}.tmp`;
@@ -244,6 +245,11 @@ async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const work = join(dir, 'work');
   mkdirSync(work);
+  return { root, final, dir, work };
+}
+
+async function buildCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
+  const { root, final, dir, work } = freshCaseDir(def);
   for (const key of ['CONFIG_KEXEC', 'CONFIG_CRASH_DUMP', ...(def.config ?? [])]) {
     if (configValue(kernel.config, key) !== 'y') throw new StepError(`${def.name}: ${kernel.release} has no ${key}`);
   }
@@ -394,13 +400,7 @@ function kdumpToolsKeys(): string[] {
  * and makedumpfile's --dump-dmesg of it are the oracles.
  */
 async function buildKdumpToolsCase(def: CaseDef, kernel: KernelFiles): Promise<Manifest> {
-  const root = samplesDir();
-  const final = join(root, def.name);
-  const dir = `${final}.tmp`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const work = join(dir, 'work');
-  mkdirSync(work);
+  const { root, final, dir, work } = freshCaseDir(def);
   const memory = def.memory ?? '768M';
   const crashkernel = def.crashkernel ?? '256M';
   const rootfs = ensureRootfs(root, kernel.release);
