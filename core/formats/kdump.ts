@@ -473,7 +473,8 @@ export class KdumpDump implements Dump {
     // No more than half the cache: what is decoded ahead must still be there when it is read.
     const max = this.cache.capacity >> 1;
     const want: number[] = [];
-    const raws: Uint8Array[] = [];
+    const offsets: number[] = [];
+    const sizes0: number[] = [];
     const kinds: Compression[] = [];
     let bytes = 0;
     for (const pfn of pfns) {
@@ -491,27 +492,32 @@ export class KdumpDump implements Dump {
         continue;
       const kind = compressionOf(d.flags);
       if (!kind) continue; // stored as is: nothing to decode
-      let raw: Uint8Array;
-      try {
-        raw = readAt(this.src, d.offset, d.size);
-      } catch {
-        continue; // readPage reports it
-      }
       want.push(pfn);
-      raws.push(raw);
+      offsets.push(d.offset);
+      sizes0.push(d.size);
       kinds.push(kind);
-      bytes += raw.length;
+      bytes += d.size;
     }
     // Too few to pay for a thread's start.
     if (want.length < 64) return Promise.resolve(0);
+    // The pages' data, read a run at a time: the pages of a walk are mostly stored back to back.
     const data = new Uint8Array(bytes);
-    const sizes = new Int32Array(want.length);
-    let at = 0;
-    raws.forEach((r, i) => {
-      data.set(r, at);
-      sizes[i] = r.length;
-      at += r.length;
-    });
+    const sizes = Int32Array.from(sizes0);
+    try {
+      let at = 0;
+      for (let i = 0; i < want.length; ) {
+        let j = i + 1;
+        let end = offsets[i]! + sizes0[i]!;
+        while (j < want.length && offsets[j] === end && end - offsets[i]! < 1 << 20) end += sizes0[j++]!;
+        const raw = readAt(this.src, offsets[i]!, end - offsets[i]!);
+        if (raw.length !== end - offsets[i]!) return Promise.resolve(0); // readPage names what is missing
+        data.set(raw, at);
+        at += raw.length;
+        i = j;
+      }
+    } catch {
+      return Promise.resolve(0); // readPage reports it
+    }
     return new Promise((resolve) => {
       let w: Worker;
       try {
