@@ -71,3 +71,24 @@ export class CommandError extends TscrashError {
 export function hex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
 }
+
+/** glibc's strerror() words for the errno codes file operations give, as the C tools (makedumpfile) print them. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EROFS: 'Read-only file system',
+  ETXTBSY: 'Text file busy',
+  ELOOP: 'Too many levels of symbolic links',
+  EIO: 'Input/output error',
+  ENOSPC: 'No space left on device',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+};
+
+/** An errno code in glibc's words; `fallback` (else the code itself) when it is not listed. */
+export function strerror(code: string | undefined, fallback?: string): string {
+  return (code && STRERROR[code]) ?? fallback ?? code ?? 'unknown error';
+}

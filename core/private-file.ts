@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { strerror } from './errors.js';
 
 /** Write a file the way every tscrash output is written: mode 0600, temp name, rename. */
 export function writeFilePrivate(path: string, data: Uint8Array): void {
@@ -55,20 +56,4 @@ export function checkDumpFile(path: string, force: boolean): string | undefined 
     }
   }
   return `Can't open the dump file (${path}). ${why}`;
-}
-
-/** glibc's strerror() text for the errno codes access(2) gives. */
-function strerror(code: string | undefined): string {
-  switch (code) {
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EROFS':
-      return 'Read-only file system';
-    case 'ETXTBSY':
-      return 'Text file busy';
-    case 'EPERM':
-      return 'Operation not permitted';
-    default:
-      return code ?? 'unknown error';
-  }
 }

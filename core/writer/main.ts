@@ -6,6 +6,7 @@
 
 import { closeSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { strerror } from '../errors.js';
 import { EraseMap } from '../filter/erase.js';
 import type { EraseTarget } from '../filter/erase-config.js';
 import { DL_EXCLUDE_ZERO } from '../filter/exclude.js';
@@ -102,21 +103,6 @@ export async function runMakedumpfile(argv: readonly string[], deps: WriterDeps 
 }
 
 /** makedumpfile's check_dump_file(), with its message (ERRMSG names the function). */
-/** glibc's strerror() words for the errors a file's open or read gives, as makedumpfile prints them. */
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ELOOP: 'Too many levels of symbolic links',
-  EIO: 'Input/output error',
-  ENOSPC: 'No space left on device',
-  EROFS: 'Read-only file system',
-  EMFILE: 'Too many open files',
-  ENAMETOOLONG: 'File name too long',
-};
-
 /**
  * An error as makedumpfile's one line: a system error as `Can't open the dump memory(PATH). No such file or
  * directory` (the path once, the cause in glibc's words, not Node's `ENOENT: ..., open 'PATH'`), else its message.
@@ -124,7 +110,7 @@ const STRERROR: Record<string, string> = {
 function errorLine(e: unknown, input: string | undefined): string {
   const x = e as NodeJS.ErrnoException;
   if (e instanceof Error && typeof x.code === 'string' && /^E[A-Z]+$/.test(x.code)) {
-    const words = STRERROR[x.code] ?? x.message.replace(/^E[A-Z]+: /, '').replace(/, \w+(?: '[^']*')*$/, '');
+    const words = strerror(x.code, x.message.replace(/^E[A-Z]+: /, '').replace(/, \w+(?: '[^']*')*$/, ''));
     const path = x.path ?? input ?? '';
     if (x.syscall === 'open' && path === input)
       return `open_dump_memory: Can't open the dump memory(${path}). ${words}`;
