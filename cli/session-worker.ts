@@ -70,7 +70,7 @@ port.on('message', (m: ToSession) => {
     try {
       if (m.t === 'run') {
         const b = batcher(m.id);
-        const res = await runLine(program, m.line, b.write, { interrupted });
+        const res = await runLine(program, m.line, b.write, { interrupted, record: true });
         b.flush();
         post({ t: 'done', id: m.id, res });
       } else if (m.t === 'query') {

@@ -123,7 +123,7 @@ export class LocalSession implements Session {
 
   run(line: string, write: Writer): Promise<RunResult> {
     this.stop = false;
-    return runLine(this.program, line, write, { interrupted: () => this.stop });
+    return runLine(this.program, line, write, { interrupted: () => this.stop, record: true });
   }
 
   interrupt(): void {

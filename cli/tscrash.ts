@@ -38,7 +38,9 @@ const USAGE = `usage:
           [-j|--jobs N]                           N worker threads (default: one per CPU)
   tscrash index VMLINUX...                        build and cache the DWARF name index now (else a session
                                                   builds it in the background, searching until it is ready)
-  tscrash -h, --help [COMMAND]                    this text, or a session command's help (as help COMMAND)
+  tscrash -h, --help [COMMAND|input|output|all]   this text; a session command's help (as help COMMAND); how
+                                                  lines are entered (input) and where output goes (output);
+                                                  all of it (all)
   tscrash -v, --version
 exit status: 0 ok, 1 a failure (a file that cannot be read, a command that failed), 2 a usage error
 `;
@@ -130,11 +132,18 @@ async function indexCommand(files: string[]): Promise<number> {
 
 /** `-h COMMAND`: a session command's help, as `help COMMAND` prints it; no dump needed. */
 async function commandHelp(name: string): Promise<number> {
-  const { registerBuiltins } = await import('../commands/index.js');
+  const { registerBuiltins, listCommands } = await import('../commands/index.js');
   const { registerScriptCommands } = await import('../plugins/script.js');
   const { helpText } = await import('../commands/help.js');
   registerBuiltins();
   registerScriptCommands();
+  if (name === 'all') {
+    // crash's -h all: the usage, the input and output pages, then every command's page.
+    const pages = [USAGE, (await helpText('input'))!, (await helpText('output'))!];
+    for (const c of await listCommands()) pages.push((await helpText(c.name))!);
+    process.stdout.write(pages.join('\n'));
+    return EXIT_OK;
+  }
   const text = await helpText(name);
   if (text === undefined) throw new UsageError(`no such command: ${name}`);
   process.stdout.write(text);

@@ -1,4 +1,5 @@
 import { CommandError } from '../program/index.js';
+import { helpTopic } from './lib/help-topics.js';
 import { isMinimalMode, MINIMAL_COMMANDS } from './mode.js';
 import { type Command, type CommandOrigin, commandOrigin, listCommands, resolveCommand } from './registry.js';
 
@@ -36,6 +37,8 @@ function originText(o: HelpOrigin): string {
 
 /** A command's help text, as `help NAME` prints it (with its plugin's line), or undefined for no such command. */
 export async function helpText(name: string): Promise<string | undefined> {
+  const topic = helpTopic(name);
+  if (topic !== undefined) return topic;
   const c = await resolveCommand(name);
   if (!c) return undefined;
   const origin = originOf(c.name);
@@ -46,16 +49,23 @@ export const help: Command<HelpResult> = {
   name: 'help',
   resultType: 'HelpResult',
   usesTypes: false,
-  aliases: ['h'],
   summary: "list the commands, or show one command's help",
   help: `NAME
   help - list the commands, or show one command's help
 
 SYNOPSIS
-  help [command]
+  help [command | input | output]
+
+DESCRIPTION
+  Without an argument, lists the commands. With a command's name (or alias),
+  shows its help page; "help input" tells how command lines are entered (the
+  history, r and !N, input files, aliases), "help output" where output goes
+  (the pager, pipes and files, the radix, JSON).
 `,
   async run(ctx, args): Promise<HelpResult> {
     if (args[0]) {
+      const topic = helpTopic(args[0]);
+      if (topic !== undefined) return { command: args[0], help: topic };
       const c = await resolveCommand(args[0]);
       if (!c) throw new CommandError(`no such command: ${args[0]}`);
       return { command: c.name, help: c.help.endsWith('\n') ? c.help : `${c.help}\n`, origin: originOf(c.name) };

@@ -5,7 +5,9 @@
 import { type Command, registerLazyCommand } from './registry.js';
 
 const BUILTINS: [string, string[], () => Promise<Command>][] = [
-  ['help', ['h'], async () => (await import('./help.js')).help],
+  ['help', [], async () => (await import('./help.js')).help],
+  ['h', ['history'], async () => (await import('./history.js')).history],
+  ['alias', [], async () => (await import('./alias.js')).alias],
   ['log', [], async () => (await import('./log.js')).log],
   ['mce', [], async () => (await import('./mce.js')).mce],
   ['rd', [], async () => (await import('./rd.js')).rd],

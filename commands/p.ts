@@ -4,6 +4,7 @@ import { Obj, strip } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { decl, renderValue, valueTree } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
+import { inputState } from './lib/input.js';
 import type { Value } from './lib/value.js';
 import type { Command } from './registry.js';
 
@@ -94,7 +95,7 @@ EXAMPLES
 `,
   run(ctx, args): PResult {
     const prog = ctx.program;
-    let format: 'x' | 'd' = 'd';
+    let format: 'x' | 'd' = inputState(prog).radix === 16 ? 'x' : 'd';
     let words = args;
     if (words[0] === '-x' || words[0] === '-d') {
       format = words[0] === '-x' ? 'x' : 'd';

@@ -242,7 +242,13 @@ EXAMPLES
         let t: Obj | undefined = r.task;
         for (let i = 0; t && i < 1000; i++) {
           chain.unshift(t);
-          if (taskPid(t) === 0) break;
+          // Up to PID 0: another CPU's idle task (forked by init) has init_task, swapper/0, above it, as in crash.
+          if (taskPid(t) === 0) {
+            const root = prog.symbolAddress('init_task');
+            if (root !== undefined && t.address !== root)
+              chain.unshift(byAddr.get(root)?.task ?? prog.variable('init_task'));
+            break;
+          }
           const p: Obj = t.hasMember('real_parent') ? t.member('real_parent') : t.member('parent');
           if (p.isNull() || p.value() === t.address) break;
           t = byAddr.get(p.value())?.task ?? p.deref();

@@ -5,10 +5,20 @@
  * as `cmd: message` and never end the session.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandError, InterruptedError, TscrashError } from '../program/index.js';
 import type { Program } from '../program/program.js';
+import { aliasFor, inputState, isHistoryCommand, repeatRequest } from './lib/input.js';
 import { isMinimalMode, MINIMAL_COMMANDS, notInMinimalMode } from './mode.js';
 import { type CommandContext, hasCommand, type OutputFormat, resolveCommand } from './registry.js';
 import { errorKind, type JsonLine, jsonLine, outputFormat, toJsonValue } from './result.js';
@@ -103,12 +113,43 @@ export interface RunOptions {
   interrupted?: () => boolean;
   /** The output form for this line (default: the session's, `set output`). */
   format?: OutputFormat;
+  /**
+   * A line the user entered (the session's run, not a pane's query or a plugin's call): it is kept in the
+   * session's numbered history (`h`), and `r`, `!!`, `!N` run a line of it again.
+   */
+  record?: boolean;
+  /** The prompt a re-run line is shown after (default `tscrash> `). */
+  prompt?: string;
+}
+
+/** An unquoted ` < FILE` at the end of a line, outside parentheses, naming a file that exists: crash's input file. */
+function inputFile(line: string): { command: string; file: string } | undefined {
+  const m = /^(.*?)(?:^|\s)<\s*(\S+)\s*$/.exec(line);
+  if (!m) return undefined;
+  const before = m[1]!;
+  let quote: string | undefined;
+  let depth = 0;
+  for (const ch of before) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '(' || ch === '[') depth++;
+    else if ((ch === ')' || ch === ']') && depth > 0) depth--;
+  }
+  if (quote || depth > 0) return undefined;
+  try {
+    if (!statSync(m[2]!).isFile()) return undefined;
+  } catch {
+    // `p a < b` with no file b is an expression
+    if (before.trim()) return undefined;
+  }
+  return { command: before.trim(), file: m[2]! };
 }
 
 /**
- * Run one line; `write` receives everything the user should see, as it is produced (a long command's output
- * streams; with `> file` or `| shell` it is gathered first). In a JSON session (`set output json`) each
- * command line gives one JSON document on a line: its result, or its error.
+ * Run one line, with crash's input conventions first: a line of the history again (`r`, `!!`, `!N`, shown after
+ * the prompt), the history kept, `< FILE` (FILE's lines as commands) and `CMD ARGS < FILE` (CMD ARGS LINE for each
+ * of FILE's lines), `#` and `//` comments.
  */
 export async function runLine(
   program: Program,
@@ -117,7 +158,60 @@ export async function runLine(
   opts: RunOptions = {},
 ): Promise<RunResult> {
   const trimmed = line.trim();
-  if (!trimmed || trimmed.startsWith('#')) return { ok: true };
+  if (!trimmed) return { ok: true };
+  const format = opts.format ?? outputFormat(program);
+  const failure = (message: string): RunResult => {
+    write(
+      format === 'json'
+        ? jsonLine({ command: trimmed, ok: false, error: { kind: 'CommandError', message } })
+        : `${message}\n`,
+      'error',
+    );
+    return { ok: false };
+  };
+  const inner = { ...opts, record: false };
+  if (opts.record) {
+    const history = inputState(program).history;
+    const again = repeatRequest(history, trimmed);
+    if (again && 'error' in again) return failure(again.error);
+    if (again) {
+      if (format === 'text') write(`${opts.prompt ?? 'tscrash> '}${again.line}\n`);
+      history.push(again.line);
+      return runLine(program, again.line, write, inner);
+    }
+    if (!isHistoryCommand(trimmed)) history.push(trimmed);
+  }
+  if (trimmed.startsWith('#') || trimmed.startsWith('//')) return { ok: true };
+  if (!trimmed.startsWith('!')) {
+    const input = inputFile(trimmed);
+    if (input) {
+      let lines: string[];
+      try {
+        lines = readFileSync(input.file, 'latin1').split('\n');
+      } catch (e) {
+        return failure(
+          `${input.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        );
+      }
+      let ok = true;
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        const r = await runLine(program, input.command ? `${input.command} ${l.trim()}` : l, write, inner);
+        if (r.quit || r.interrupted) return { ...r, ok: ok && r.ok };
+        ok &&= r.ok;
+      }
+      return { ok };
+    }
+  }
+  return runCommandLine(program, trimmed, write, opts);
+}
+
+/**
+ * Run one command line; `write` receives everything the user should see, as it is produced (a long command's output
+ * streams; with `> file` or `| shell` it is gathered first). In a JSON session (`set output json`) each
+ * command line gives one JSON document on a line: its result, or its error.
+ */
+async function runCommandLine(program: Program, trimmed: string, write: Writer, opts: RunOptions): Promise<RunResult> {
   const format = opts.format ?? outputFormat(program);
   const failure = (kind: string, message: string): RunResult => {
     write(
@@ -139,6 +233,16 @@ export async function runLine(
   }
   let [name, ...args] = words;
   if (!name) return { ok: true };
+  // An alias (the session's, then crash's built-in ones) stands for its command string, the rest appended.
+  const aliased = hasCommand(name) ? undefined : aliasFor(program, name);
+  if (aliased !== undefined) {
+    try {
+      [name, ...args] = [...splitWords(aliased), ...args];
+    } catch (e) {
+      return failure(errorKind(e), (e as Error).message);
+    }
+    if (!name) return { ok: true };
+  }
   // gdb-style format suffixes: `p/x expr`.
   const fmt = /^(\w+)(\/\w+)$/.exec(name);
   if (fmt && hasCommand(fmt[1]!)) {
@@ -157,7 +261,13 @@ export async function runLine(
   } catch (e) {
     return failure('LoadError', `${name}: the command could not be loaded: ${(e as Error).message}`);
   }
-  if (!cmd) return failure('CommandError', `${name}: command not found (help lists the commands)`);
+  if (!cmd) {
+    // As in crash, a kernel variable's name is printed (p), a structure's, union's or typedef's shown.
+    const dispatch = await nameCommand(program, name);
+    if (dispatch)
+      return runCommandLine(program, `${dispatch} ${parsed.command}${rest(trimmed, parsed.command)}`, write, opts);
+    return failure('CommandError', `${name}: command not found (help lists the commands)`);
+  }
   if (isMinimalMode(program) && !MINIMAL_COMMANDS.includes(cmd.name))
     return failure('CommandError', notInMinimalMode(name));
   // Text for the session's own writer streams as it is produced; JSON, files and pipes get it whole.
@@ -226,6 +336,27 @@ export async function runLine(
     ok = false;
   }
   return interrupted ? { ok, interrupted } : { ok };
+}
+
+/** The redirection or pipe after a line's command, as written. */
+function rest(line: string, command: string): string {
+  return line.startsWith(command) ? line.slice(command.length) : '';
+}
+
+/** The command crash passes an unknown word to: p for a variable, struct/union for their tags, whatis for a typedef. */
+async function nameCommand(program: Program, name: string): Promise<string | undefined> {
+  if (!/^[A-Za-z_]\w*$/.test(name)) return undefined;
+  try {
+    if (program.hasDump && program.symbolAddress(name) !== undefined) return 'p';
+    if (!program.hasDebugInfo && program.canLoadTypes) await program.loadTypes();
+    if (!program.hasDebugInfo) return undefined;
+    if (program.hasType(`struct ${name}`)) return 'struct';
+    if (program.hasType(`union ${name}`)) return 'union';
+    if (program.hasType(name)) return 'whatis';
+  } catch (e) {
+    if (!(e instanceof TscrashError)) throw e;
+  }
+  return undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import { CommandError } from '../program/index.js';
 import type { Obj } from '../program/object.js';
 import type { Program } from '../program/program.js';
 import { currentTask, resolveTasks, setCurrentTask, type TaskRef, taskRef } from './lib/context.js';
+import { inputState } from './lib/input.js';
 import { isMinimalMode } from './mode.js';
 import type { Command } from './registry.js';
 import { type Hex, outputFormat, setOutputFormat } from './result.js';
@@ -52,7 +53,11 @@ export function contextText(c: TaskContext): string {
 }
 
 /** set: the current context, or the session's output form (set output). */
-export type SetResult = { context: TaskContext } | { output: 'json' | 'text'; changed: boolean };
+export type SetResult =
+  | { context: TaskContext }
+  | { output: 'json' | 'text'; changed: boolean }
+  | { radix: 10 | 16 }
+  | { scroll: boolean };
 
 export const set: Command<SetResult> = {
   resultType: 'SetResult',
@@ -64,6 +69,8 @@ export const set: Command<SetResult> = {
 SYNOPSIS
   set [pid | taskp | -c cpu | -p]
   set output [json | text]
+  set radix [10 | 16]
+  set scroll [on | off]
 
 DESCRIPTION
   Without an argument, shows the current context: the task that commands such
@@ -78,6 +85,12 @@ DESCRIPTION
   In a minimal session (--minimal) there is no task list: set alone shows
   the output form, and only set output changes anything.
 
+  set radix 16 (alias hex) makes p, struct, union and * show integers in
+  hexadecimal when no -x or -d is given; set radix 10 (alias dec) returns to
+  decimal, crash's default. set scroll off (alias sf) sends long output of the
+  line mode straight to the terminal instead of through the pager; set scroll
+  on (sn) returns to the pager.
+
   set output json makes every command print its result as one JSON document
   per command line ({"command", "ok", "result" or "error"}; addresses and
   64-bit values as "0x..." strings); set output text returns to crash's text.
@@ -90,6 +103,20 @@ DESCRIPTION
       if ((f !== 'json' && f !== 'text') || args.length > 2) throw new CommandError('set output takes json or text');
       setOutputFormat(prog, f);
       return { output: f, changed: true };
+    }
+    if (args[0] === 'radix') {
+      const state = inputState(prog);
+      if (args.length > 2 || (args[1] !== undefined && args[1] !== '10' && args[1] !== '16'))
+        throw new CommandError('set radix takes 10 or 16');
+      if (args[1] !== undefined) state.radix = args[1] === '16' ? 16 : 10;
+      return { radix: state.radix };
+    }
+    if (args[0] === 'scroll') {
+      const state = inputState(prog);
+      if (args.length > 2 || (args[1] !== undefined && args[1] !== 'on' && args[1] !== 'off'))
+        throw new CommandError('set scroll takes on or off');
+      if (args[1] !== undefined) state.scroll = args[1] === 'on';
+      return { scroll: state.scroll };
     }
     // A minimal session has no task list: set shows the session's settings, and contexts cannot be set (crash's way).
     if (isMinimalMode(prog)) {
@@ -116,6 +143,8 @@ DESCRIPTION
   },
   text(r, ctx) {
     if ('context' in r) ctx.out(contextText(r.context));
+    else if ('radix' in r) ctx.out(`output radix: ${r.radix} (${r.radix === 16 ? 'hex' : 'decimal'})\n`);
+    else if ('scroll' in r) ctx.out(`scroll: ${r.scroll ? 'on' : 'off'}\n`);
     else if (!r.changed) ctx.out(`output: ${r.output}\n`);
   },
 };

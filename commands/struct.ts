@@ -6,6 +6,7 @@ import type { CType } from '../symbols/dwarf/types.js';
 import { parseAddress } from './address.js';
 import { decl, definitionModel, renderValue, definitionText as typeDefinitionText, valueTree } from './lib/c-format.js';
 import { evaluate } from './lib/expr.js';
+import { inputState } from './lib/input.js';
 import type { TypeModel, Value } from './lib/value.js';
 import type { Command, CommandContext } from './registry.js';
 import type { Hex } from './result.js';
@@ -73,7 +74,7 @@ export interface StructResult {
 function runAggregate(kind: 'struct' | 'union', ctx: CommandContext, args: string[]): StructResult | undefined {
   const prog = ctx.program;
   let offsets = false;
-  let radix: 10 | 16 = 10;
+  let radix: 10 | 16 = inputState(prog).radix;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

@@ -183,9 +183,11 @@ export async function interactive(session: Session, opts: InteractiveOptions): P
   process.on('SIGINT', onSignal);
 
   const runOne = async (line: string): Promise<RunResult> => {
-    const m = /^\s*set\s+scroll(?:\s+(on|off))?\s*$/.exec(line);
+    // set scroll and its aliases sf, sn: the pager is the line mode's.
+    const m = /^\s*(?:set\s+scroll(?:\s+(on|off))?|(sf|sn))\s*$/.exec(line);
     if (m) {
       if (m[1]) scroll = m[1] === 'on';
+      if (m[2]) scroll = m[2] === 'sn';
       process.stdout.write(`scroll: ${scroll ? `on (${pagerCmd ?? 'no pager'})` : 'off'}\n`);
       return { ok: true };
     }

@@ -49,7 +49,9 @@ function schemaOf(type: string): object {
 
 /** A command line for every built-in (the test fails when a command is added without one here). */
 const LINES: Record<string, string[]> = {
-  help: ['help', 'help sys'],
+  help: ['help', 'help sys', 'help input'],
+  h: ['h'],
+  alias: ['alias', 'alias hex', 'alias kp kmem -p'],
   log: ['log', 'log -T'],
   mce: ['mce'],
   rd: ['rd jiffies', 'rd -s init_task 4', 'rd -a linux_banner', 'rd -32 linux_banner 9'],
@@ -74,7 +76,7 @@ const LINES: Record<string, string[]> = {
   ],
   ps: ['ps', 'ps -t 1'],
   runq: ['runq'],
-  set: ['set', 'set output'],
+  set: ['set', 'set output', 'set radix', 'set scroll'],
   foreach: ['foreach bt', 'foreach RU ps', 'foreach 1 ps -t', 'foreach 1 task -R pid,comm', 'foreach nonesuch bt'],
   struct: [
     'struct list_head',
