@@ -199,7 +199,11 @@ describe('--kaslr, as crash’s', () => {
         else if (c.startsWith('sym ')) {
           const name = c.slice(4);
           const moved = linked(name) + BigInt(k.startsWith('0x') ? k : `0x${k}`);
-          assert.match(r.stdout, new RegExp(`^${moved.toString(16)} \\(\\w\\) ${name}( \\S+: \\d+)?\n$`), `--kaslr ${k}: ${c}`);
+          assert.match(
+            r.stdout,
+            new RegExp(`^${moved.toString(16)} \\(\\w\\) ${name}( \\S+: \\d+)?\n$`),
+            `--kaslr ${k}: ${c}`,
+          );
         }
       }
       if (want) compared++;
