@@ -10,7 +10,9 @@ import { lzoDecompress } from './lzo.js';
 import { LzoError } from './lzo-decompress.js';
 import { ZstdError, zstdDecompress } from './zstd.js';
 
-const require = createRequire(import.meta.url);
+// Made when first asked for: in a start-up snapshot (cli/snapshot.ts) import.meta.url has its value only then.
+let required: NodeJS.Require | undefined;
+const req = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
 
 export type Compression = 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
@@ -58,7 +60,7 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
         break;
       }
       case 'snappy':
-        snappy ??= require('snappyjs') as Snappy;
+        snappy ??= req()('snappyjs') as Snappy;
         out = snappy.uncompress(src, pageSize);
         break;
       case 'zstd': {
