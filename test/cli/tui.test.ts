@@ -144,7 +144,9 @@ describe('the TUI', () => {
           `the match is shown:\n${s}`,
         );
         assert.ok(s.includes(comm));
+        // Escape ends the search; End only once it has (sent at once, the two can arrive as one Alt-End).
         term.keys('Escape');
+        await term.waitFor((x) => !bars(x).input.startsWith('search:'));
         term.keys('End');
         await term.waitFor((x) => bars(x).input.startsWith('tscrash>'));
 
