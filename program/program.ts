@@ -20,7 +20,7 @@ import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
 import type { TypeSource } from '../symbols/type-source.js';
 import { BTF_GLOBALS, type CountSource } from './btf-globals.js';
-import { readKallsyms } from './kallsyms.js';
+import { readKallsymsArrays } from './kallsyms.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
 export interface OpenOptions {
@@ -549,7 +549,7 @@ export class Program {
           'symbols need the vmlinux: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)',
         );
       }
-      this.symtab ??= SymbolTable.fromKernelSymbols(readKallsyms(this._memory));
+      this.symtab ??= SymbolTable.fromKernelArrays(readKallsymsArrays(this._memory));
       return this.symtab;
     }
     if (!this.symtab) {

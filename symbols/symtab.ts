@@ -522,8 +522,173 @@ interface ModuleSym extends SymbolEntry {
   module: string;
 }
 
+/** The dump's own kallsyms (program/kallsyms.ts): names as one latin1 byte buffer, the rest in typed arrays. */
+export interface KernelSymbolArrays {
+  n: number;
+  /** The names, back to back; symbol i's is names[nameStart[i], nameStart[i + 1]). */
+  names: Uint8Array;
+  nameStart: Uint32Array;
+  /** The type letter's character code. */
+  letter: Uint8Array;
+  address: BigUint64Array;
+  size: Float64Array;
+}
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Kernel symbols that come from no file (the dump's kallsyms), kept as typed arrays: about 40 bytes a symbol
+ * instead of an object, a string and a map entry each. Sorted by address then name; names found through an
+ * open-addressing hash table; symbols of one name in kallsyms order. They act as the symbols of a module
+ * named '' (lookups, naming addresses, completion), as ModuleSym entries did.
+ */
+class KernelSyms {
+  readonly n: number;
+  private readonly names: Uint8Array;
+  private readonly start: Uint32Array;
+  private readonly end: Uint32Array;
+  private readonly letter: Uint8Array;
+  readonly address: BigUint64Array;
+  private readonly size: Float64Array;
+  private readonly table: Int32Array;
+  /** The next symbol of the same name (sorted position), -1 at the end. */
+  private readonly nextSame: Int32Array;
+
+  constructor(a: KernelSymbolArrays) {
+    const n = a.n;
+    const empty = (i: number): boolean => a.nameStart[i + 1] === a.nameStart[i];
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) if (!empty(i)) keep.push(i);
+    const cmpName = (x: number, y: number): number => {
+      let i = a.nameStart[x]!;
+      let k = a.nameStart[y]!;
+      const ie = a.nameStart[x + 1]!;
+      const ke = a.nameStart[y + 1]!;
+      for (; i < ie && k < ke; i++, k++) if (a.names[i] !== a.names[k]) return a.names[i]! - a.names[k]!;
+      return ie - i - (ke - k);
+    };
+    const order = Uint32Array.from(keep);
+    order.sort((x, y) => {
+      const ax = a.address[x]!;
+      const ay = a.address[y]!;
+      return ax < ay ? -1 : ax > ay ? 1 : cmpName(x, y) || x - y;
+    });
+    this.n = order.length;
+    this.names = a.names;
+    this.start = new Uint32Array(this.n);
+    this.end = new Uint32Array(this.n);
+    this.letter = new Uint8Array(this.n);
+    this.address = new BigUint64Array(this.n);
+    this.size = new Float64Array(this.n);
+    const pos = new Int32Array(n).fill(-1);
+    for (let k = 0; k < this.n; k++) {
+      const i = order[k]!;
+      pos[i] = k;
+      this.start[k] = a.nameStart[i]!;
+      this.end[k] = a.nameStart[i + 1]!;
+      this.letter[k] = a.letter[i]!;
+      this.address[k] = a.address[i]!;
+      this.size[k] = a.size[i]!;
+    }
+    let cap = 1;
+    while (cap < this.n * 2) cap <<= 1;
+    this.table = new Int32Array(cap).fill(-1);
+    this.nextSame = new Int32Array(this.n).fill(-1);
+    const last = new Int32Array(this.n).fill(-1);
+    // In kallsyms order, so that the symbols of one name chain in that order.
+    for (const i of keep) {
+      const k = pos[i]!;
+      let h = hashBytes(this.names, this.start[k]!, this.end[k]!) & (cap - 1);
+      for (;;) {
+        const head = this.table[h]!;
+        if (head < 0) {
+          this.table[h] = k;
+          last[k] = k;
+          break;
+        }
+        if (this.sameName(head, k)) {
+          this.nextSame[last[head]!] = k;
+          last[head] = k;
+          break;
+        }
+        h = (h + 1) & (cap - 1);
+      }
+    }
+  }
+
+  private sameName(x: number, y: number): boolean {
+    const lx = this.end[x]! - this.start[x]!;
+    if (lx !== this.end[y]! - this.start[y]!) return false;
+    for (let i = 0; i < lx; i++) if (this.names[this.start[x]! + i] !== this.names[this.start[y]! + i]) return false;
+    return true;
+  }
+
+  name(k: number): string {
+    return Buffer.from(
+      this.names.buffer,
+      this.names.byteOffset + this.start[k]!,
+      this.end[k]! - this.start[k]!,
+    ).toString('latin1');
+  }
+
+  entry(k: number): ModuleSym {
+    return {
+      name: this.name(k),
+      address: this.address[k]!,
+      size: this.size[k]!,
+      letter: String.fromCharCode(this.letter[k]!),
+      module: '',
+    };
+  }
+
+  /** The symbols of this name (sorted positions), in kallsyms order. */
+  find(name: string): number[] {
+    const key = Buffer.from(name, 'latin1');
+    const cap = this.table.length;
+    let h = hashBytes(key, 0, key.length) & (cap - 1);
+    for (;;) {
+      const head = this.table[h]!;
+      if (head < 0) return [];
+      const len = this.end[head]! - this.start[head]!;
+      let same = len === key.length;
+      for (let i = 0; same && i < len; i++) same = this.names[this.start[head]! + i] === key[i];
+      if (same) {
+        const out: number[] = [];
+        for (let k = head; k >= 0; k = this.nextSame[k]!) out.push(k);
+        return out;
+      }
+      h = (h + 1) & (cap - 1);
+    }
+  }
+
+  /** The position of the last symbol at or below the address; -1 when none. */
+  floor(address: bigint): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.address[mid]! <= address) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Whether symbol k's name starts with the prefix's bytes. */
+  startsWith(k: number, prefix: Uint8Array): boolean {
+    if (this.end[k]! - this.start[k]! < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (this.names[this.start[k]! + i] !== prefix[i]) return false;
+    return true;
+  }
+}
+
 export class SymbolTable {
   private modules: ModuleSym[] = [];
+  /** The dump's kallsyms, when the table was made from them (fromKernelArrays): a module named '' in effect. */
+  private kernel: KernelSyms | undefined;
   private modulesSorted = true;
   private readonly moduleNames = new Map<string, ModuleSym[]>();
 
@@ -562,6 +727,13 @@ export class SymbolTable {
     return t;
   }
 
+  /** The same from the compact arrays program/kallsyms.ts reads (what a session keeps: ~40 bytes a symbol). */
+  static fromKernelArrays(a: KernelSymbolArrays): SymbolTable {
+    const t = new SymbolTable(new Core(undefined), 0n);
+    t.kernel = new KernelSyms(a);
+    return t;
+  }
+
   /** The same vmlinux symbols with another KASLR offset (shares the decoded table; no module symbols). */
   relocate(offset: bigint): SymbolTable {
     return new SymbolTable(this.core, offset);
@@ -569,7 +741,7 @@ export class SymbolTable {
 
   /** Number of vmlinux symbols plus module symbols. */
   get size(): number {
-    return this.core.n + this.modules.length;
+    return this.core.n + (this.kernel?.n ?? 0) + this.modules.length;
   }
 
   private entry(j: number): SymbolEntry {
@@ -637,6 +809,7 @@ export class SymbolTable {
     }
     js.sort((a, b) => Number(isGlobalLetter(c.letterAt(b))) - Number(isGlobalLetter(c.letterAt(a))) || a - b);
     const out = js.map((j) => this.entry(j));
+    if (this.kernel) for (const k of this.kernel.find(name)) out.push(this.kernel.entry(k));
     const mods = this.moduleNames.get(name);
     if (mods) out.push(...mods.map((m) => ({ ...m })));
     return out;
@@ -667,14 +840,37 @@ export class SymbolTable {
     }
     if (opts.fixed && address < c.fixedEnd) consider(this.pick(c.fixed, address));
     const mods = this.sortedModules();
+    const ks = this.kernel;
+    // The dump's kallsyms and the modules' symbols act as one list in (address, name) order: the kallsyms
+    // candidate is taken when it is the greater, with the list's next symbol the lesser of the two that follow.
+    const kf = ks ? ks.floor(address) : -1;
+    let lo = 0;
     if (mods.length) {
-      let lo = 0;
       let hi = mods.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (mods[mid]!.address <= address) lo = mid + 1;
         else hi = mid;
       }
+    }
+    const mAt = lo > 0 ? mods[lo - 1]! : undefined;
+    if (
+      ks &&
+      kf >= 0 &&
+      (!mAt || ks.address[kf]! > mAt.address || (ks.address[kf] === mAt.address && ks.name(kf) > mAt.name))
+    ) {
+      const at = ks.address[kf]!;
+      let k = kf;
+      if (at === address) while (k > 0 && ks.address[k - 1] === at) k--;
+      const m = ks.entry(k);
+      const nextK = kf + 1 < ks.n ? ks.address[kf + 1] : undefined;
+      const nextM = mods[lo];
+      // The list's next symbol: the kallsyms one unless a module's comes first (then it is another module's).
+      const sameNext =
+        nextK !== undefined &&
+        (!nextM || nextK < nextM.address || (nextK === nextM.address && ks.name(kf + 1) < nextM.name));
+      if (m.size === 0 || address < m.address + BigInt(m.size) || sameNext) consider(m);
+    } else if (mods.length) {
       if (lo > 0) {
         const at = mods[lo - 1]!.address;
         let m = mods[lo - 1]!;
@@ -686,7 +882,16 @@ export class SymbolTable {
         // A module symbol with a size must cover the address, unless the address lies before the module's next
         // symbol (padding between functions: crash names it by the function before it); past the module's last
         // symbol it is not in that module.
-        const following = mods[lo];
+        let following: { module: string } | undefined = mods[lo];
+        // A kallsyms symbol between them comes first in the list.
+        if (
+          ks &&
+          kf + 1 < ks.n &&
+          (!following ||
+            ks.address[kf + 1]! < mods[lo]!.address ||
+            (ks.address[kf + 1] === mods[lo]!.address && ks.name(kf + 1) < mods[lo]!.name))
+        )
+          following = { module: '' };
         if (m.size === 0 || address < m.address + BigInt(m.size) || (following && following.module === m.module))
           consider({ ...m });
       }
@@ -737,6 +942,10 @@ export class SymbolTable {
       if (c.comparePrefix(j, key) !== 0) break;
       out.add(c.name(j));
     }
+    if (this.kernel) {
+      const ks = this.kernel;
+      for (let k = 0; k < ks.n; k++) if (ks.startsWith(k, key)) out.add(ks.name(k));
+    }
     if (this.modules.length) for (const n of this.moduleNames.keys()) if (n.startsWith(prefix)) out.add(n);
     return [...out].sort().slice(0, max);
   }
@@ -748,6 +957,10 @@ export class SymbolTable {
     const fixed = Array.from(c.fixed, (j) => this.entry(j));
     const image = Array.from(c.image, (j) => this.entry(j));
     lists.push(fixed, image, this.sortedModules());
+    if (this.kernel) {
+      const ks = this.kernel;
+      lists.push(Array.from({ length: ks.n }, (_, k) => ks.entry(k)));
+    }
     const idx = lists.map(() => 0);
     for (;;) {
       let bi = -1;
