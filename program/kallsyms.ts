@@ -33,7 +33,7 @@ import type { KernelMemory } from '../core/kernel-memory.js';
 /** What the search reads through: the kernel's memory (a KernelMemory) and its VMCOREINFO symbols. */
 export type KallsymsMemory = Pick<KernelMemory, 'readVirt'> & { vmcoreinfo: { symbols: Map<string, bigint> } };
 
-import type { KernelSymbolArrays, ModuleSymbolInput } from '../symbols/symtab.js';
+import { addressOrder, type KernelSymbolArrays, type ModuleSymbolInput, sizesToNext } from '../symbols/symtab.js';
 
 const CHUNK = 1 << 20;
 /** How far past _stext the image is searched for the token table. */
@@ -327,10 +327,14 @@ export function readKallsymsArrays(mem: KallsymsMemory): KernelSymbolArrays {
   const tokenBytes = d.tokens.map((t) => Buffer.from(t, 'latin1'));
   const nameStart = new Uint32Array(n + 1);
   const letter = new Uint8Array(n);
+  const tokenLength = Uint32Array.from(tokenBytes, (t) => t.length);
+  const dn = d.names;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const { len, start } = nameEntry(d.names, d.entryAt[i]!);
-    for (let k = 0; k < len; k++) total += tokenBytes[d.names[start + k]!]!.length;
+    let p = d.entryAt[i]!;
+    let len = dn[p++]!;
+    if (len & 0x80) len = (len & 0x7f) | (dn[p++]! << 7);
+    for (let k = 0; k < len; k++) total += tokenLength[dn[p + k]!]!;
   }
   const bytes = new Uint8Array(Math.max(total - n, 0));
   // The symbols VMCOREINFO places, by their index here (_stext first: a derived base starts from it).
@@ -339,10 +343,12 @@ export function readKallsymsArrays(mem: KallsymsMemory): KernelSymbolArrays {
   const wantedLengths = new Set([...wanted.keys()].map((k) => k.length));
   let w = 0;
   for (let i = 0; i < n; i++) {
-    const { len, start } = nameEntry(d.names, d.entryAt[i]!);
+    let start = d.entryAt[i]!;
+    let len = dn[start++]!;
+    if (len & 0x80) len = (len & 0x7f) | (dn[start++]! << 7);
     let first = true;
     for (let k = 0; k < len; k++) {
-      const tok = tokenBytes[d.names[start + k]!]!;
+      const tok = tokenBytes[dn[start + k]!]!;
       let from = 0;
       if (first && tok.length > 0) {
         letter[i] = tok[0]!;
@@ -370,19 +376,8 @@ export function readKallsymsArrays(mem: KallsymsMemory): KernelSymbolArrays {
     throw new TscrashError(
       `kallsyms addresses not found: no layout puts ${[...wanted.keys()].join(', ')} where VMCOREINFO has them`,
     );
-  // Sizes: to the next higher address (kallsyms keeps none).
-  const a = addrs;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((x, y) => (a[x]! < a[y]! ? -1 : a[x]! > a[y]! ? 1 : x - y));
-  const size = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    let j = k + 1;
-    while (j < n && a[order[j]!] === a[i]) j++;
-    if (j < n) size[i] = Math.min(Number(a[order[j]!]! - a[i]!), 1 << 24);
-  }
-  return { n, names: bytes.subarray(0, w), nameStart, letter, address: a, size };
+  // No sizes: kallsyms keeps none, and the session's table works them out when it first needs them.
+  return { n, names: bytes.subarray(0, w), nameStart, letter, address: addrs };
 }
 
 /**
@@ -391,10 +386,12 @@ export function readKallsymsArrays(mem: KallsymsMemory): KernelSymbolArrays {
  */
 export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
   const k = readKallsymsArrays(mem);
+  // Sizes: to the next higher address (kallsyms keeps none).
+  const size = sizesToNext(k.address, addressOrder(k.address));
   const out: ModuleSymbolInput[] = [];
   for (let i = 0; i < k.n; i++) {
     const name = Buffer.from(k.names.subarray(k.nameStart[i]!, k.nameStart[i + 1]!)).toString('latin1');
-    out.push({ name, address: k.address[i]!, size: k.size[i]!, letter: String.fromCharCode(k.letter[i]!) });
+    out.push({ name, address: k.address[i]!, size: size[i]!, letter: String.fromCharCode(k.letter[i]!) });
   }
   return out;
 }

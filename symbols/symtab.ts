@@ -531,7 +531,54 @@ export interface KernelSymbolArrays {
   /** The type letter's character code. */
   letter: Uint8Array;
   address: BigUint64Array;
-  size: Float64Array;
+}
+
+/**
+ * The indices of 64-bit addresses in (address, index) order, without a BigInt a comparison: addresses grouped
+ * by their high 32 bits (a handful of values: the kernel image, per-cpu offsets), each group's (low 32 bits,
+ * index) packed exactly into one float (32 + 21 bits) for the native sort; past 2^21 entries, a comparison sort.
+ */
+export function addressOrder(address: BigUint64Array): Uint32Array {
+  const n = address.length;
+  const w = new Uint32Array(address.buffer, address.byteOffset, n * 2);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n >= 1 << 21) {
+    order.sort((x, y) => w[x * 2 + 1]! - w[y * 2 + 1]! || w[x * 2]! - w[y * 2]! || x - y);
+    return order;
+  }
+  const his = [...new Set(Array.from({ length: n }, (_, i) => w[i * 2 + 1]!))].sort((a, b) => a - b);
+  let at = 0;
+  for (const hi of his) {
+    let count = 0;
+    for (let i = 0; i < n; i++) if (w[i * 2 + 1] === hi) count++;
+    const keys = new Float64Array(count);
+    for (let i = 0, k = 0; i < n; i++) if (w[i * 2 + 1] === hi) keys[k++] = w[i * 2]! * 2097152 + i;
+    keys.sort();
+    for (let k = 0; k < count; k++) order[at++] = keys[k]! % 2097152;
+  }
+  return order;
+}
+
+/**
+ * Each symbol's size as kallsyms implies it: the distance to the next higher address (`order`: addressOrder's),
+ * at most 16 MiB; 0 for the last. In 32-bit halves: no BigInt a symbol.
+ */
+export function sizesToNext(address: BigUint64Array, order: Uint32Array): Float64Array {
+  const n = address.length;
+  const w = new Uint32Array(address.buffer, address.byteOffset, n * 2);
+  const size = new Float64Array(n);
+  for (let k = 0, j = 0; k < n; k++) {
+    const i = order[k]!;
+    if (j <= k) j = k + 1;
+    while (j < n && w[order[j]! * 2] === w[i * 2] && w[order[j]! * 2 + 1] === w[i * 2 + 1]) j++;
+    if (j < n) {
+      const o = order[j]!;
+      const hi = w[o * 2 + 1]! - w[i * 2 + 1]!;
+      size[i] = hi > 1 ? 1 << 24 : Math.min(hi * 4294967296 + w[o * 2]! - w[i * 2]!, 1 << 24);
+    }
+  }
+  return size;
 }
 
 function hashBytes(b: Uint8Array, start: number, end: number): number {
@@ -542,136 +589,189 @@ function hashBytes(b: Uint8Array, start: number, end: number): number {
 
 /**
  * Kernel symbols that come from no file (the dump's kallsyms), kept as typed arrays: about 40 bytes a symbol
- * instead of an object, a string and a map entry each. Sorted by address then name; names found through an
- * open-addressing hash table; symbols of one name in kallsyms order. They act as the symbols of a module
- * named '' (lookups, naming addresses, completion), as ModuleSym entries did.
+ * instead of an object, a string and a map entry each. Nothing is built until asked: the names' open-addressing
+ * hash table on the first lookup by name (the symbols of one name in kallsyms order), the (address, name)
+ * order and the sizes (the distance to the next higher address) on the first lookup by address. They act as
+ * the symbols of a module named '' (lookups, naming addresses, completion), as ModuleSym entries did.
  */
 class KernelSyms {
   readonly n: number;
-  private readonly names: Uint8Array;
-  private readonly start: Uint32Array;
-  private readonly end: Uint32Array;
-  private readonly letter: Uint8Array;
-  readonly address: BigUint64Array;
-  private readonly size: Float64Array;
-  private readonly table: Int32Array;
-  /** The next symbol of the same name (sorted position), -1 at the end. */
-  private readonly nextSame: Int32Array;
+  private readonly a: KernelSymbolArrays;
+  /** The addresses' 32-bit halves (lo, hi), so that comparisons make no BigInt. */
+  private readonly w: Uint32Array;
+  private table: Int32Array | undefined;
+  private nextSame: Int32Array | undefined;
+  /** Kallsyms indices in (address, name) order, named symbols only; sizes in kallsyms order. */
+  private sorted: Uint32Array | undefined;
+  private sizes: Float64Array | undefined;
+
+  /** How many have a name (the others are not kept as symbols). */
+  readonly named: number;
 
   constructor(a: KernelSymbolArrays) {
-    const n = a.n;
-    const empty = (i: number): boolean => a.nameStart[i + 1] === a.nameStart[i];
-    const keep: number[] = [];
-    for (let i = 0; i < n; i++) if (!empty(i)) keep.push(i);
-    const cmpName = (x: number, y: number): number => {
-      let i = a.nameStart[x]!;
-      let k = a.nameStart[y]!;
-      const ie = a.nameStart[x + 1]!;
-      const ke = a.nameStart[y + 1]!;
-      for (; i < ie && k < ke; i++, k++) if (a.names[i] !== a.names[k]) return a.names[i]! - a.names[k]!;
-      return ie - i - (ke - k);
-    };
-    const order = Uint32Array.from(keep);
-    order.sort((x, y) => {
-      const ax = a.address[x]!;
-      const ay = a.address[y]!;
-      return ax < ay ? -1 : ax > ay ? 1 : cmpName(x, y) || x - y;
-    });
-    this.n = order.length;
-    this.names = a.names;
-    this.start = new Uint32Array(this.n);
-    this.end = new Uint32Array(this.n);
-    this.letter = new Uint8Array(this.n);
-    this.address = new BigUint64Array(this.n);
-    this.size = new Float64Array(this.n);
-    const pos = new Int32Array(n).fill(-1);
-    for (let k = 0; k < this.n; k++) {
-      const i = order[k]!;
-      pos[i] = k;
-      this.start[k] = a.nameStart[i]!;
-      this.end[k] = a.nameStart[i + 1]!;
-      this.letter[k] = a.letter[i]!;
-      this.address[k] = a.address[i]!;
-      this.size[k] = a.size[i]!;
+    this.n = a.n;
+    this.a = a;
+    this.w = new Uint32Array(a.address.buffer, a.address.byteOffset, a.n * 2);
+    let named = 0;
+    for (let i = 0; i < a.n; i++) if (a.nameStart[i + 1] !== a.nameStart[i]) named++;
+    this.named = named;
+  }
+
+  private empty(i: number): boolean {
+    return this.a.nameStart[i + 1] === this.a.nameStart[i];
+  }
+
+  isEmpty(i: number): boolean {
+    return this.empty(i);
+  }
+
+  private cmpName(x: number, y: number): number {
+    const { names, nameStart } = this.a;
+    let i = nameStart[x]!;
+    let k = nameStart[y]!;
+    const ie = nameStart[x + 1]!;
+    const ke = nameStart[y + 1]!;
+    for (; i < ie && k < ke; i++, k++) if (names[i] !== names[k]) return names[i]! - names[k]!;
+    return ie - i - (ke - k);
+  }
+
+  /** The (address, name) order of the named symbols, and every symbol's size. */
+  private order(): Uint32Array {
+    if (this.sorted) return this.sorted;
+    const n = this.n;
+    const w = this.w;
+    const byAddress = addressOrder(this.a.address);
+    const size = sizesToNext(this.a.address, byAddress);
+    this.sizes = size;
+    let m = 0;
+    for (let k = 0; k < n; k++) if (!this.empty(byAddress[k]!)) byAddress[m++] = byAddress[k]!;
+    const order = byAddress.subarray(0, m);
+    const same = (x: number, y: number): boolean => w[x * 2] === w[y * 2] && w[x * 2 + 1] === w[y * 2 + 1];
+    for (let k = 0; k < m; ) {
+      let e = k + 1;
+      while (e < m && same(order[k]!, order[e]!)) e++;
+      if (e - k > 1) order.subarray(k, e).sort((x, y) => this.cmpName(x, y) || x - y);
+      k = e;
     }
+    this.sorted = order;
+    return order;
+  }
+
+  /** Symbol i's size: the distance to the next higher address (one scan when the order is not made yet). */
+  private size(i: number): number {
+    if (this.sizes) return this.sizes[i]!;
+    const w = this.w;
+    const hi = w[i * 2 + 1]!;
+    const lo = w[i * 2]!;
+    let best = -1;
+    for (let k = 0; k < this.n; k++) {
+      const h = w[k * 2 + 1]!;
+      const l = w[k * 2]!;
+      if (h < hi || (h === hi && l <= lo)) continue;
+      if (best < 0 || h < w[best * 2 + 1]! || (h === w[best * 2 + 1]! && l < w[best * 2]!)) best = k;
+    }
+    if (best < 0) return 0;
+    const dh = w[best * 2 + 1]! - hi;
+    return dh > 1 ? 1 << 24 : Math.min(dh * 4294967296 + w[best * 2]! - lo, 1 << 24);
+  }
+
+  private buildTable(): Int32Array {
+    if (this.table) return this.table;
+    const { names, nameStart } = this.a;
     let cap = 1;
     while (cap < this.n * 2) cap <<= 1;
-    this.table = new Int32Array(cap).fill(-1);
-    this.nextSame = new Int32Array(this.n).fill(-1);
+    const table = new Int32Array(cap).fill(-1);
+    const nextSame = new Int32Array(this.n).fill(-1);
     const last = new Int32Array(this.n).fill(-1);
-    // In kallsyms order, so that the symbols of one name chain in that order.
-    for (const i of keep) {
-      const k = pos[i]!;
-      let h = hashBytes(this.names, this.start[k]!, this.end[k]!) & (cap - 1);
+    for (let k = 0; k < this.n; k++) {
+      if (this.empty(k)) continue;
+      let h = hashBytes(names, nameStart[k]!, nameStart[k + 1]!) & (cap - 1);
       for (;;) {
-        const head = this.table[h]!;
+        const head = table[h]!;
         if (head < 0) {
-          this.table[h] = k;
+          table[h] = k;
           last[k] = k;
           break;
         }
-        if (this.sameName(head, k)) {
-          this.nextSame[last[head]!] = k;
+        if (this.cmpName(head, k) === 0) {
+          nextSame[last[head]!] = k;
           last[head] = k;
           break;
         }
         h = (h + 1) & (cap - 1);
       }
     }
-  }
-
-  private sameName(x: number, y: number): boolean {
-    const lx = this.end[x]! - this.start[x]!;
-    if (lx !== this.end[y]! - this.start[y]!) return false;
-    for (let i = 0; i < lx; i++) if (this.names[this.start[x]! + i] !== this.names[this.start[y]! + i]) return false;
-    return true;
+    this.nextSame = nextSame;
+    this.table = table;
+    return table;
   }
 
   name(k: number): string {
-    return Buffer.from(
-      this.names.buffer,
-      this.names.byteOffset + this.start[k]!,
-      this.end[k]! - this.start[k]!,
-    ).toString('latin1');
+    const { names, nameStart } = this.a;
+    return Buffer.from(names.buffer, names.byteOffset + nameStart[k]!, nameStart[k + 1]! - nameStart[k]!).toString(
+      'latin1',
+    );
+  }
+
+  address(k: number): bigint {
+    return this.a.address[k]!;
   }
 
   entry(k: number): ModuleSym {
     return {
       name: this.name(k),
-      address: this.address[k]!,
-      size: this.size[k]!,
-      letter: String.fromCharCode(this.letter[k]!),
+      address: this.a.address[k]!,
+      size: this.size(k),
+      letter: String.fromCharCode(this.a.letter[k]!),
       module: '',
     };
   }
 
-  /** The symbols of this name (sorted positions), in kallsyms order. */
+  /** The symbols of this name, in kallsyms order. */
   find(name: string): number[] {
+    const table = this.buildTable();
+    const { names, nameStart } = this.a;
     const key = Buffer.from(name, 'latin1');
-    const cap = this.table.length;
+    const cap = table.length;
     let h = hashBytes(key, 0, key.length) & (cap - 1);
     for (;;) {
-      const head = this.table[h]!;
+      const head = table[h]!;
       if (head < 0) return [];
-      const len = this.end[head]! - this.start[head]!;
+      const len = nameStart[head + 1]! - nameStart[head]!;
       let same = len === key.length;
-      for (let i = 0; same && i < len; i++) same = this.names[this.start[head]! + i] === key[i];
+      for (let i = 0; same && i < len; i++) same = names[nameStart[head]! + i] === key[i];
       if (same) {
         const out: number[] = [];
-        for (let k = head; k >= 0; k = this.nextSame[k]!) out.push(k);
+        for (let k = head; k >= 0; k = this.nextSame![k]!) out.push(k);
         return out;
       }
       h = (h + 1) & (cap - 1);
     }
   }
 
+  /** How many named symbols there are in address order (positions for `at` and `floor`). */
+  get sortedCount(): number {
+    return this.order().length;
+  }
+
+  /** The kallsyms index at a position of the (address, name) order. */
+  at(pos: number): number {
+    return this.order()[pos]!;
+  }
+
   /** The position of the last symbol at or below the address; -1 when none. */
   floor(address: bigint): number {
+    const order = this.order();
+    const qlo = Number(address & 0xffffffffn);
+    const qhi = Number(address >> 32n);
+    const w = this.w;
     let lo = 0;
-    let hi = this.n;
+    let hi = order.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.address[mid]! <= address) lo = mid + 1;
+      const i = order[mid]!;
+      const h = w[i * 2 + 1]!;
+      if (h < qhi || (h === qhi && w[i * 2]! <= qlo)) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
@@ -679,8 +779,9 @@ class KernelSyms {
 
   /** Whether symbol k's name starts with the prefix's bytes. */
   startsWith(k: number, prefix: Uint8Array): boolean {
-    if (this.end[k]! - this.start[k]! < prefix.length) return false;
-    for (let i = 0; i < prefix.length; i++) if (this.names[this.start[k]! + i] !== prefix[i]) return false;
+    const { names, nameStart } = this.a;
+    if (nameStart[k + 1]! - nameStart[k]! < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (names[nameStart[k]! + i] !== prefix[i]) return false;
     return true;
   }
 }
@@ -741,7 +842,7 @@ export class SymbolTable {
 
   /** Number of vmlinux symbols plus module symbols. */
   get size(): number {
-    return this.core.n + (this.kernel?.n ?? 0) + this.modules.length;
+    return this.core.n + (this.kernel?.named ?? 0) + this.modules.length;
   }
 
   private entry(j: number): SymbolEntry {
@@ -854,21 +955,24 @@ export class SymbolTable {
       }
     }
     const mAt = lo > 0 ? mods[lo - 1]! : undefined;
+    const kAt = ks && kf >= 0 ? ks.at(kf) : -1;
     if (
       ks &&
-      kf >= 0 &&
-      (!mAt || ks.address[kf]! > mAt.address || (ks.address[kf] === mAt.address && ks.name(kf) > mAt.name))
+      kAt >= 0 &&
+      (!mAt || ks.address(kAt) > mAt.address || (ks.address(kAt) === mAt.address && ks.name(kAt) > mAt.name))
     ) {
-      const at = ks.address[kf]!;
+      const at = ks.address(kAt);
       let k = kf;
-      if (at === address) while (k > 0 && ks.address[k - 1] === at) k--;
-      const m = ks.entry(k);
-      const nextK = kf + 1 < ks.n ? ks.address[kf + 1] : undefined;
+      if (at === address) while (k > 0 && ks.address(ks.at(k - 1)) === at) k--;
+      const m = ks.entry(ks.at(k));
+      const nextK = kf + 1 < ks.sortedCount ? ks.at(kf + 1) : -1;
       const nextM = mods[lo];
       // The list's next symbol: the kallsyms one unless a module's comes first (then it is another module's).
       const sameNext =
-        nextK !== undefined &&
-        (!nextM || nextK < nextM.address || (nextK === nextM.address && ks.name(kf + 1) < nextM.name));
+        nextK >= 0 &&
+        (!nextM ||
+          ks.address(nextK) < nextM.address ||
+          (ks.address(nextK) === nextM.address && ks.name(nextK) < nextM.name));
       if (m.size === 0 || address < m.address + BigInt(m.size) || sameNext) consider(m);
     } else if (mods.length) {
       if (lo > 0) {
@@ -884,12 +988,12 @@ export class SymbolTable {
         // symbol it is not in that module.
         let following: { module: string } | undefined = mods[lo];
         // A kallsyms symbol between them comes first in the list.
+        const nk = ks && kf + 1 < ks.sortedCount ? ks.at(kf + 1) : -1;
+        const nm = mods[lo];
         if (
           ks &&
-          kf + 1 < ks.n &&
-          (!following ||
-            ks.address[kf + 1]! < mods[lo]!.address ||
-            (ks.address[kf + 1] === mods[lo]!.address && ks.name(kf + 1) < mods[lo]!.name))
+          nk >= 0 &&
+          (!nm || ks.address(nk) < nm.address || (ks.address(nk) === nm.address && ks.name(nk) < nm.name))
         )
           following = { module: '' };
         if (m.size === 0 || address < m.address + BigInt(m.size) || (following && following.module === m.module))
@@ -944,7 +1048,7 @@ export class SymbolTable {
     }
     if (this.kernel) {
       const ks = this.kernel;
-      for (let k = 0; k < ks.n; k++) if (ks.startsWith(k, key)) out.add(ks.name(k));
+      for (let k = 0; k < ks.n; k++) if (ks.startsWith(k, key) && !ks.isEmpty(k)) out.add(ks.name(k));
     }
     if (this.modules.length) for (const n of this.moduleNames.keys()) if (n.startsWith(prefix)) out.add(n);
     return [...out].sort().slice(0, max);
@@ -959,7 +1063,7 @@ export class SymbolTable {
     lists.push(fixed, image, this.sortedModules());
     if (this.kernel) {
       const ks = this.kernel;
-      lists.push(Array.from({ length: ks.n }, (_, k) => ks.entry(k)));
+      lists.push(Array.from({ length: ks.sortedCount }, (_, p) => ks.entry(ks.at(p))));
     }
     const idx = lists.map(() => 0);
     for (;;) {

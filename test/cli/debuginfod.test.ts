@@ -405,8 +405,8 @@ describe('the vmlinux from debuginfod', () => {
         ),
       );
       const cached = join(e.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo');
-      const before = ['bt', 'bt -l', 'whatis saved_command_line', 'whatis struct task_struct'];
-      const after = ['bt', 'bt -l', 'whatis saved_command_line', 'sys'];
+      const before = ['bt', 'bt -l', 'whatis saved_command_line', 'whatis struct task_struct', 'sym jiffies'];
+      const after = ['bt', 'bt -l', 'whatis saved_command_line', 'sys', 'whatis struct task_struct', 'sym jiffies'];
       for (const [i, c] of before.entries()) {
         term.type(`${c} > ${file(`before-${i}`)}`);
         term.keys('Enter');
@@ -426,17 +426,23 @@ describe('the vmlinux from debuginfod', () => {
       term.keys('Enter');
       await term.waitFor(/AFTER-42$/m, 60_000);
       const got = (n: string): string => readFileSync(file(n), 'latin1');
-      // Before: from BTF and kallsyms, as crash prints bt; no lines, no type for a global BTF does not describe.
-      assert.equal(got('before-0'), oracleText(m, 'crash-bt'));
-      assert.equal(got('before-1'), got('before-0'));
+      // Before: from BTF and kallsyms: bt as the vmlinux session prints it but without lines; no type for a
+      // global BTF does not describe; whatis and sym as crash prints them.
+      const bt = await runOk(local, 'bt');
+      assert.equal(got('before-0'), bt);
+      assert.equal(got('before-1'), bt);
       assert.equal(got('before-2'), 'saved_command_line: symbol without debug info (type unknown)\n');
       assert.equal(got('before-3'), oracleText(m, 'crash-whatis-task_struct'));
-      // After: the vmlinux's DWARF, as the session given the local vmlinux prints it.
-      assert.equal(got('after-0'), oracleText(m, 'crash-bt'));
+      assert.equal(got('before-4'), oracleText(m, 'crash-sym-jiffies'));
+      // After: the vmlinux's DWARF and symbols, as the session given the local vmlinux prints them.
+      assert.equal(got('after-0'), bt);
       assert.equal(got('after-1'), await runOk(local, 'bt -l'));
       assert.match(got('after-1'), /^ {4}\S+\/kernel\/panic\.c: \d+$/m);
       assert.equal(got('after-2'), await runOk(local, 'whatis saved_command_line'));
+      assert.notEqual(got('after-2'), got('before-2'));
       assert.match(got('after-3'), new RegExp(`^ +KERNEL: ${cached}$`, 'm'));
+      assert.equal(got('after-4'), oracleText(m, 'crash-whatis-task_struct'));
+      assert.equal(got('after-5'), oracleText(m, 'crash-sym-jiffies'));
       term.keys('q', 'Enter');
       await term.waitFor(/^SESSION-ENDED$/m);
     } finally {
