@@ -604,6 +604,7 @@ class KernelSyms {
   /** Kallsyms indices in (address, name) order, named symbols only; sizes in kallsyms order. */
   private sorted: Uint32Array | undefined;
   private sizes: Float64Array | undefined;
+  private scans = 0;
 
   /** How many have a name (the others are not kept as symbols). */
   readonly named: number;
@@ -659,6 +660,8 @@ class KernelSyms {
 
   /** Symbol i's size: the distance to the next higher address (one scan when the order is not made yet). */
   private size(i: number): number {
+    // A few lookups scan; past that, the order (and every size) is made once.
+    if (!this.sizes && ++this.scans > 32) this.order();
     if (this.sizes) return this.sizes[i]!;
     const w = this.w;
     const hi = w[i * 2 + 1]!;
