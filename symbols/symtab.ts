@@ -721,10 +721,19 @@ class KernelSyms {
   }
 
   entry(k: number): ModuleSym {
+    // The size is worked out when it is read (most lookups want only the address).
+    const syms = this;
+    let size: number | undefined;
     return {
       name: this.name(k),
       address: this.a.address[k]!,
-      size: this.size(k),
+      get size(): number {
+        size ??= syms.size(k);
+        return size;
+      },
+      set size(v: number) {
+        size = v;
+      },
       letter: String.fromCharCode(this.a.letter[k]!),
       module: '',
     };
