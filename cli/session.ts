@@ -186,8 +186,9 @@ export async function runSession(argv: string[], hooks?: SessionHooks): Promise<
   // waits for it; a session at a terminal starts at once on the dump's BTF and takes it when it has come.
   let vmlinux = picked.vmlinux;
   let background: ((s: VmlinuxTaker, onBtf: boolean) => VmlinuxFetch) | undefined;
-  if (!vmlinux && vmcore && script) vmlinux = await vmlinuxFromDebuginfod(vmcore);
-  else if (!vmlinux && vmcore && !minimal) {
+  // (crash's minimal mode does no background work: it waits too.)
+  if (!vmlinux && vmcore && (script || minimal)) vmlinux = await vmlinuxFromDebuginfod(vmcore);
+  else if (!vmlinux && vmcore) {
     const plan = vmlinuxInBackground(vmcore);
     if (plan && 'cached' in plan) vmlinux = plan.cached;
     else background = plan?.start;
