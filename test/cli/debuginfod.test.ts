@@ -18,7 +18,7 @@ import { runLine } from '../../commands/runner.js';
 import { listModules, moduleBuildId } from '../../helpers/modules.js';
 import { Program } from '../../program/index.js';
 import { elfIdentity } from '../../symbols/build-id.js';
-import { closedPort, type Debuginfod, localServer, startDebuginfod } from '../lib/debuginfod.js';
+import { closedPort, type Debuginfod, type LocalServer, localServer, startDebuginfod } from '../lib/debuginfod.js';
 import { moduleDebugRoot } from '../lib/module-debug.js';
 import { loadSample, type Manifest, oracleText, SAMPLE_NAMES, samplesDir } from '../lib/samples.js';
 import { run, runOk } from '../lib/session.js';
@@ -59,6 +59,40 @@ after(async () => {
   if (server) await (await server).close();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/**
+ * A proxy in front of elfutils' debuginfod that holds the file after its first MiB until `release()`: what a
+ * session does meanwhile demonstrably happens while the download is on its way.
+ */
+async function gatedProxy(upstreamUrl: string): Promise<{ proxy: LocalServer; release: () => void }> {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const upstream = new URL(upstreamUrl);
+  const proxy = await localServer((req, res) => {
+    const { host: _h, ...headers } = req.headers;
+    const up = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers },
+      (u) => {
+        res.writeHead(u.statusCode ?? 502, u.headers);
+        let sent = 0;
+        let open = false;
+        void gate.then(() => {
+          open = true;
+          u.resume();
+        });
+        u.on('data', (c: Buffer) => {
+          res.write(c);
+          sent += c.length;
+          if (!open && sent >= 1 << 20) u.pause();
+        });
+        u.on('end', () => res.end());
+      },
+    );
+    up.on('error', () => res.destroy());
+    up.end();
+  });
+  return { proxy, release };
+}
 
 /** A run's debuginfod variables, for a terminal's environment. */
 function vars(x: NodeJS.ProcessEnv): Record<string, string> {
@@ -359,34 +393,7 @@ describe('the vmlinux from debuginfod', () => {
     if (!m) return;
     const srv = await debuginfod();
     const dump = m.files['kdump-c-d31']!.path;
-    // A proxy in front of elfutils' debuginfod that holds the file after its first MiB until the test lets it go:
-    // the first commands demonstrably run while the download is on its way.
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const upstream = new URL(srv.url);
-    const proxy = await localServer((req, res) => {
-      const { host: _h, ...headers } = req.headers;
-      const up = httpRequest(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers },
-        (u) => {
-          res.writeHead(u.statusCode ?? 502, u.headers);
-          let sent = 0;
-          let open = false;
-          void gate.then(() => {
-            open = true;
-            u.resume();
-          });
-          u.on('data', (c: Buffer) => {
-            res.write(c);
-            sent += c.length;
-            if (!open && sent >= 1 << 20) u.pause();
-          });
-          u.on('end', () => res.end());
-        },
-      );
-      up.on('error', () => res.destroy());
-      up.end();
-    });
+    const { proxy, release } = await gatedProxy(srv.url);
     const e = env(proxy.url);
     const out = mkdtempSync(join(tmp, 'switch-'));
     const file = (n: string): string => join(out, n);
@@ -448,6 +455,33 @@ describe('the vmlinux from debuginfod', () => {
     } finally {
       term.kill();
       local.close();
+      await proxy.close();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+  });
+
+  test('the TUI: the download in the status bar while the session runs on BTF, then the line in the output', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const srv = await debuginfod();
+    const dump = m.files['kdump-c-d31']!.path;
+    const { proxy, release } = await gatedProxy(srv.url);
+    const e = env(proxy.url);
+    const term = new Tmux(`'${BIN}' '${dump}'; echo SESSION-ENDED; sleep 60`, 200, 40, vars(e));
+    try {
+      // The bar (10 columns here) with its percentage, size and rate, in the status bar (the last line).
+      const bar = /vmlinux \[[#.]{10}\]\s+\d+%\s+\d+\.\d\/\d+\.\d MiB\s+\d+\.\d MiB\/s/;
+      await term.waitFor((sc) => bar.test(sc.trimEnd().split('\n').pop() ?? ''), 120_000);
+      const cached = join(e.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo');
+      assert.ok(!existsSync(cached));
+      release();
+      await term.waitFor(new RegExp(`debuginfod: vmlinux ready, types now from DWARF \\(${cached}\\)`), 300_000);
+      // The bar is gone from the status bar once the file is here.
+      await term.waitFor((sc) => !bar.test(sc));
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      term.kill();
       await proxy.close();
       rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
     }
