@@ -39,9 +39,15 @@ const empty = join(scratch, 'no-debug');
 mkdirSync(empty);
 const lines: string[] = [`bench btf on sample ${caseName} (${runs} runs each, median wall, peak RSS)`];
 try {
-  const ours = measure(bin, [core, '-c', 'ps'], runs, { ...process.env, TSCRASH_DEBUG_ROOT: empty });
+  // BTF only: nor a vmlinux from debuginfod (a login shell's DEBUGINFOD_URLS would fetch one).
+  const { DEBUGINFOD_URLS: _urls, ...env } = process.env;
+  const ours = measure(bin, [core, '-c', 'ps'], runs, { ...env, TSCRASH_DEBUG_ROOT: empty });
   const drgn = measure('/usr/bin/python3', [drgnPs, m.vmlinux, core], runs);
   lines.push(row('ps: BTF (ours) vs DWARF (drgn)', ours, drgn, 'drgn'));
+  // User + system CPU: what a loaded machine moves least.
+  lines.push(
+    `  cpu: ours ${ours.cpuSeconds.toFixed(2)} s | drgn ${drgn.cpuSeconds.toFixed(2)} s | x${(ours.cpuSeconds / drgn.cpuSeconds).toFixed(2)}`,
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -3,13 +3,18 @@
  * DEBUGINFOD_URLS names a server: by the kernel's build-id (VMCOREINFO BUILD-ID, else the GNU build-id note of the
  * kernel's own .notes, read through kallsyms), checked against it before use, with a progress bar on a terminal.
  *
- * `fetchVmlinux` is the event form (`available` with the path, `failed` with the reason, `progress`): a session
- * that can start without the vmlinux and take it later listens for `available`. The CLI today waits for it before
- * the session starts (`vmlinuxFromDebuginfod`), Ctrl-C going on without it (the partial download is kept).
+ * `fetchVmlinux` is the event form (`available` with the path, `failed` with the reason, `progress`).
+ * A session at a terminal starts at once on the dump's BTF and takes the vmlinux when it has come
+ * (`vmlinuxInBackground`: the Program moves to its DWARF between two commands); scripts (-c, -i, a pipe, `tscrash
+ * run`) wait for it before they start (`vmlinuxFromDebuginfod`), so that their output does not depend on when the
+ * download ends; Ctrl-C while they wait goes on without it (the partial download is kept).
  */
 import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseNotes } from '../core/elf-notes.js';
 import { Program } from '../program/index.js';
+import type { Notice } from '../repl/session.js';
 import { elfIdentity } from '../symbols/build-id.js';
 import {
   type DebuginfodConfig,
@@ -93,6 +98,91 @@ export class VmlinuxFetch extends EventEmitter<VmlinuxFetchEvents> {
   abort(): void {
     this.controller.abort();
   }
+}
+
+/** What takes the vmlinux when it has come: the session (cli/sessions.ts WorkerSession), between two commands. */
+export interface VmlinuxTaker {
+  notice(n: Notice): void;
+  useVmlinux(path: string): Promise<{ ok: boolean; message: string }>;
+}
+
+/** The vmlinux of this build-id when the debuginfod cache has it already (and it is the one): no download. */
+export function cachedVmlinux(cfg: DebuginfodConfig, buildId: string): string | undefined {
+  const path = join(cfg.cacheDir, buildId, 'debuginfo');
+  try {
+    if (!statSync(path).isFile() || statSync(path).size === 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return vmlinuxMismatch(path, buildId) === undefined ? path : undefined;
+}
+
+/**
+ * The plan for a session at a terminal with no local vmlinux: the cached vmlinux (used from the start), or
+ * `start`, which begins the download and hands the file to the session when it is complete and checked; the
+ * session meanwhile runs on the dump's BTF. Undefined when DEBUGINFOD_URLS names no server, or the dump names no
+ * build-id (said on `err`).
+ */
+export function vmlinuxInBackground(
+  vmcore: string,
+  err: NodeJS.WritableStream = process.stderr,
+  cfg = debuginfodConfig(),
+): { cached: string } | { start: (session: VmlinuxTaker, onBtf: boolean) => VmlinuxFetch } | undefined {
+  if (!cfg) return undefined;
+  const buildId = dumpBuildId(vmcore);
+  if (!buildId) {
+    err.write(
+      `debuginfod: ${vmcore} names no kernel build-id (VMCOREINFO BUILD-ID, the kernel's notes): not asking the servers\n`,
+    );
+    return undefined;
+  }
+  const cached = cachedVmlinux(cfg, buildId);
+  if (cached) return { cached };
+  return {
+    start(session, onBtf) {
+      const f = new VmlinuxFetch(cfg, buildId);
+      const meanwhile = onBtf ? "the dump's BTF" : "the dump's kallsyms";
+      const say = (text: string): void => session.notice({ kind: 'message', text: `debuginfod: ${text}` });
+      let announced = false;
+      let lastDraw = 0;
+      let latest: DebuginfodProgress | undefined;
+      let pending: NodeJS.Timeout | undefined;
+      const draw = (): void => {
+        if (pending) clearTimeout(pending);
+        pending = undefined;
+        if (!latest) return;
+        lastDraw = performance.now();
+        session.notice({ kind: 'progress', text: `debuginfod: vmlinux ${progressLine(latest, lastDraw, 10)}` });
+      };
+      f.on('verbose', (l) => say(l));
+      f.on('progress', (p) => {
+        if (!announced) {
+          announced = true;
+          say(
+            `fetching the vmlinux of ${buildId} from ${p.url}${p.total ? ` (${mib(p.total)} MiB)` : ''}${p.resumedFrom ? `, resuming at ${mib(p.resumedFrom)} MiB` : ''}; the session is on ${meanwhile} until it is here`,
+          );
+        }
+        latest = p;
+        const t = performance.now();
+        if (t - lastDraw >= 100 || p.received === p.total) draw();
+        else pending ??= setTimeout(draw, 100 - (t - lastDraw));
+      });
+      f.on('available', (path) => {
+        if (pending) clearTimeout(pending);
+        latest = undefined;
+        session.notice({ kind: 'progress', text: '' });
+        void session.useVmlinux(path).then((r) => session.notice({ kind: 'message', text: r.message }));
+      });
+      f.on('failed', (message, r) => {
+        if (pending) clearTimeout(pending);
+        latest = undefined;
+        session.notice({ kind: 'progress', text: '' });
+        if (r.reason === 'interrupted') return;
+        say(`no vmlinux: ${message}; the session stays on ${meanwhile}`);
+      });
+      return f;
+    },
+  };
 }
 
 /** Start fetching the vmlinux of this build-id (cfg from the environment when not given). */

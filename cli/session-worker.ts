@@ -79,6 +79,26 @@ port.on('message', (m: ToSession) => {
         post({ t: 'json', id: m.id, text });
       } else if (m.t === 'complete') {
         post({ t: 'completion', id: m.id, completion: completeLine(program, m.line) });
+      } else if (m.t === 'vmlinux') {
+        // Between two commands (this queue runs one message at a time): the vmlinux's symbols and DWARF from now on.
+        try {
+          const d = await program.useVmlinux(m.path);
+          post({
+            t: 'switched',
+            id: m.id,
+            ok: true,
+            message: `debuginfod: vmlinux ready, types now from DWARF (${m.path})`,
+          });
+          if (opts.backgroundIndex) void d.buildIndex({ background: true }).catch(() => undefined);
+        } catch (e) {
+          const still = program.btf ? "the dump's BTF" : "the dump's kallsyms";
+          post({
+            t: 'switched',
+            id: m.id,
+            ok: false,
+            message: `debuginfod: ${m.path} not used: ${errorLine(e)}; the session stays on ${still}`,
+          });
+        }
       } else if (m.t === 'close') {
         program.close();
         process.exit(0);

@@ -13,7 +13,7 @@ import { openDump } from '../core/open.js';
 import { discoverPlugins } from '../plugins/loader.js';
 import { interactive, runScript } from '../repl/line.js';
 import { elfIdentity } from '../symbols/build-id.js';
-import { vmlinuxFromDebuginfod } from './debuginfod.js';
+import { type VmlinuxFetch, type VmlinuxTaker, vmlinuxFromDebuginfod, vmlinuxInBackground } from './debuginfod.js';
 import { checkInput, UsageError } from './errors.js';
 import { LocalSession, WorkerSession } from './sessions.js';
 
@@ -180,13 +180,23 @@ export async function runSession(argv: string[], hooks?: SessionHooks): Promise<
   }
   const hasC = cArgs.length > 0;
   const { vmcore, ...picked } = pickFiles(files);
-  // None given or found locally: debuginfod's, when DEBUGINFOD_URLS names a server (cli/debuginfod.ts).
-  const vmlinux = picked.vmlinux ?? (vmcore ? await vmlinuxFromDebuginfod(vmcore) : undefined);
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const script = hasC || (hasI && !terminal) || !terminal;
+  // None given or found locally: debuginfod's, when DEBUGINFOD_URLS names a server (cli/debuginfod.ts). A script
+  // waits for it; a session at a terminal starts at once on the dump's BTF and takes it when it has come.
+  let vmlinux = picked.vmlinux;
+  let background: ((s: VmlinuxTaker, onBtf: boolean) => VmlinuxFetch) | undefined;
+  // (crash's minimal mode does no background work: it waits too.)
+  if (!vmlinux && vmcore && (script || minimal)) vmlinux = await vmlinuxFromDebuginfod(vmcore);
+  else if (!vmlinux && vmcore) {
+    const plan = vmlinuxInBackground(vmcore);
+    if (plan && 'cached' in plan) vmlinux = plan.cached;
+    else background = plan?.start;
+  }
   const plugins = discoverPlugins(pluginFlags);
   const opts = { vmcore, vmlinux, force, json, backgroundIndex: false, plugins, minimal, noModules, kaslr };
   // Scripts: -c, -i off a terminal, or a pipe: in this thread, each line's output as it comes.
-  if (hasC || (hasI && !terminal) || !terminal) {
+  if (script) {
     const session = await LocalSession.open(opts);
     try {
       for (const w of session.info.warnings) process.stderr.write(`${w}\n`);
@@ -200,6 +210,7 @@ export async function runSession(argv: string[], hooks?: SessionHooks): Promise<
   // A person at a terminal: the session in a worker thread, so that Ctrl-C interrupts a running command.
   // A minimal session does no start-up work: no name index built in the background either.
   const session = await WorkerSession.open({ ...opts, backgroundIndex: !minimal });
+  const fetch = background?.(session, /^types: BTF /m.test(session.info.banner));
   try {
     // A minimal session is crash's line mode: the TUI's panes need the task list.
     const tui = !line && !minimal && process.env.TERM !== 'dumb' && process.env.TERM !== undefined;
@@ -213,6 +224,8 @@ export async function runSession(argv: string[], hooks?: SessionHooks): Promise<
     await interactive(session, { scroll, first: commands });
     return 0;
   } finally {
+    // A download still on its way stops with the session (what came is kept and resumes next time).
+    fetch?.abort();
     await session.close();
   }
 }

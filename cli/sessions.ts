@@ -12,7 +12,7 @@ import { type RunResult, runLine, type Writer } from '../commands/runner.js';
 import { loadPlugins, type PluginSpec } from '../plugins/loader.js';
 import { registerScriptCommands } from '../plugins/script.js';
 import { Program } from '../program/index.js';
-import type { Session, SessionInfo } from '../repl/session.js';
+import type { Notice, Session, SessionInfo } from '../repl/session.js';
 
 export interface SessionOpenOptions {
   vmcore?: string;
@@ -55,6 +55,8 @@ export type ToSession =
   | { t: 'run'; id: number; line: string }
   | { t: 'query'; id: number; line: string }
   | { t: 'complete'; id: number; line: string }
+  /** Take this vmlinux (debuginfod's, downloaded while the session ran on BTF), between two commands. */
+  | { t: 'vmlinux'; id: number; path: string }
   | { t: 'close'; id: number };
 
 /** Messages from the session's worker. */
@@ -65,6 +67,8 @@ export type ToTerminal =
   | { t: 'done'; id: number; res: RunResult }
   | { t: 'json'; id: number; text: string }
   | { t: 'completion'; id: number; completion: Completion }
+  /** The answer to 'vmlinux': taken or not, and the line that says so. */
+  | { t: 'switched'; id: number; ok: boolean; message: string }
   | { t: 'failed'; id: number; message: string };
 
 /** Without a vmlinux: the dump's BTF is loaded now, and the line says what the session has. */
@@ -160,6 +164,9 @@ export class WorkerSession implements Session {
   private dead: string | undefined;
   private running: number | undefined;
   private interrupted: number | undefined;
+  private noticeHandler: ((n: Notice) => void) | undefined;
+  /** Notices from before a face set its handler: messages are kept for it; only the last progress. */
+  private readonly early: Notice[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -268,6 +275,34 @@ export class WorkerSession implements Session {
     const r = await this.request({ t: 'query', id: this.nextId++, line });
     if (r.t === 'json') return parseJson(r.text, line);
     return { command: line, ok: false, error: { kind: 'Error', message: r.t === 'failed' ? r.message : 'no answer' } };
+  }
+
+  onNotice(handler: (n: Notice) => void): void {
+    this.noticeHandler = handler;
+    for (const n of this.early.splice(0)) handler(n);
+  }
+
+  /** Show a notice of the session's background work (cli/debuginfod.ts's download) in the face. */
+  notice(n: Notice): void {
+    if (this.noticeHandler) {
+      this.noticeHandler(n);
+      return;
+    }
+    if (n.kind === 'progress') {
+      const i = this.early.findIndex((x) => x.kind === 'progress');
+      if (i >= 0) this.early.splice(i, 1);
+    }
+    this.early.push(n);
+  }
+
+  /**
+   * Move the session to this vmlinux (Program.useVmlinux in the worker): queued behind the command running now,
+   * so that it happens between two commands. The message is the line to show either way.
+   */
+  async useVmlinux(path: string): Promise<{ ok: boolean; message: string }> {
+    const r = await this.request({ t: 'vmlinux', id: this.nextId++, path });
+    if (r.t === 'switched') return { ok: r.ok, message: r.message };
+    return { ok: false, message: `debuginfod: ${path} not used: ${r.t === 'failed' ? r.message : 'no answer'}` };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import {
   moduleFilesUnder,
   unloadModuleDebug,
 } from '../helpers/modules.js';
-import { CommandError, type Program, TscrashError } from '../program/index.js';
+import { CommandError, InterruptedError, type Program, TscrashError } from '../program/index.js';
 import type { Command } from './registry.js';
 import type { Hex } from './result.js';
 
@@ -103,7 +103,7 @@ DESCRIPTION
       try {
         await loadModuleDebug(prog, m, args[2]);
       } catch (e) {
-        if (e instanceof TscrashError) throw new CommandError(e.message);
+        if (e instanceof TscrashError && !(e instanceof InterruptedError)) throw new CommandError(e.message);
         throw e;
       }
       return { table: [row(prog, m)] };
@@ -116,7 +116,7 @@ DESCRIPTION
         try {
           if (!prog.modulesWithDebug.has(m.name)) await loadModuleDebug(prog, m, undefined, files);
         } catch (e) {
-          if (!(e instanceof TscrashError)) throw e;
+          if (!(e instanceof TscrashError) || e instanceof InterruptedError) throw e;
           errors.push(`mod: ${m.name}: ${e.message}`);
         }
       }

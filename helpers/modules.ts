@@ -105,12 +105,13 @@ export function moduleSymbols(prog: Program, info: ModuleInfo): ModuleSymbolInpu
   return out;
 }
 
-const loaded = new WeakSet<Program>();
+/** The Program's epoch whose symbol table has the modules' kallsyms (a vmlinux taken mid-session has a new one). */
+const loaded = new WeakMap<Program, number>();
 
-/** Add every loaded module's kallsyms to the program's symbol table (once). */
+/** Add every loaded module's kallsyms to the program's symbol table (once for each symbol table). */
 export function loadModuleSymbols(prog: Program): void {
-  if (loaded.has(prog) || !prog.hasDebugInfo || !prog.hasDump || prog.noModules) return;
-  loaded.add(prog);
+  if (loaded.get(prog) === prog.epoch || !prog.hasDebugInfo || !prog.hasDump || prog.noModules) return;
+  loaded.set(prog, prog.epoch);
   for (const m of listModules(prog)) {
     try {
       prog.symbols.addSymbols(moduleSymbols(prog, m), m.name);
@@ -284,7 +285,9 @@ export async function loadModuleDebug(
     path = findModuleFile(prog, info, undefined, files);
     // None here: the debuginfod servers', by the loaded module's build-id (when DEBUGINFOD_URLS names any).
     const id = path ? undefined : moduleBuildId(prog, info);
-    const remote = id ? await debugFileFromDebuginfod(id, (p) => checkModuleFile(prog, info, p)) : undefined;
+    const remote = id
+      ? await debugFileFromDebuginfod(id, (p) => checkModuleFile(prog, info, p), prog.memory)
+      : undefined;
     if (remote && 'path' in remote) path = remote.path;
     if (!path) {
       throw new TscrashError(

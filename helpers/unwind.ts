@@ -73,7 +73,8 @@ interface UnwindContext {
   ptRegsSize: number;
 }
 
-const contexts = new WeakMap<Program, UnwindContext>();
+/** Each Program's, made again when the Program takes a vmlinux mid-session (its epoch: the vmlinux's ORC then). */
+const contexts = new WeakMap<Program, UnwindContext & { epoch: number }>();
 
 const PT_REGS = [
   'r15',
@@ -135,11 +136,11 @@ function contextFromMemory(prog: Program): UnwindContext {
 
 function context(prog: Program): UnwindContext {
   const hit = contexts.get(prog);
-  if (hit) return hit;
+  if (hit && hit.epoch === prog.epoch) return hit;
   if (!prog.vmlinux) {
     if (!prog.hasDump) prog.requireDebugInfo('bt');
     const c = contextFromMemory(prog);
-    contexts.set(prog, c);
+    contexts.set(prog, { ...c, epoch: prog.epoch });
     return c;
   }
   const elf = ElfFile.open(prog.vmlinux);
@@ -167,7 +168,7 @@ function context(prog: Program): UnwindContext {
     }
   }
   const ctx = { prog, orc, kaslr: prog.memory.kaslrOffset, ptRegs, ptRegsSize: prog.sizeof('struct pt_regs') };
-  contexts.set(prog, ctx);
+  contexts.set(prog, { ...ctx, epoch: prog.epoch });
   return ctx;
 }
 

@@ -27,13 +27,13 @@
  *     swapper_pg_dir, node_online_map) where VMCOREINFO says it is.
  */
 import { FaultError, TscrashError } from '../core/errors.js';
-import { decodeTokens, expandName, nameEntry, offsetAddress, tokenTableSpan } from '../core/kallsyms-format.js';
+import { decodeTokens, nameEntry, offsetAddress, tokenTableSpan } from '../core/kallsyms-format.js';
 import type { KernelMemory } from '../core/kernel-memory.js';
 
 /** What the search reads through: the kernel's memory (a KernelMemory) and its VMCOREINFO symbols. */
 export type KallsymsMemory = Pick<KernelMemory, 'readVirt'> & { vmcoreinfo: { symbols: Map<string, bigint> } };
 
-import type { ModuleSymbolInput } from '../symbols/symtab.js';
+import { addressOrder, type KernelSymbolArrays, type ModuleSymbolInput, sizesToNext } from '../symbols/symtab.js';
 
 const CHUNK = 1 << 20;
 /** How far past _stext the image is searched for the token table. */
@@ -204,10 +204,6 @@ function findNames(
   return undefined;
 }
 
-function expand(d: Decoded, i: number): string {
-  return expandName(d.names, d.entryAt[i]!, d.tokens);
-}
-
 type Layout =
   | { offsets: bigint; relativeBase: bigint }
   | { addresses: bigint }
@@ -226,7 +222,7 @@ function addressesFrom(
   n: number,
   layout: Layout,
   checks: Map<number, bigint>,
-): bigint[] | undefined {
+): BigUint64Array | undefined {
   const candidates: ((i: number) => bigint)[] = [];
   if ('addresses' in layout) {
     const raw = readRange(mem, layout.addresses, n * 8);
@@ -250,16 +246,19 @@ function addressesFrom(
       candidates.push((i) => offsetAddress(dv.getInt32(i * 4, true), b, absolutePercpu));
   }
   for (const at of candidates) {
-    if ([...checks].every(([i, a]) => at(i) === a)) return Array.from({ length: n }, (_, i) => at(i));
+    if (![...checks].every(([i, a]) => at(i) === a)) continue;
+    const out = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) out[i] = at(i);
+    return out;
   }
   return undefined;
 }
 
 /**
  * Every kernel symbol (name, run-time address, type letter, size to the next symbol) from the dump's
- * kallsyms. Throws when the tables cannot be found.
+ * kallsyms, in typed arrays (kallsyms order). Throws when the tables cannot be found.
  */
-export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
+export function readKallsymsArrays(mem: KallsymsMemory): KernelSymbolArrays {
   const vi = mem.vmcoreinfo as KallsymsMemory['vmcoreinfo'] | undefined;
   if (!vi) throw new TscrashError('no VMCOREINFO: the kernel image and its kallsyms cannot be located');
   const stext = vi.symbols.get('_stext');
@@ -324,18 +323,49 @@ export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
     };
   }
   const { numSyms: n, d } = tables;
-  const names: string[] = new Array(n);
+  // The names expanded into one byte buffer (the type letter apart), not a string each: 90,000 symbols.
+  const tokenBytes = d.tokens.map((t) => Buffer.from(t, 'latin1'));
+  const nameStart = new Uint32Array(n + 1);
+  const letter = new Uint8Array(n);
+  const tokenLength = Uint32Array.from(tokenBytes, (t) => t.length);
+  const dn = d.names;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let p = d.entryAt[i]!;
+    let len = dn[p++]!;
+    if (len & 0x80) len = (len & 0x7f) | (dn[p++]! << 7);
+    for (let k = 0; k < len; k++) total += tokenLength[dn[p + k]!]!;
+  }
+  const bytes = new Uint8Array(Math.max(total - n, 0));
   // The symbols VMCOREINFO places, by their index here (_stext first: a derived base starts from it).
   const checks = new Map<number, bigint>();
   const wanted = new Map(CHECKS.map((c) => [c, vi.symbols.get(c)] as const).filter(([, a]) => a !== undefined));
+  const wantedLengths = new Set([...wanted.keys()].map((k) => k.length));
+  let w = 0;
   for (let i = 0; i < n; i++) {
-    names[i] = expand(d, i);
-    const a = wanted.get(names[i]!.slice(1));
-    if (a !== undefined && ![...checks.values()].includes(a)) checks.set(i, a);
+    let start = d.entryAt[i]!;
+    let len = dn[start++]!;
+    if (len & 0x80) len = (len & 0x7f) | (dn[start++]! << 7);
+    let first = true;
+    for (let k = 0; k < len; k++) {
+      const tok = tokenBytes[dn[start + k]!]!;
+      let from = 0;
+      if (first && tok.length > 0) {
+        letter[i] = tok[0]!;
+        from = 1;
+        first = false;
+      }
+      for (let q = from; q < tok.length; q++) bytes[w++] = tok[q]!;
+    }
+    nameStart[i + 1] = w;
+    if (wantedLengths.has(w - nameStart[i]!)) {
+      const a = wanted.get(Buffer.from(bytes.subarray(nameStart[i]!, w)).toString('latin1'));
+      if (a !== undefined && ![...checks.values()].includes(a)) checks.set(i, a);
+    }
   }
   const ordered = new Map([...checks].sort((x, y) => (x[1] === stext ? -1 : y[1] === stext ? 1 : 0)));
   if (![...ordered.values()].includes(stext)) throw new TscrashError('kallsyms has no _stext symbol');
-  let addrs: bigint[] | undefined;
+  let addrs: BigUint64Array | undefined;
   for (const l of tables.layouts) {
     // A base derived from _stext must be confirmed by another symbol.
     if ('derived' in l && ordered.size < 2) continue;
@@ -346,21 +376,22 @@ export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
     throw new TscrashError(
       `kallsyms addresses not found: no layout puts ${[...wanted.keys()].join(', ')} where VMCOREINFO has them`,
     );
+  // No sizes: kallsyms keeps none, and the session's table works them out when it first needs them.
+  return { n, names: bytes.subarray(0, w), nameStart, letter, address: addrs };
+}
+
+/**
+ * Every kernel symbol (name, run-time address, type letter, size to the next symbol) from the dump's
+ * kallsyms, one object each (readKallsymsArrays is the compact form the session keeps).
+ */
+export function readKallsyms(mem: KallsymsMemory): ModuleSymbolInput[] {
+  const k = readKallsymsArrays(mem);
   // Sizes: to the next higher address (kallsyms keeps none).
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
-    addrs![a]! < addrs![b]! ? -1 : addrs![a]! > addrs![b]! ? 1 : 0,
-  );
-  const size = new Float64Array(n);
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    let j = k + 1;
-    while (j < order.length && addrs[order[j]!] === addrs[i]) j++;
-    if (j < order.length) size[i] = Math.min(Number(addrs[order[j]!]! - addrs[i]!), 1 << 24);
-  }
+  const size = sizesToNext(k.address, addressOrder(k.address));
   const out: ModuleSymbolInput[] = [];
-  for (let i = 0; i < n; i++) {
-    const full = names[i]!;
-    out.push({ name: full.slice(1), address: addrs[i]!, size: size[i]!, letter: full[0]! });
+  for (let i = 0; i < k.n; i++) {
+    const name = Buffer.from(k.names.subarray(k.nameStart[i]!, k.nameStart[i + 1]!)).toString('latin1');
+    out.push({ name, address: k.address[i]!, size: size[i]!, letter: String.fromCharCode(k.letter[i]!) });
   }
   return out;
 }

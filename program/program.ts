@@ -20,7 +20,7 @@ import { type LineInfo, LineTable } from '../symbols/line.js';
 import { SymbolTable } from '../symbols/symtab.js';
 import type { TypeSource } from '../symbols/type-source.js';
 import { BTF_GLOBALS, type CountSource } from './btf-globals.js';
-import { readKallsyms } from './kallsyms.js';
+import { readKallsymsArrays } from './kallsyms.js';
 import { Obj, offsetOf, strip, typeName } from './object.js';
 
 export interface OpenOptions {
@@ -84,11 +84,20 @@ export class Program {
   /** Nothing of the loaded modules is read (--no_modules): listModules gives none, module symbols are not loaded. */
   readonly noModules: boolean;
 
+  private _vmlinux: string | undefined;
+
+  /**
+   * How many times the session's debug data changed under it (`useVmlinux`: BTF to DWARF): what helpers keep
+   * per Program and per source of symbols (the modules' kallsyms in the symbol table) is made again when it moves.
+   */
+  private _epoch = 0;
+
   private constructor(
     private readonly _dump: Dump | undefined,
-    readonly vmlinux: string | undefined,
+    vmlinux: string | undefined,
     opts: OpenOptions = {},
   ) {
+    this._vmlinux = vmlinux;
     this.noModules = opts.noModules ?? false;
     if (_dump) {
       for (const w of _dump.warnings) this.warnings.push(`WARNING: ${w}`);
@@ -131,6 +140,50 @@ export class Program {
     }
   }
 
+  /** The vmlinux the session's symbols and types come from (none: kallsyms and the dump's BTF). */
+  get vmlinux(): string | undefined {
+    return this._vmlinux;
+  }
+
+  /** See `_epoch`. */
+  get epoch(): number {
+    return this._epoch;
+  }
+
+  /**
+   * Move a session that started without a vmlinux (kallsyms, the dump's BTF) to this vmlinux's symbols and DWARF
+   * (debuginfod's download ended): checked against the dump's build-id, its debug info loaded, then the symbols,
+   * types and line numbers come from it. Call it between commands. When the file does not match or its debug info
+   * cannot be loaded, the session stays as it was and the error says why.
+   */
+  async useVmlinux(path: string, cacheDir?: string): Promise<DebugInfo> {
+    if (this._vmlinux) throw new TscrashError(`the session has a vmlinux already (${this._vmlinux})`);
+    if (!this._dump) this.noDump();
+    this.checkVmlinux(path, false);
+    const saved = { symtab: this.symtab, btfInfo: this.btfInfo, btfError: this.btfError };
+    this._vmlinux = path;
+    this.symtab = undefined;
+    this.btfInfo = undefined;
+    this.btfError = undefined;
+    this.typeCache.clear();
+    try {
+      const d = await this.loadDebugInfo(cacheDir);
+      this._epoch++;
+      return d;
+    } catch (e) {
+      this.debugInfo = undefined;
+      this.elf?.close();
+      this.elf = undefined;
+      this.lines = undefined;
+      this._vmlinux = undefined;
+      this.symtab = saved.symtab;
+      this.btfInfo = saved.btfInfo;
+      this.btfError = saved.btfError;
+      this.typeCache.clear();
+      throw e;
+    }
+  }
+
   get hasDump(): boolean {
     return this._dump !== undefined;
   }
@@ -159,10 +212,11 @@ export class Program {
 
   /** Load the vmlinux's debug info (its name index from the on-disk cache, or built); done once. */
   async loadDebugInfo(cacheDir?: string): Promise<DebugInfo> {
-    if (!this.vmlinux) this.requireDebugInfo('types');
+    const vmlinux = this._vmlinux;
+    if (!vmlinux) this.requireDebugInfo('types');
     let linked: SymbolTable | undefined;
     const had = this.debugInfo !== undefined;
-    this.debugInfo ??= await DebugInfo.open(this.vmlinux, {
+    this.debugInfo ??= await DebugInfo.open(vmlinux, {
       cacheDir,
       // Link-time addresses, as the DWARF has them.
       addressesOf: (name) => {
@@ -495,7 +549,7 @@ export class Program {
           'symbols need the vmlinux: start tscrash with the matching vmlinux (tscrash VMLINUX VMCORE)',
         );
       }
-      this.symtab ??= SymbolTable.fromKernelSymbols(readKallsyms(this._memory));
+      this.symtab ??= SymbolTable.fromKernelArrays(readKallsymsArrays(this._memory));
       return this.symtab;
     }
     if (!this.symtab) {

@@ -181,6 +181,24 @@ export async function interactive(session: Session, opts: InteractiveOptions): P
   const onSignal = (): void => {
     if (busy) session.interrupt();
   };
+  // Background work's lines (debuginfod's vmlinux): above the prompt, the line being typed drawn again after it;
+  // during a command, after its output. Progress is the TUI's status bar's; here only the start and the end.
+  const held: string[] = [];
+  let prompted = false;
+  session.onNotice?.((n) => {
+    if (n.kind !== 'message') return;
+    if (!prompted) {
+      process.stderr.write(`${n.text}\n`);
+      return;
+    }
+    if (busy) {
+      held.push(n.text);
+      return;
+    }
+    process.stdout.write('\r\x1b[K');
+    process.stderr.write(`${n.text}\n`);
+    rl.prompt(true);
+  });
   process.on('SIGINT', onSignal);
 
   const runOne = async (line: string): Promise<RunResult> => {
@@ -212,6 +230,7 @@ export async function interactive(session: Session, opts: InteractiveOptions): P
     } finally {
       await out.end();
       busy = undefined;
+      for (const t of held.splice(0)) process.stderr.write(`${t}\n`);
     }
   };
 
@@ -221,6 +240,7 @@ export async function interactive(session: Session, opts: InteractiveOptions): P
       if ((await runOne(line)).quit) return;
     }
     rl.prompt();
+    prompted = true;
     for await (const line of rl) {
       const r = await runOne(line);
       if (r.quit) break;

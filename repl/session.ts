@@ -19,6 +19,12 @@ export interface SessionInfo {
   warnings: string[];
 }
 
+/**
+ * What work the session does in the background says (debuginfod's vmlinux while the session runs on BTF):
+ * `progress` replaces the previous progress (the TUI's status bar); `message` is a line to show once.
+ */
+export type Notice = { kind: 'progress'; text: string } | { kind: 'message'; text: string };
+
 export interface Session {
   readonly info: SessionInfo;
   /** Run one command line; its output streams to `write`. */
@@ -30,4 +36,6 @@ export interface Session {
   /** A command's result as JSON (for panes and the status bar), printed nowhere. */
   query(line: string): Promise<JsonLine>;
   close(): Promise<void>;
+  /** Where the face shows background notices (the last handler set gets them; those before it are kept). */
+  onNotice?(handler: (n: Notice) => void): void;
 }

@@ -522,8 +522,286 @@ interface ModuleSym extends SymbolEntry {
   module: string;
 }
 
+/** The dump's own kallsyms (program/kallsyms.ts): names as one latin1 byte buffer, the rest in typed arrays. */
+export interface KernelSymbolArrays {
+  n: number;
+  /** The names, back to back; symbol i's is names[nameStart[i], nameStart[i + 1]). */
+  names: Uint8Array;
+  nameStart: Uint32Array;
+  /** The type letter's character code. */
+  letter: Uint8Array;
+  address: BigUint64Array;
+}
+
+/**
+ * The indices of 64-bit addresses in (address, index) order, without a BigInt a comparison: addresses grouped
+ * by their high 32 bits (a handful of values: the kernel image, per-cpu offsets), each group's (low 32 bits,
+ * index) packed exactly into one float (32 + 21 bits) for the native sort; past 2^21 entries, a comparison sort.
+ */
+export function addressOrder(address: BigUint64Array): Uint32Array {
+  const n = address.length;
+  const w = new Uint32Array(address.buffer, address.byteOffset, n * 2);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n >= 1 << 21) {
+    order.sort((x, y) => w[x * 2 + 1]! - w[y * 2 + 1]! || w[x * 2]! - w[y * 2]! || x - y);
+    return order;
+  }
+  const his = [...new Set(Array.from({ length: n }, (_, i) => w[i * 2 + 1]!))].sort((a, b) => a - b);
+  let at = 0;
+  for (const hi of his) {
+    let count = 0;
+    for (let i = 0; i < n; i++) if (w[i * 2 + 1] === hi) count++;
+    const keys = new Float64Array(count);
+    for (let i = 0, k = 0; i < n; i++) if (w[i * 2 + 1] === hi) keys[k++] = w[i * 2]! * 2097152 + i;
+    keys.sort();
+    for (let k = 0; k < count; k++) order[at++] = keys[k]! % 2097152;
+  }
+  return order;
+}
+
+/**
+ * Each symbol's size as kallsyms implies it: the distance to the next higher address (`order`: addressOrder's),
+ * at most 16 MiB; 0 for the last. In 32-bit halves: no BigInt a symbol.
+ */
+export function sizesToNext(address: BigUint64Array, order: Uint32Array): Float64Array {
+  const n = address.length;
+  const w = new Uint32Array(address.buffer, address.byteOffset, n * 2);
+  const size = new Float64Array(n);
+  for (let k = 0, j = 0; k < n; k++) {
+    const i = order[k]!;
+    if (j <= k) j = k + 1;
+    while (j < n && w[order[j]! * 2] === w[i * 2] && w[order[j]! * 2 + 1] === w[i * 2 + 1]) j++;
+    if (j < n) {
+      const o = order[j]!;
+      const hi = w[o * 2 + 1]! - w[i * 2 + 1]!;
+      size[i] = hi > 1 ? 1 << 24 : Math.min(hi * 4294967296 + w[o * 2]! - w[i * 2]!, 1 << 24);
+    }
+  }
+  return size;
+}
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Kernel symbols that come from no file (the dump's kallsyms), kept as typed arrays: about 40 bytes a symbol
+ * instead of an object, a string and a map entry each. Nothing is built until asked: the names' open-addressing
+ * hash table on the first lookup by name (the symbols of one name in kallsyms order), the (address, name)
+ * order and the sizes (the distance to the next higher address) on the first lookup by address. They act as
+ * the symbols of a module named '' (lookups, naming addresses, completion), as ModuleSym entries did.
+ */
+class KernelSyms {
+  readonly n: number;
+  private readonly a: KernelSymbolArrays;
+  /** The addresses' 32-bit halves (lo, hi), so that comparisons make no BigInt. */
+  private readonly w: Uint32Array;
+  private table: Int32Array | undefined;
+  private nextSame: Int32Array | undefined;
+  /** Kallsyms indices in (address, name) order, named symbols only; sizes in kallsyms order. */
+  private sorted: Uint32Array | undefined;
+  private sizes: Float64Array | undefined;
+  private scans = 0;
+
+  /** How many have a name (the others are not kept as symbols). */
+  readonly named: number;
+
+  constructor(a: KernelSymbolArrays) {
+    this.n = a.n;
+    this.a = a;
+    this.w = new Uint32Array(a.address.buffer, a.address.byteOffset, a.n * 2);
+    let named = 0;
+    for (let i = 0; i < a.n; i++) if (a.nameStart[i + 1] !== a.nameStart[i]) named++;
+    this.named = named;
+  }
+
+  private empty(i: number): boolean {
+    return this.a.nameStart[i + 1] === this.a.nameStart[i];
+  }
+
+  isEmpty(i: number): boolean {
+    return this.empty(i);
+  }
+
+  private cmpName(x: number, y: number): number {
+    const { names, nameStart } = this.a;
+    let i = nameStart[x]!;
+    let k = nameStart[y]!;
+    const ie = nameStart[x + 1]!;
+    const ke = nameStart[y + 1]!;
+    for (; i < ie && k < ke; i++, k++) if (names[i] !== names[k]) return names[i]! - names[k]!;
+    return ie - i - (ke - k);
+  }
+
+  /** The (address, name) order of the named symbols, and every symbol's size. */
+  private order(): Uint32Array {
+    if (this.sorted) return this.sorted;
+    const n = this.n;
+    const w = this.w;
+    const byAddress = addressOrder(this.a.address);
+    const size = sizesToNext(this.a.address, byAddress);
+    this.sizes = size;
+    let m = 0;
+    for (let k = 0; k < n; k++) if (!this.empty(byAddress[k]!)) byAddress[m++] = byAddress[k]!;
+    const order = byAddress.subarray(0, m);
+    const same = (x: number, y: number): boolean => w[x * 2] === w[y * 2] && w[x * 2 + 1] === w[y * 2 + 1];
+    for (let k = 0; k < m; ) {
+      let e = k + 1;
+      while (e < m && same(order[k]!, order[e]!)) e++;
+      if (e - k > 1) order.subarray(k, e).sort((x, y) => this.cmpName(x, y) || x - y);
+      k = e;
+    }
+    this.sorted = order;
+    return order;
+  }
+
+  /** Symbol i's size: the distance to the next higher address (one scan when the order is not made yet). */
+  private size(i: number): number {
+    // A few lookups scan; past that, the order (and every size) is made once.
+    if (!this.sizes && ++this.scans > 32) this.order();
+    if (this.sizes) return this.sizes[i]!;
+    const w = this.w;
+    const hi = w[i * 2 + 1]!;
+    const lo = w[i * 2]!;
+    let best = -1;
+    for (let k = 0; k < this.n; k++) {
+      const h = w[k * 2 + 1]!;
+      const l = w[k * 2]!;
+      if (h < hi || (h === hi && l <= lo)) continue;
+      if (best < 0 || h < w[best * 2 + 1]! || (h === w[best * 2 + 1]! && l < w[best * 2]!)) best = k;
+    }
+    if (best < 0) return 0;
+    const dh = w[best * 2 + 1]! - hi;
+    return dh > 1 ? 1 << 24 : Math.min(dh * 4294967296 + w[best * 2]! - lo, 1 << 24);
+  }
+
+  private buildTable(): Int32Array {
+    if (this.table) return this.table;
+    const { names, nameStart } = this.a;
+    let cap = 1;
+    while (cap < this.n * 2) cap <<= 1;
+    const table = new Int32Array(cap).fill(-1);
+    const nextSame = new Int32Array(this.n).fill(-1);
+    const last = new Int32Array(this.n).fill(-1);
+    for (let k = 0; k < this.n; k++) {
+      if (this.empty(k)) continue;
+      let h = hashBytes(names, nameStart[k]!, nameStart[k + 1]!) & (cap - 1);
+      for (;;) {
+        const head = table[h]!;
+        if (head < 0) {
+          table[h] = k;
+          last[k] = k;
+          break;
+        }
+        if (this.cmpName(head, k) === 0) {
+          nextSame[last[head]!] = k;
+          last[head] = k;
+          break;
+        }
+        h = (h + 1) & (cap - 1);
+      }
+    }
+    this.nextSame = nextSame;
+    this.table = table;
+    return table;
+  }
+
+  name(k: number): string {
+    const { names, nameStart } = this.a;
+    return Buffer.from(names.buffer, names.byteOffset + nameStart[k]!, nameStart[k + 1]! - nameStart[k]!).toString(
+      'latin1',
+    );
+  }
+
+  address(k: number): bigint {
+    return this.a.address[k]!;
+  }
+
+  entry(k: number): ModuleSym {
+    // The size is worked out when it is read (most lookups want only the address).
+    const syms = this;
+    let size: number | undefined;
+    return {
+      name: this.name(k),
+      address: this.a.address[k]!,
+      get size(): number {
+        size ??= syms.size(k);
+        return size;
+      },
+      set size(v: number) {
+        size = v;
+      },
+      letter: String.fromCharCode(this.a.letter[k]!),
+      module: '',
+    };
+  }
+
+  /** The symbols of this name, in kallsyms order. */
+  find(name: string): number[] {
+    const table = this.buildTable();
+    const { names, nameStart } = this.a;
+    const key = Buffer.from(name, 'latin1');
+    const cap = table.length;
+    let h = hashBytes(key, 0, key.length) & (cap - 1);
+    for (;;) {
+      const head = table[h]!;
+      if (head < 0) return [];
+      const len = nameStart[head + 1]! - nameStart[head]!;
+      let same = len === key.length;
+      for (let i = 0; same && i < len; i++) same = names[nameStart[head]! + i] === key[i];
+      if (same) {
+        const out: number[] = [];
+        for (let k = head; k >= 0; k = this.nextSame![k]!) out.push(k);
+        return out;
+      }
+      h = (h + 1) & (cap - 1);
+    }
+  }
+
+  /** How many named symbols there are in address order (positions for `at` and `floor`). */
+  get sortedCount(): number {
+    return this.order().length;
+  }
+
+  /** The kallsyms index at a position of the (address, name) order. */
+  at(pos: number): number {
+    return this.order()[pos]!;
+  }
+
+  /** The position of the last symbol at or below the address; -1 when none. */
+  floor(address: bigint): number {
+    const order = this.order();
+    const qlo = Number(address & 0xffffffffn);
+    const qhi = Number(address >> 32n);
+    const w = this.w;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const i = order[mid]!;
+      const h = w[i * 2 + 1]!;
+      if (h < qhi || (h === qhi && w[i * 2]! <= qlo)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Whether symbol k's name starts with the prefix's bytes. */
+  startsWith(k: number, prefix: Uint8Array): boolean {
+    const { names, nameStart } = this.a;
+    if (nameStart[k + 1]! - nameStart[k]! < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (names[nameStart[k]! + i] !== prefix[i]) return false;
+    return true;
+  }
+}
+
 export class SymbolTable {
   private modules: ModuleSym[] = [];
+  /** The dump's kallsyms, when the table was made from them (fromKernelArrays): a module named '' in effect. */
+  private kernel: KernelSyms | undefined;
   private modulesSorted = true;
   private readonly moduleNames = new Map<string, ModuleSym[]>();
 
@@ -562,6 +840,13 @@ export class SymbolTable {
     return t;
   }
 
+  /** The same from the compact arrays program/kallsyms.ts reads (what a session keeps: ~40 bytes a symbol). */
+  static fromKernelArrays(a: KernelSymbolArrays): SymbolTable {
+    const t = new SymbolTable(new Core(undefined), 0n);
+    t.kernel = new KernelSyms(a);
+    return t;
+  }
+
   /** The same vmlinux symbols with another KASLR offset (shares the decoded table; no module symbols). */
   relocate(offset: bigint): SymbolTable {
     return new SymbolTable(this.core, offset);
@@ -569,7 +854,7 @@ export class SymbolTable {
 
   /** Number of vmlinux symbols plus module symbols. */
   get size(): number {
-    return this.core.n + this.modules.length;
+    return this.core.n + (this.kernel?.named ?? 0) + this.modules.length;
   }
 
   private entry(j: number): SymbolEntry {
@@ -637,6 +922,7 @@ export class SymbolTable {
     }
     js.sort((a, b) => Number(isGlobalLetter(c.letterAt(b))) - Number(isGlobalLetter(c.letterAt(a))) || a - b);
     const out = js.map((j) => this.entry(j));
+    if (this.kernel) for (const k of this.kernel.find(name)) out.push(this.kernel.entry(k));
     const mods = this.moduleNames.get(name);
     if (mods) out.push(...mods.map((m) => ({ ...m })));
     return out;
@@ -667,14 +953,40 @@ export class SymbolTable {
     }
     if (opts.fixed && address < c.fixedEnd) consider(this.pick(c.fixed, address));
     const mods = this.sortedModules();
+    const ks = this.kernel;
+    // The dump's kallsyms and the modules' symbols act as one list in (address, name) order: the kallsyms
+    // candidate is taken when it is the greater, with the list's next symbol the lesser of the two that follow.
+    const kf = ks ? ks.floor(address) : -1;
+    let lo = 0;
     if (mods.length) {
-      let lo = 0;
       let hi = mods.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (mods[mid]!.address <= address) lo = mid + 1;
         else hi = mid;
       }
+    }
+    const mAt = lo > 0 ? mods[lo - 1]! : undefined;
+    const kAt = ks && kf >= 0 ? ks.at(kf) : -1;
+    if (
+      ks &&
+      kAt >= 0 &&
+      (!mAt || ks.address(kAt) > mAt.address || (ks.address(kAt) === mAt.address && ks.name(kAt) > mAt.name))
+    ) {
+      const at = ks.address(kAt);
+      let k = kf;
+      if (at === address) while (k > 0 && ks.address(ks.at(k - 1)) === at) k--;
+      const m = ks.entry(ks.at(k));
+      const nextK = kf + 1 < ks.sortedCount ? ks.at(kf + 1) : -1;
+      const nextM = mods[lo];
+      // The list's next symbol: the kallsyms one unless a module's comes first (then it is another module's).
+      const sameNext =
+        nextK >= 0 &&
+        (!nextM ||
+          ks.address(nextK) < nextM.address ||
+          (ks.address(nextK) === nextM.address && ks.name(nextK) < nextM.name));
+      if (m.size === 0 || address < m.address + BigInt(m.size) || sameNext) consider(m);
+    } else if (mods.length) {
       if (lo > 0) {
         const at = mods[lo - 1]!.address;
         let m = mods[lo - 1]!;
@@ -686,7 +998,16 @@ export class SymbolTable {
         // A module symbol with a size must cover the address, unless the address lies before the module's next
         // symbol (padding between functions: crash names it by the function before it); past the module's last
         // symbol it is not in that module.
-        const following = mods[lo];
+        let following: { module: string } | undefined = mods[lo];
+        // A kallsyms symbol between them comes first in the list.
+        const nk = ks && kf + 1 < ks.sortedCount ? ks.at(kf + 1) : -1;
+        const nm = mods[lo];
+        if (
+          ks &&
+          nk >= 0 &&
+          (!nm || ks.address(nk) < nm.address || (ks.address(nk) === nm.address && ks.name(nk) < nm.name))
+        )
+          following = { module: '' };
         if (m.size === 0 || address < m.address + BigInt(m.size) || (following && following.module === m.module))
           consider({ ...m });
       }
@@ -737,6 +1058,10 @@ export class SymbolTable {
       if (c.comparePrefix(j, key) !== 0) break;
       out.add(c.name(j));
     }
+    if (this.kernel) {
+      const ks = this.kernel;
+      for (let k = 0; k < ks.n; k++) if (ks.startsWith(k, key) && !ks.isEmpty(k)) out.add(ks.name(k));
+    }
     if (this.modules.length) for (const n of this.moduleNames.keys()) if (n.startsWith(prefix)) out.add(n);
     return [...out].sort().slice(0, max);
   }
@@ -748,6 +1073,10 @@ export class SymbolTable {
     const fixed = Array.from(c.fixed, (j) => this.entry(j));
     const image = Array.from(c.image, (j) => this.entry(j));
     lists.push(fixed, image, this.sortedModules());
+    if (this.kernel) {
+      const ks = this.kernel;
+      lists.push(Array.from({ length: ks.sortedCount }, (_, p) => ks.entry(ks.at(p))));
+    }
     const idx = lists.map(() => 0);
     for (;;) {
       let bi = -1;

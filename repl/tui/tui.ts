@@ -138,6 +138,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   };
   let logTop = -1; // -1: the end
   let note = ''; // a one-line message in the status bar (completion, errors of the panes)
+  let background = ''; // the progress of the session's background work (debuginfod's vmlinux)
   let quitting = false;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((r) => {
@@ -252,7 +253,7 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
     let release = session.info.release ?? '-';
     let right = busy
       ? `${spinner(tick)} ${busy.line.split(/\s/)[0]} ${((Date.now() - busy.start) / 1000).toFixed(1)}s`
-      : (search?.message ?? (note || 'F1 help'));
+      : (search?.message ?? (note || background || 'F1 help'));
     let ctx = context;
     const pan = panic ? `PANIC: ${panic}` : 'no panic message';
     const minPanic = Math.min(textWidth(pan), 30);
@@ -715,6 +716,12 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   sb.append(session.info.banner, 'note');
   for (const w of session.info.warnings) sb.append(`${w}\n`, 'error');
   sb.append('\n', 'note');
+  // Background work: its progress in the status bar, its lines (start, end) in the output.
+  session.onNotice?.((n) => {
+    if (n.kind === 'progress') background = n.text.replace(/^debuginfod: /, '');
+    else sb.append(`${n.text}\n`, 'note');
+    render();
+  });
   render();
   const sys = await session.query('sys');
   if (sys.ok) panic = String((sys.result as { panic?: string }).panic ?? '').replace(/^"|"$/g, '');

@@ -186,6 +186,13 @@ export class Btf {
     return b.view.getUint32(b.at[id - b.firstId]! + 8, true);
   }
 
+  /** The record's name offset. */
+  nameOff(id: number): number {
+    if (id >= this.firstId && id < this.endId) return this.view.getUint32(this.own(id), true);
+    const b = this.owner(id);
+    return b.view.getUint32(b.at[id - b.firstId]!, true);
+  }
+
   name(id: number): string {
     if (id >= this.firstId && id < this.endId) return this.str(this.view.getUint32(this.own(id), true));
     const b = this.owner(id);
@@ -197,6 +204,27 @@ export class Btf {
     if (id >= this.firstId && id < this.endId) return this.view.getUint32(this.own(id) + 12 + index * 4, true);
     const b = this.owner(id);
     return b.view.getUint32(b.at[id - b.firstId]! + 12 + index * 4, true);
+  }
+
+  /**
+   * Where a string's bytes are: the blob holding them (split BTF: the base for the base's offsets) and the
+   * position in its `bytes`; the string ends at the next NUL (the section ends with one, checked).
+   */
+  strAt(off: number): { btf: Btf; pos: number } {
+    return { btf: this.strOwner(off), pos: this.strPos(off) };
+  }
+
+  /** The blob whose string section has this offset (strAt without an object). */
+  strOwner(off: number): Btf {
+    return off < this.strBase ? (this.base as Btf).strOwner(off) : this;
+  }
+
+  /** The position in strOwner(off).bytes of the string at this offset. */
+  strPos(off: number): number {
+    if (off < this.strBase) return (this.base as Btf).strPos(off);
+    const s = off - this.strBase;
+    if (s >= this.strLength) this.fail(this.strStart + s, `string offset ${off} past the string section`);
+    return this.strStart + s;
   }
 
   /** A string by its offset (split BTF: the base's strings first). */

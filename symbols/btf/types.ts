@@ -15,13 +15,149 @@ import { type Btf, BTF_KIND as K } from './format.js';
 
 type Kind = 'types' | 'functions' | 'variables' | 'enumerators';
 
+/** What a name names, in the tables below: a struct, union or enum tag, a typedef/base type, a FUNC, a VAR. */
+const CAT = { struct: 0, union: 1, enum: 2, plain: 3, func: 4, var: 5, enumerator: 6 } as const;
+const PREFIX = ['struct ', 'union ', 'enum ', '', '', '', ''];
+
+function hashName(b: Uint8Array, start: number, end: number, cat: number): number {
+  let h = 0x811c9dc5 ^ cat;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Names to ids without a string a name: an open-addressing table over the names' bytes in the string section
+ * (100,000 types: no Map of 100,000 strings). An entry: its category, name offset, id and (enumerators) index.
+ */
+class NameTable {
+  private slots: Int32Array;
+  private cat: Uint8Array;
+  private off: Uint32Array;
+  private ids: Int32Array;
+  private aux: Int32Array;
+  private count = 0;
+  /** span()'s answer: the bytes, and the name's start and end in them. */
+  private sb: Uint8Array = new Uint8Array(0);
+  private ss = 0;
+  private st = 0;
+
+  constructor(
+    private readonly btf: Btf,
+    expected: number,
+  ) {
+    let n = 512;
+    while (n < expected) n *= 2;
+    this.slots = new Int32Array(n * 2).fill(-1);
+    this.cat = new Uint8Array(n);
+    this.off = new Uint32Array(n);
+    this.ids = new Int32Array(n);
+    this.aux = new Int32Array(n);
+  }
+
+  private span(off: number): void {
+    const owner = this.btf.strOwner(off);
+    this.sb = owner.bytes;
+    this.ss = owner.strPos(off);
+    this.st = owner.bytes.indexOf(0, this.ss);
+  }
+
+  private grow(): void {
+    const n = this.cat.length * 2;
+    const more = <T extends Uint8Array | Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.cat = more(this.cat, (k) => new Uint8Array(k));
+    this.off = more(this.off, (k) => new Uint32Array(k));
+    this.ids = more(this.ids, (k) => new Int32Array(k));
+    this.aux = more(this.aux, (k) => new Int32Array(k));
+    this.slots = new Int32Array(n * 2).fill(-1);
+    for (let e = 0; e < this.count; e++) {
+      this.span(this.off[e]!);
+      let h = hashName(this.sb, this.ss, this.st, this.cat[e]!) & (this.slots.length - 1);
+      while (this.slots[h]! >= 0) h = (h + 1) & (this.slots.length - 1);
+      this.slots[h] = e;
+    }
+  }
+
+  /** The entry of (category, name bytes), or -1. */
+  private find(cat: number, b: Uint8Array, s: number, t: number): number {
+    const mask = this.slots.length - 1;
+    for (let h = hashName(b, s, t, cat) & mask; ; h = (h + 1) & mask) {
+      const e = this.slots[h]!;
+      if (e < 0) return -1;
+      if (this.cat[e] !== cat) continue;
+      this.span(this.off[e]!);
+      const eb = this.sb;
+      const es = this.ss;
+      if (this.st - es !== t - s) continue;
+      let same = true;
+      for (let i = 0; same && i < t - s; i++) same = eb[es + i] === b[s + i];
+      if (same) return e;
+    }
+  }
+
+  /** Add (category, name at off) → id; an entry there already stays unless `replace(its id)` says otherwise. */
+  add(cat: number, off: number, id: number, aux: number, replace?: (prev: number) => boolean): void {
+    this.span(off);
+    const b = this.sb;
+    const s = this.ss;
+    const t = this.st;
+    const e = this.find(cat, b, s, t);
+    if (e >= 0) {
+      if (replace?.(this.ids[e]!)) {
+        this.ids[e] = id;
+        this.aux[e] = aux;
+      }
+      return;
+    }
+    if (this.count === this.cat.length) this.grow();
+    const k = this.count++;
+    this.cat[k] = cat;
+    this.off[k] = off;
+    this.ids[k] = id;
+    this.aux[k] = aux;
+    const mask = this.slots.length - 1;
+    let h = hashName(b, s, t, cat) & mask;
+    while (this.slots[h]! >= 0) h = (h + 1) & mask;
+    this.slots[h] = k;
+  }
+
+  /** The id (and index) of a name in a category. */
+  get(cat: number, name: string): [number, number] | undefined {
+    const key = Buffer.from(name, 'latin1');
+    const e = this.find(cat, key, 0, key.length);
+    return e < 0 ? undefined : [this.ids[e]!, this.aux[e]!];
+  }
+
+  /** Every name of these categories, spelled as lookups spell them (`struct foo`, `pid_t`). */
+  *names(cats: readonly number[]): Generator<string> {
+    for (let e = 0; e < this.count; e++) {
+      const c = this.cat[e]!;
+      if (!cats.includes(c)) continue;
+      this.span(this.off[e]!);
+      const b = this.sb;
+      yield `${PREFIX[c]}${Buffer.from(b.buffer, b.byteOffset + this.ss, this.st - this.ss).toString('latin1')}`;
+    }
+  }
+}
+
+/** A C spelling of a type's name as a category and a name: `struct foo` → struct, foo. */
+function typeKey(key: string): [number, string] {
+  if (key.startsWith('struct ')) return [CAT.struct, key.slice(7)];
+  if (key.startsWith('union ')) return [CAT.union, key.slice(6)];
+  if (key.startsWith('enum ')) return [CAT.enum, key.slice(5)];
+  return [CAT.plain, key];
+}
+
 /** One pass over the ids: each kind's names (the first definition of a name wins over declarations). */
 interface NameIndex {
-  types: Map<string, number>;
-  functions: Map<string, number>;
-  variables: Map<string, number>;
+  types: { get(key: string): number | undefined; has(key: string): boolean; keys(): Iterable<string> };
+  functions: { get(key: string): number | undefined };
+  variables: { get(key: string): number | undefined };
   /** Enumerator name → the enum's id and the enumerator's index. */
-  enumerators: Map<string, [number, number]>;
+  enumerators: { get(key: string): [number, number] | undefined };
 }
 
 /** The kinds a bitfield's INT is reached through. */
@@ -48,13 +184,14 @@ export class BtfTypes {
 
   names(): NameIndex {
     if (this.index) return this.index;
-    const idx: NameIndex = { types: new Map(), functions: new Map(), variables: new Map(), enumerators: new Map() };
     const b = this.btf;
+    const t = new NameTable(b, b.endId - b.firstId);
     // A split BTF's own names: the base's are the base's index.
     for (let id = b.firstId; id < b.endId; id++) {
       const kind = b.kind(id);
-      const name = b.name(id);
-      if (!name && kind !== K.ENUM && kind !== K.ENUM64) continue;
+      const off = b.nameOff(id);
+      const unnamed = off === 0 || b.strOwner(off).bytes[b.strPos(off)] === 0;
+      if (unnamed && kind !== K.ENUM && kind !== K.ENUM64) continue;
       switch (kind) {
         case K.STRUCT:
         case K.UNION:
@@ -65,45 +202,56 @@ export class BtfTypes {
           if (isEnum) {
             const vlen = b.vlen(id);
             const per = kind === K.ENUM ? 2 : 3;
-            for (let j = 0; j < vlen; j++) {
-              const n = b.str(b.word(id, j * per));
-              if (!idx.enumerators.has(n)) idx.enumerators.set(n, [id, j]);
-            }
-            if (!name) break;
+            for (let j = 0; j < vlen; j++) t.add(CAT.enumerator, b.word(id, j * per), id, j);
+            if (unnamed) break;
           }
-          const prefix =
+          const cat =
             kind === K.STRUCT
-              ? 'struct'
+              ? CAT.struct
               : kind === K.UNION
-                ? 'union'
+                ? CAT.union
                 : isEnum
-                  ? 'enum'
+                  ? CAT.enum
                   : b.kindFlag(id)
-                    ? 'union'
-                    : 'struct';
-          const key = `${prefix} ${name}`;
-          const prev = idx.types.get(key);
+                    ? CAT.union
+                    : CAT.struct;
           const declaration = kind === K.FWD || (isEnum && b.vlen(id) === 0);
-          if (prev === undefined || (!declaration && b.kind(prev) === K.FWD)) idx.types.set(key, id);
+          t.add(cat, off, id, 0, (prev) => !declaration && b.kind(prev) === K.FWD);
           break;
         }
         case K.TYPEDEF:
         case K.INT:
         case K.FLOAT:
-          if (!idx.types.has(name)) idx.types.set(name, id);
+          t.add(CAT.plain, off, id, 0);
           break;
         case K.FUNC:
-          if (!idx.functions.has(name)) idx.functions.set(name, id);
+          t.add(CAT.func, off, id, 0);
           break;
         case K.VAR:
-          if (!idx.variables.has(name)) idx.variables.set(name, id);
+          t.add(CAT.var, off, id, 0);
           break;
         default:
           break;
       }
     }
-    this.index = idx;
-    return idx;
+    const one = (cat: number) => ({ get: (key: string) => t.get(cat, key)?.[0] });
+    this.index = {
+      types: {
+        get: (key) => {
+          const [cat, name] = typeKey(key);
+          return t.get(cat, name)?.[0];
+        },
+        has: (key) => {
+          const [cat, name] = typeKey(key);
+          return t.get(cat, name) !== undefined;
+        },
+        keys: () => t.names([CAT.struct, CAT.union, CAT.enum, CAT.plain]),
+      },
+      functions: one(CAT.func),
+      variables: one(CAT.var),
+      enumerators: { get: (key) => t.get(CAT.enumerator, key) },
+    };
+    return this.index;
   }
 
   /** A name's id: this BTF's own, else the base's. */

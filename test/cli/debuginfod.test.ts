@@ -8,13 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { registerBuiltins } from '../../commands/index.js';
+import { runLine } from '../../commands/runner.js';
+import { listModules, moduleBuildId } from '../../helpers/modules.js';
 import { Program } from '../../program/index.js';
 import { elfIdentity } from '../../symbols/build-id.js';
-import { closedPort, type Debuginfod, localServer, startDebuginfod } from '../lib/debuginfod.js';
+import { closedPort, type Debuginfod, type LocalServer, localServer, startDebuginfod } from '../lib/debuginfod.js';
 import { moduleDebugRoot } from '../lib/module-debug.js';
 import { loadSample, type Manifest, oracleText, SAMPLE_NAMES, samplesDir } from '../lib/samples.js';
 import { run, runOk } from '../lib/session.js';
@@ -55,6 +59,49 @@ after(async () => {
   if (server) await (await server).close();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/**
+ * A proxy in front of elfutils' debuginfod that holds the file after its first MiB until `release()`: what a
+ * session does meanwhile demonstrably happens while the download is on its way.
+ */
+async function gatedProxy(upstreamUrl: string): Promise<{ proxy: LocalServer; release: () => void }> {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const upstream = new URL(upstreamUrl);
+  const proxy = await localServer((req, res) => {
+    const { host: _h, ...headers } = req.headers;
+    const up = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers },
+      (u) => {
+        res.writeHead(u.statusCode ?? 502, u.headers);
+        let sent = 0;
+        let open = false;
+        void gate.then(() => {
+          open = true;
+          u.resume();
+        });
+        u.on('data', (c: Buffer) => {
+          res.write(c);
+          sent += c.length;
+          if (!open && sent >= 1 << 20) u.pause();
+        });
+        u.on('end', () => res.end());
+      },
+    );
+    up.on('error', () => res.destroy());
+    up.end();
+  });
+  return { proxy, release };
+}
+
+/** A run's debuginfod variables, for a terminal's environment. */
+function vars(x: NodeJS.ProcessEnv): Record<string, string> {
+  return {
+    DEBUGINFOD_URLS: x.DEBUGINFOD_URLS!,
+    DEBUGINFOD_CACHE_PATH: x.DEBUGINFOD_CACHE_PATH!,
+    TSCRASH_DEBUG_ROOT: x.TSCRASH_DEBUG_ROOT!,
+  };
+}
 
 let n = 0;
 /** The environment of a run: these servers, an empty cache of its own, no local debug tree, no forced bar. */
@@ -184,6 +231,59 @@ describe('the vmlinux from debuginfod', () => {
     }
   });
 
+  test('mod -s: Ctrl-C during the download ends the command with (interrupted), the partial file kept, the session going on', async (t) => {
+    const m = loadSample('mce', t);
+    if (!m) return;
+    const prog = await Program.load({ vmcore: m.files['kdump-c-d31']!.path, vmlinux: m.vmlinux });
+    // A server that sends the first 300 kB of a large file, then nothing (it never ends by itself).
+    const slow = await localServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 200 * 1024 * 1024 });
+      res.write(Buffer.alloc(300_000));
+    });
+    const keys = ['DEBUGINFOD_URLS', 'DEBUGINFOD_CACHE_PATH', 'TSCRASH_DEBUG_ROOT'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    const e = env(slow.url);
+    try {
+      for (const k of keys) process.env[k] = e[k];
+      const info = listModules(prog).find((x) => x.name === 'nvme')!;
+      const id = moduleBuildId(prog, info)!;
+      const part = join(e.DEBUGINFOD_CACHE_PATH!, id, 'debuginfo.tscrash-partial');
+      registerBuiltins();
+      let stop = false;
+      let out = '';
+      const t0 = performance.now();
+      const done = runLine(prog, 'mod -s nvme', (s) => (out += s), { interrupted: () => stop });
+      // Ctrl-C once the download is under way (its first bytes are in the partial file).
+      while (!(existsSync(part) && statSync(part).size === 300_000)) {
+        assert.ok(performance.now() - t0 < 30_000, 'the download never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      stop = true;
+      const r = await done;
+      assert.deepEqual(r, { ok: false, interrupted: true });
+      assert.equal(out, '(interrupted)\n');
+      // What came is kept for the next attempt to resume; no lock, no file under the real name.
+      assert.deepEqual(readdirSync(join(e.DEBUGINFOD_CACHE_PATH!, id)), ['debuginfo.tscrash-partial']);
+      assert.equal(statSync(part).size, 300_000);
+      // The session goes on: the next command runs, and mod -s asks again (resuming from byte 300000).
+      assert.equal(await runOk(prog, 'sym jiffies'), await runOk(prog, 'sym jiffies'));
+      stop = false;
+      const again = runLine(prog, 'mod -s nvme', () => undefined, { interrupted: () => stop });
+      while (slow.requests.length < 2) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(slow.requests[1]!.headers.range, 'bytes=300000-');
+      stop = true;
+      assert.deepEqual(await again, { ok: false, interrupted: true });
+    } finally {
+      keys.forEach((k, i) => {
+        if (saved[i] === undefined) delete process.env[k];
+        else process.env[k] = saved[i];
+      });
+      prog.close();
+      await slow.close();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+  });
+
   test('a server that is down, stalls, or sends the wrong file: one line, and the session goes on with kallsyms', async (t) => {
     const m = loadSample('sysrq', t);
     if (!m) return;
@@ -240,20 +340,16 @@ describe('the vmlinux from debuginfod', () => {
     }
   });
 
-  test('on a terminal: the progress bar with size and rate; Ctrl-C during a download goes on without it', async (t) => {
+  test('a script on a terminal waits for it: the progress bar with size and rate; Ctrl-C goes on without it', async (t) => {
     const m = loadSample('sysrq', t);
     if (!m) return;
     const srv = await debuginfod();
     const dump = m.files['kdump-c-d31']!.path;
     const e = env(srv.url);
-    const vars = (x: NodeJS.ProcessEnv): Record<string, string> => ({
-      DEBUGINFOD_URLS: x.DEBUGINFOD_URLS!,
-      DEBUGINFOD_CACHE_PATH: x.DEBUGINFOD_CACHE_PATH!,
-      TSCRASH_DEBUG_ROOT: x.TSCRASH_DEBUG_ROOT!,
-    });
-    const term = new Tmux(`'${BIN}' --line -s '${dump}'; echo SESSION-ENDED; sleep 60`, 160, 40, vars(e));
+    const cmd = `'${BIN}' '${dump}' -c 'whatis struct task_struct | tail -1'; echo SESSION-ENDED; sleep 60`;
+    const term = new Tmux(cmd, 160, 40, vars(e));
     try {
-      const s = await term.waitFor(/^tscrash>\s*$/m, 120_000);
+      const s = await term.waitFor(/^SESSION-ENDED$/m, 120_000);
       assert.match(
         s,
         new RegExp(
@@ -262,38 +358,164 @@ describe('the vmlinux from debuginfod', () => {
         ),
       );
       assert.match(s, /^debuginfod: got the vmlinux/m);
+      assert.match(s, /^SIZE: \d+$/m);
+    } finally {
+      term.kill();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+    // A server that sends a little, then nothing: the bar stays at 0 %; Ctrl-C runs the script without it.
+    const slow = await localServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 500 * 1024 * 1024 });
+      res.write(Buffer.alloc(300_000));
+    });
+    const e2 = env(slow.url);
+    const term2 = new Tmux(cmd, 160, 40, vars(e2));
+    try {
+      await term2.waitFor(/\[\.{24}\]\s+0%\s+0\.3\/500\.0 MiB/);
+      term2.keys('C-c');
+      const s = await term2.waitFor(/^SESSION-ENDED$/m, 30_000);
+      assert.match(
+        s,
+        /^debuginfod: interrupted: going on without the vmlinux \(the partial download is kept and resumes next time\)$/m,
+      );
+      // Without the vmlinux: the dump's own BTF (the samples' kernels carry it).
+      assert.match(s, /^SIZE: \d+$/m);
+      const part = join(e2.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo.tscrash-partial');
+      assert.equal(statSync(part).size, 300_000);
+    } finally {
+      term2.kill();
+      await slow.close();
+    }
+  });
+
+  test('a session at a terminal starts at once on BTF and moves to DWARF between commands when the download ends', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const srv = await debuginfod();
+    const dump = m.files['kdump-c-d31']!.path;
+    const { proxy, release } = await gatedProxy(srv.url);
+    const e = env(proxy.url);
+    const out = mkdtempSync(join(tmp, 'switch-'));
+    const file = (n: string): string => join(out, n);
+    const term = new Tmux(`'${BIN}' --line -s '${dump}'; echo SESSION-ENDED; sleep 60`, 200, 50, vars(e));
+    const local = await Program.load({ vmcore: dump, vmlinux: m.vmlinux });
+    try {
+      // The prompt at once, on the dump's BTF, while the file is held.
+      await term.waitFor(/^tscrash>\s*$/m, 60_000);
+      const s0 = await term.waitFor(/^debuginfod: fetching the vmlinux of/m, 120_000);
+      assert.match(s0, /^types: BTF from the dump \(\d+ types\); symbols: kallsyms/m);
+      assert.match(
+        s0,
+        new RegExp(
+          `^debuginfod: fetching the vmlinux of ${m.buildId} from ${proxy.url} \\(\\d+\\.\\d MiB\\); the session is on the dump's BTF until it is\\s*here$`,
+          'm',
+        ),
+      );
+      const cached = join(e.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo');
+      const before = ['bt', 'bt -l', 'whatis saved_command_line', 'whatis struct task_struct', 'sym jiffies'];
+      const after = ['bt', 'bt -l', 'whatis saved_command_line', 'sys', 'whatis struct task_struct', 'sym jiffies'];
+      for (const [i, c] of before.entries()) {
+        term.type(`${c} > ${file(`before-${i}`)}`);
+        term.keys('Enter');
+      }
+      // The shell's answer, not the line typed (which a queued line's echo can put anywhere).
+      term.type('!echo BEFORE-$((40+2))');
+      term.keys('Enter');
+      await term.waitFor(/BEFORE-42$/m);
+      assert.ok(!existsSync(cached), 'the vmlinux came before the gate opened');
+      release();
+      await term.waitFor(new RegExp(`^debuginfod: vmlinux ready, types now from DWARF \\(${cached}\\)$`, 'm'), 300_000);
+      for (const [i, c] of after.entries()) {
+        term.type(`${c} > ${file(`after-${i}`)}`);
+        term.keys('Enter');
+      }
+      term.type('!echo AFTER-$((40+2))');
+      term.keys('Enter');
+      await term.waitFor(/AFTER-42$/m, 60_000);
+      const got = (n: string): string => readFileSync(file(n), 'latin1');
+      // Before: from BTF and kallsyms: bt as the vmlinux session prints it but without lines; no type for a
+      // global BTF does not describe; whatis and sym as crash prints them.
+      const bt = await runOk(local, 'bt');
+      assert.equal(got('before-0'), bt);
+      assert.equal(got('before-1'), bt);
+      assert.equal(got('before-2'), 'saved_command_line: symbol without debug info (type unknown)\n');
+      assert.equal(got('before-3'), oracleText(m, 'crash-whatis-task_struct'));
+      assert.equal(got('before-4'), oracleText(m, 'crash-sym-jiffies'));
+      // After: the vmlinux's DWARF and symbols, as the session given the local vmlinux prints them.
+      assert.equal(got('after-0'), bt);
+      assert.equal(got('after-1'), await runOk(local, 'bt -l'));
+      assert.match(got('after-1'), /^ {4}\S+\/kernel\/panic\.c: \d+$/m);
+      assert.equal(got('after-2'), await runOk(local, 'whatis saved_command_line'));
+      assert.notEqual(got('after-2'), got('before-2'));
+      assert.match(got('after-3'), new RegExp(`^ +KERNEL: ${cached}$`, 'm'));
+      assert.equal(got('after-4'), oracleText(m, 'crash-whatis-task_struct'));
+      assert.equal(got('after-5'), oracleText(m, 'crash-sym-jiffies'));
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      term.kill();
+      local.close();
+      await proxy.close();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+  });
+
+  test('the TUI: the download in the status bar while the session runs on BTF, then the line in the output', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const srv = await debuginfod();
+    const dump = m.files['kdump-c-d31']!.path;
+    const { proxy, release } = await gatedProxy(srv.url);
+    const e = env(proxy.url);
+    const term = new Tmux(`'${BIN}' '${dump}'; echo SESSION-ENDED; sleep 60`, 200, 40, vars(e));
+    try {
+      // The bar (10 columns here) with its percentage, size and rate, in the status bar (the last line).
+      const bar = /vmlinux \[[#.]{10}\]\s+\d+%\s+\d+\.\d\/\d+\.\d MiB\s+\d+\.\d MiB\/s/;
+      await term.waitFor((sc) => bar.test(sc.trimEnd().split('\n').pop() ?? ''), 120_000);
+      const cached = join(e.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo');
+      assert.ok(!existsSync(cached));
+      release();
+      await term.waitFor(new RegExp(`debuginfod: vmlinux ready, types now from DWARF \\(${cached}\\)`), 300_000);
+      // The bar is gone from the status bar once the file is here.
+      await term.waitFor((sc) => !bar.test(sc));
+      term.keys('q', 'Enter');
+      await term.waitFor(/^SESSION-ENDED$/m);
+    } finally {
+      term.kill();
+      await proxy.close();
+      rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
+    }
+  });
+
+  test('a session at a terminal whose download fails or is wrong stays on BTF, with one line saying why', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const dump = m.files['kdump-c-d31']!.path;
+    const other = '00112233445566778899aabbccddeeff00112233';
+    const wrong = buildElf({ type: 2, buildId: other }).bytes;
+    const liar = await localServer((_req, res) => {
+      res.writeHead(200, { 'content-length': wrong.length });
+      res.end(wrong);
+    });
+    const e = env(liar.url);
+    const term = new Tmux(`'${BIN}' --line -s '${dump}'; echo SESSION-ENDED; sleep 60`, 240, 40, vars(e));
+    try {
+      const s = await term.waitFor(/^debuginfod: no vmlinux: .*$/m, 60_000);
+      assert.match(
+        s.replace(/\n(?!debuginfod|tscrash|types)/g, ''),
+        new RegExp(
+          `^debuginfod: no vmlinux: http://127\\.0\\.0\\.1:\\d+/buildid/${m.buildId}/debuginfo is not the file asked for: its build-id is ${other}, the dump's kernel has ${m.buildId}; discarded; the session stays on the dump's BTF$`,
+          'm',
+        ),
+      );
       term.keys('whatis struct task_struct', 'Enter');
       await term.waitFor(/^SIZE: \d+$/m);
       term.keys('q', 'Enter');
       await term.waitFor(/^SESSION-ENDED$/m);
     } finally {
       term.kill();
+      await liar.close();
       rmSync(e.DEBUGINFOD_CACHE_PATH!, { recursive: true, force: true });
-    }
-    // A server that sends a little, then nothing: the bar stays at 0 %; Ctrl-C starts the session without it.
-    const slow = await localServer((_req, res) => {
-      res.writeHead(200, { 'content-length': 500 * 1024 * 1024 });
-      res.write(Buffer.alloc(300_000));
-    });
-    const e2 = env(slow.url);
-    const term2 = new Tmux(`'${BIN}' --line -s '${dump}'; echo SESSION-ENDED; sleep 60`, 160, 40, vars(e2));
-    try {
-      await term2.waitFor(/\[\.{24}\]\s+0%\s+0\.3\/500\.0 MiB/);
-      term2.keys('C-c');
-      const s = await term2.waitFor(/^tscrash>\s*$/m, 30_000);
-      assert.match(
-        s,
-        /^debuginfod: interrupted: going on without the vmlinux \(the partial download is kept and resumes next time\)$/m,
-      );
-      // The session without the vmlinux: on the dump's own BTF and kallsyms (the samples' kernels carry BTF).
-      assert.match(s, /^types: BTF from the dump \(\d+ types\); symbols: kallsyms \(\d+\); unwinding: ORC/m);
-      const part = join(e2.DEBUGINFOD_CACHE_PATH!, m.buildId, 'debuginfo.tscrash-partial');
-      assert.equal(statSync(part).size, 300_000);
-      term2.keys('q', 'Enter');
-      await term2.waitFor(/^SESSION-ENDED$/m);
-    } finally {
-      term2.kill();
-      await slow.close();
     }
   });
 });
