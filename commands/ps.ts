@@ -156,7 +156,8 @@ export type PsResult =
   | { mode: 'parents'; chains: TaskRef[][] }
   | { mode: 'children'; families: { task: TaskRef; children: TaskRef[] }[] }
   | { mode: 'times'; tasks: PsTimes[] }
-  | { mode: 'args'; tasks: PsArgs[] };
+  | { mode: 'args'; tasks: PsArgs[] }
+  | { mode: 'lastRun'; tasks: { task: TaskRef; state: string; lastRun: number }[] };
 
 export const ps: Command<PsResult> = {
   resultType: 'PsResult',
@@ -166,7 +167,7 @@ export const ps: Command<PsResult> = {
   ps - display process status information
 
 SYNOPSIS
-  ps [-k|-u|-G] [-s] [-p|-c|-t|-a] [pid | task | command] ...
+  ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-a] [pid | task | command] ...
 
 DESCRIPTION
   Shows every task (thread) of the dump, as crash does, one line each:
@@ -185,6 +186,9 @@ DESCRIPTION
     -p  the parental hierarchy of each selected task, up to PID 0
     -c  the children of each selected task
     -t  run time, start time, user and system time of each selected task
+    -l  each selected task's last-run timestamp (sched_info.last_arrival, in
+        nanoseconds; else last_run or timestamp, as the kernel has them), the
+        most recent first, and its state (alias: last)
     -a  the command line arguments and environment of each selected user task,
         read from its address space (not in dumps that left user pages out)
     pid | task | command   select tasks by PID, task_struct address, or name
@@ -205,10 +209,12 @@ EXAMPLES
     let children = false;
     let times = false;
     let argsEnv = false;
+    let lastRun = false;
     const sel: string[] = [];
     for (const a of args) {
-      if (/^-[kuGspcta]+$/.test(a)) {
+      if (/^-[kuGspctal]+$/.test(a)) {
         for (const f of a.slice(1)) {
+          if (f === 'l') lastRun = true;
           if (f === 'a') argsEnv = true;
           if (f === 't') times = true;
           if (f === 'k') kernel = true;
@@ -233,6 +239,23 @@ EXAMPLES
         }),
       );
       if (chosen.length === 0) throw new CommandError(`no task matches ${sel.join(' ')}`);
+    }
+    if (lastRun) {
+      // crash's task_last_run(): sched_info.last_arrival where the kernel has it, else last_run, else timestamp.
+      const stamp = (t: Obj): number => {
+        for (const path of ['sched_info.last_arrival', 'last_run', 'timestamp']) {
+          const [a, b] = path.split('.');
+          if (!t.hasMember(a!)) continue;
+          const m = t.member(a!);
+          if (b === undefined) return Number(m.value());
+          if (m.hasMember(b)) return Number(m.member(b).value());
+        }
+        throw new CommandError('the task_struct has no sched_info.last_arrival, last_run or timestamp');
+      };
+      const tasks = chosen.map((r) => ({ task: taskRef(r.task), state: r.state, lastRun: stamp(r.task) }));
+      // The most recent first; ties keep the task list's order.
+      tasks.sort((x, y) => y.lastRun - x.lastRun);
+      return { mode: 'lastRun', tasks };
     }
     if (parents) {
       const byAddr = new Map(rows.map((r) => [r.task.address as bigint, r]));
@@ -320,6 +343,13 @@ EXAMPLES
   },
   text(r, ctx) {
     switch (r.mode) {
+      case 'lastRun': {
+        const width = Math.max(1, ...r.tasks.map((t) => String(t.lastRun).length));
+        ctx.out(
+          r.tasks.map((t) => `[${String(t.lastRun).padStart(width)}] [${t.state}]  ${taskHeader(t.task)}\n`).join(''),
+        );
+        return;
+      }
       case 'parents':
         ctx.out(r.chains.map((c) => c.map((t, i) => `${' '.repeat(i)}${taskHeader(t)}\n`).join('')).join('\n'));
         return;

@@ -133,6 +133,36 @@ describe("crash's input conventions", () => {
     assert.equal(await run(`< ${join(dir, 'nonesuch')}`), `${join(dir, 'nonesuch')}: no such file\n`);
   });
 
+  for (const name of ['sysrq', 'mce'] as const)
+    test(`${name}: ps -l (alias last): crash's lines, in crash's order, among ours`, async (t) => {
+      const m = loadSample(name, t);
+      if (!m) return;
+      const dump = m.files['kdump-c-d31']!.path;
+      // crash 8.0.2 finds only the tasks active at the crash in these kernels' PID hash: its lines must be ours, in
+      // its order, with the other tasks between (the bracket's padding follows the widest number listed).
+      const [want] = crashLive(m.vmlinux, dump, ['ps -l']);
+      const run = await session(m.vmlinux, dump);
+      const got = await run('last');
+      assert.equal(got, await run('ps -l'));
+      const norm = (l: string): string => l.replace(/^\[ *(\d+)\]/, '[$1]');
+      const ours = got.trimEnd().split('\n').map(norm);
+      const theirs = want!.trimEnd().split('\n').map(norm);
+      assert.ok(theirs.length >= 2, want);
+      let at = -1;
+      for (const line of theirs) {
+        const i = ours.indexOf(line, at + 1);
+        assert.ok(i > at, `crash's ${line} among ours after line ${at}:\n${got}`);
+        at = i;
+      }
+      const stamps = ours.map((l) => Number(/^\[(\d+)\]/.exec(l)![1]));
+      assert.deepEqual(
+        stamps,
+        [...stamps].sort((a, b) => b - a),
+        'the most recent first',
+      );
+      assert.equal(ours.length, (await run('ps')).trimEnd().split('\n').length - 1, 'every task');
+    });
+
   test('help input, help output, -h input|output|all', () => {
     const input = spawnSync(BIN, ['-h', 'input'], { encoding: 'utf8' });
     assert.equal(input.status, 0);
