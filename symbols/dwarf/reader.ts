@@ -471,10 +471,16 @@ export class DwarfReader {
     if (!ab) this.fail(`abbreviation code ${code} not in the unit's table`, offset);
     const attrs = new Map<number, AttrValue>();
     let p = after;
-    for (let i = 0; i < ab.attrs.length; i++) {
-      const [v, np] = this.readForm(ab.forms[i]!, p, unit, ab.consts[i]);
-      attrs.set(ab.attrs[i]!, v);
-      p = np;
+    try {
+      for (let i = 0; i < ab.attrs.length; i++) {
+        const [v, np] = this.readForm(ab.forms[i]!, p, unit, ab.consts[i]);
+        attrs.set(ab.attrs[i]!, v);
+        p = np;
+      }
+    } catch (e) {
+      // Fixed-size forms are read unchecked (the DataView's own bounds check): past the section's end is damage.
+      if (e instanceof RangeError) this.fail('DIE runs past the end of .debug_info', offset);
+      throw e;
     }
     if (p > unit.end) this.fail('DIE runs past its unit', offset);
     return { offset, tag: ab.tag, children: ab.children, attrs, next: p, unit };
