@@ -113,7 +113,7 @@ export function fuzzTarget(
     // Only the project's errors are expected: the target rethrows anything else, and Jazzer reports it.
     '--disableBugDetectors',
     '.*',
-    ...(target === 'expr' ? [] : ['--sync']),
+    '--sync',
     '--',
     ...libfuzzer,
   ];
@@ -126,6 +126,8 @@ export function fuzzTarget(
       env: {
         ...process.env,
         TSCRASH_FUZZ_ADDON: addon,
+        // The bundles require npm packages: found from the project's node_modules wherever the bundles are.
+        NODE_PATH: join(ROOT, 'node_modules'),
         TSCRASH_FUZZ_SEEDS: seedRoot(),
         ...(opts.vmcore ? { TSCRASH_FUZZ_VMCORE: opts.vmcore } : {}),
       },
