@@ -44,15 +44,18 @@ function parseUnitHeader(
   let p = 4;
   let offsetSize = 4;
   if (len === 0xffffffff) {
+    if (at + 12 > dv.byteLength) fail('64-bit unit length runs past the section', off);
     len = Number(dv.getBigUint64(at + 4, true));
     p = 12;
     offsetSize = 8;
   } else if (len >= 0xfffffff0) fail(`reserved unit length 0x${len.toString(16)}`, off);
   const end = off + p + len;
-  if (end > sectionSize || len < 7) fail(`unit length ${len} runs past the section`, off);
+  // The header's own fields: version, abbreviation offset and address size (DWARF 5: and the unit type).
+  if (end > sectionSize || len < offsetSize + 3) fail(`unit length ${len} runs past the section`, off);
   const version = dv.getUint16(at + p, true);
   p += 2;
   if (version < 2 || version > 5) fail(`DWARF version ${version} is not supported`, off + 4);
+  if (version >= 5 && len < offsetSize + 4) fail(`unit length ${len} is shorter than its header`, off);
   let unitType = 1; // DW_UT_compile
   let addrSize: number;
   let abbrevOffset: number;

@@ -71,6 +71,41 @@ describe('fuzz findings', () => {
     assert.ok(damaged >= 8, `${damaged} of 48 cuts named as damaged`);
   });
 
+  test('DWARF: a 64-bit unit length in the last 11 bytes of .debug_info is refused naming its offset', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const elf = ElfFile.open(m.vmlinux);
+    const u = DwarfReader.unitRecords(elf)[0]!;
+    const unit = Buffer.from(elf.readSectionRange('.debug_info', u.offset, u.end - u.offset));
+    const abbrev = elf.sectionData('.debug_abbrev');
+    const str = elf.sectionData('.debug_str');
+    elf.close();
+    // The real first unit, then 11 bytes that start as a 64-bit unit's length (0xffffffff) and end before it.
+    const info = Buffer.concat([unit, Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7])]);
+    const path = tempFile(
+      'unit64-cut.elf',
+      buildElf({
+        sections: [
+          { name: '.debug_abbrev', type: 1, data: abbrev },
+          { name: '.debug_info', type: 1, data: info },
+          { name: '.debug_str', type: 1, data: str },
+        ],
+      }).bytes,
+    );
+    const e = ElfFile.open(path);
+    try {
+      assert.throws(
+        () => new DwarfReader(e),
+        (err: unknown) =>
+          err instanceof BadDataError &&
+          err.offset === unit.length &&
+          /64-bit unit length runs past the section/.test(err.message),
+      );
+    } finally {
+      e.close();
+    }
+  });
+
   test('BTF: a typedef of a type that is not a C type (a DATASEC) is refused each time, never left half-built', (t) => {
     const m = loadSample('sysrq', t);
     if (!m) return;
