@@ -290,6 +290,9 @@ async function runCommandLine(program: Program, trimmed: string, write: Writer, 
     },
     format,
   };
+  // The dump's read warnings (pages read from damaged bitmaps or descriptors) this command's reads add.
+  const readWarnings = program.hasDump ? program.dump.readWarnings : undefined;
+  const warned = readWarnings?.length ?? 0;
   const memory = poll && program.hasDump ? program.memory : undefined;
   const before = memory?.interruptCheck;
   if (memory) memory.interruptCheck = check;
@@ -313,6 +316,14 @@ async function runCommandLine(program: Program, trimmed: string, write: Writer, 
     else text += shown;
   } finally {
     if (memory) memory.interruptCheck = before;
+  }
+  if (readWarnings && readWarnings.length > warned && format === 'text') {
+    const shown = readWarnings
+      .slice(warned)
+      .map((w) => `WARNING: ${w}\n`)
+      .join('');
+    if (stream) write(shown, 'error');
+    else text += shown;
   }
   if (format === 'json') {
     const doc: JsonLine = error

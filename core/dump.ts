@@ -60,6 +60,12 @@ export interface Dump {
    * with another): one message each, naming the file and offset. A session shows them when it starts.
    */
   readonly warnings: readonly string[];
+  /**
+   * What reading pages found wrong after open (a page whose bitmap bits or descriptor the cross-checks found
+   * damaged: read, but not to be trusted), each once, naming the file offset; appended as found. The command
+   * runner prints the ones a command's reads added after its output.
+   */
+  readonly readWarnings?: readonly string[];
 
   pageState(pfn: number): PageState;
   /**

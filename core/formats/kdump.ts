@@ -220,13 +220,20 @@ export class KdumpDump implements Dump {
         436,
       );
     }
-    if (bitmapOff + bitmapLen > src.size) {
+    // A file cut inside its bitmaps opens (its headers, notes and VMCOREINFO are there): no page's data is, and
+    // each read says so; the bytes of the bitmaps that are missing read as zeros (RankedBitmap's short reads).
+    const bitmapsCut = bitmapOff + bitmapLen > src.size ? src.size : undefined;
+    // Bitmaps far larger than max_mapnr needs (makedumpfile rounds each up to whole blocks) are a damaged
+    // bitmap_blocks, not a cut file: refused.
+    if (bitmapsCut !== undefined && half > Math.ceil(needBytes / blockSize) * blockSize * 2 + blockSize) {
       throw new BadDataError(
-        `bitmaps (${bitmapLen} bytes at 0x${bitmapOff.toString(16)}) run past the end of the file (0x${src.size.toString(16)}): the file is truncated before its first page, so no page can be read`,
+        `bitmaps (${bitmapLen} bytes at 0x${bitmapOff.toString(16)}) run past the end of the file (0x${src.size.toString(16)}), and are larger than max_mapnr 0x${maxMapnr.toString(16)} needs: bitmap_blocks is damaged`,
         file,
-        bitmapOff,
+        436,
       );
     }
+    this.bitmapOff = bitmapOff;
+    this.dumpedAt = bitmapOff + half;
     // Only the part of each bitmap that max_mapnr uses, read a chunk at a time when asked (bitmap.ts).
     this.present = new RankedBitmap(src, bitmapOff, needBytes);
     this.dumped = new RankedBitmap(src, bitmapOff + half, needBytes);
@@ -238,7 +245,16 @@ export class KdumpDump implements Dump {
     if (this.status & DUMP_DH_COMPRESSED_SNAPPY) compression.add('snappy');
     if (this.status & DUMP_DH_COMPRESSED_ZSTD) compression.add('zstd');
     const dumpedCount = this.dumped.rank(endPfn) - this.startRank;
-    const truncatedAt = this.checkDescriptors(dumpedCount);
+    let truncatedAt: number | undefined;
+    if (bitmapsCut !== undefined) {
+      this.bitmapsCut = bitmapsCut;
+      truncatedAt = bitmapsCut;
+      this.warnings.unshift(
+        `${file}: may be truncated or incomplete\n` +
+          `         the bitmaps (0x${bitmapLen.toString(16)} bytes at file offset 0x${bitmapOff.toString(16)}) end at 0x${(bitmapOff + bitmapLen).toString(16)}; the file ends at 0x${src.size.toString(16)} (${src.size} bytes)\n` +
+          '         (no page descriptor and no page data is in the file: each read of a page says so)',
+      );
+    } else truncatedAt = this.checkDescriptors(dumpedCount);
     const prstatus = checkCpuNotes(this.notes, file, v >= 4 ? this.warnings : []);
     let cpus = nrCpus;
     if (v >= 4 && nrCpus !== prstatus && prstatus > 0) {
@@ -280,7 +296,15 @@ export class KdumpDump implements Dump {
     // The pages present read the whole 1st bitmap: counted when first asked for (tscrash info), not at open.
     let present: number | undefined;
     const presentCount = (): number => {
-      present ??= this.present.countBelow(maxMapnr);
+      if (present === undefined) {
+        present = this.present.countBelow(maxMapnr);
+        // Every dumped page is present: a 1st bitmap with fewer pages than the 2nd has is damaged.
+        if (present < this.dumped.total && this.bitmapsCut === undefined)
+          this.readWarning(
+            'present-count',
+            `${file}: offset 0x${bitmapOff.toString(16)}: the 1st bitmap has ${present} pages present, fewer than the ${this.dumped.total} the 2nd bitmap says are dumped: the 1st bitmap is damaged (the pages' states it gives, excluded or not in the dump, are not to be trusted)`,
+          );
+      }
       return present;
     };
     Object.defineProperties(this.info, {
@@ -380,6 +404,57 @@ export class KdumpDump implements Dump {
   private dataStart = 0;
   /** Set when the bitmap and the descriptor table disagree. */
   untrusted = false;
+  /** File offsets of the 1st and the 2nd bitmap. */
+  private readonly bitmapOff: number;
+  private readonly dumpedAt: number;
+  /** Where the file ends when it ends inside its bitmaps. */
+  private bitmapsCut: number | undefined;
+  /**
+   * What reading pages found wrong after open, once each: a page whose bitmap bits disagree, a page read while the
+   * 2nd bitmap and the descriptor table disagree (its data may be another page's). Each names the file offset.
+   */
+  readonly readWarnings: string[] = [];
+  private readonly warned = new Set<string>();
+  private static readonly MAX_READ_WARNINGS = 64;
+
+  /**
+   * In a file cut inside its bitmaps: whether the pfn is lost with the cut (dumped by what the 2nd bitmap has, or its
+   * bit past the end); a pfn whose bit is in the file and clear is as the bitmaps say.
+   */
+  private cutBefore(pfn: number): boolean {
+    if (this.bitmapsCut === undefined) return false;
+    return this.dumpedAt + (pfn >> 3) >= this.bitmapsCut || this.dumped.test(pfn);
+  }
+
+  private readWarning(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    const n = this.readWarnings.length;
+    if (n < KdumpDump.MAX_READ_WARNINGS) this.readWarnings.push(message);
+    else if (n === KdumpDump.MAX_READ_WARNINGS)
+      this.readWarnings.push(`${this.path}: more pages read from damaged bitmaps or descriptors: not each named`);
+  }
+
+  /**
+   * The cross-checks of one dumped page as it is read: its 1st bitmap bit (a dumped page is present), and the
+   * open's bitmap/descriptor check (when it failed, every page's descriptor may be its neighbour's).
+   */
+  private checkPage(pfn: number): void {
+    if (!this.present.test(pfn)) {
+      const at = this.bitmapOff + (pfn >> 3);
+      this.readWarning(
+        `present:${pfn}`,
+        `${this.path}: offset 0x${at.toString(16)}: the 1st bitmap says pfn 0x${pfn.toString(16)} is not in memory, but the 2nd bitmap says it is dumped: a bitmap is damaged there (the page is read; its state is not to be trusted)`,
+      );
+    }
+    if (this.untrusted) {
+      const at = this.descStart + (this.dumped.rank(pfn) - this.startRank) * DESC_SIZE;
+      this.readWarning(
+        `desc:${pfn}`,
+        `${this.path}: offset 0x${at.toString(16)}: pfn 0x${pfn.toString(16)} is read from this page descriptor, but the 2nd bitmap and the descriptor table disagree (the warning at open): its data may be another page's`,
+      );
+    }
+  }
 
   /** Whether 24 bytes read as a page descriptor could be one: its data after the table, a page at most, known flags. */
   private plausible(d: { offset: number; size: number; flags: number }): boolean {
@@ -438,6 +513,7 @@ export class KdumpDump implements Dump {
 
   pageState(pfn: number): PageState {
     if (pfn < 0 || pfn >= this.maxPfn) return 'absent';
+    if (this.cutBefore(pfn)) return 'truncated';
     if (!this.dumped.test(pfn)) return this.present.test(pfn) ? 'excluded' : 'absent';
     if (pfn < this.startPfn || pfn >= this.endPfn) return 'absent';
     const d = this.descriptor(pfn);
@@ -551,6 +627,12 @@ export class KdumpDump implements Dump {
     if (hit) return hit;
     if (pfn < 0 || pfn >= this.maxPfn)
       throw this.fault(pfn, 'not-in-dump', `beyond max_mapnr 0x${this.maxPfn.toString(16)}`);
+    if (this.cutBefore(pfn))
+      throw this.fault(
+        pfn,
+        'truncated',
+        `the file ends at offset 0x${this.bitmapsCut!.toString(16)}, inside its bitmaps: no page data is in the file`,
+      );
     if (!this.dumped.test(pfn)) {
       if (this.present.test(pfn)) {
         const lvl = this.info.dumpLevel;
@@ -569,6 +651,7 @@ export class KdumpDump implements Dump {
         `in another file of this split dump (this one has pfns 0x${this.startPfn.toString(16)}-0x${this.endPfn.toString(16)})`,
       );
     }
+    this.checkPage(pfn);
     const d = this.descriptor(pfn);
     const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0;
     if (!d)

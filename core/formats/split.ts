@@ -54,6 +54,10 @@ export class SplitDump implements Dump {
     };
   }
 
+  get readWarnings(): string[] {
+    return this.parts.flatMap((p) => p.readWarnings);
+  }
+
   private part(pfn: number): KdumpDump | undefined {
     return this.parts.find((p) => pfn >= p.startPfn && pfn < p.endPfn);
   }

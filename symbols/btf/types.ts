@@ -286,7 +286,17 @@ export class BtfTypes {
     return this.typeAt(b.kind(id) === K.FUNC ? b.sizeOrType(id) : id);
   }
 
+  /** Build a type; one that fails part-built (its target is damaged) is not left in the cache to be found again. */
   private build(id: number): CType {
+    try {
+      return this.buildType(id);
+    } catch (e) {
+      this.cache.delete(id);
+      throw e;
+    }
+  }
+
+  private buildType(id: number): CType {
     const b = this.btf;
     const kind = b.kind(id);
     const name = b.name(id) || undefined;

@@ -477,7 +477,15 @@ export function buildNameIndex(
       scanUnit(u);
     } catch (e) {
       // One damaged unit (a corrupt byte in its DIEs or its abbreviations) is skipped and named; the index is
-      // built from the others. The names it gave before the damage stay.
+      // built from the others. The names it gave before the damage stay. The scan reads .debug_info unchecked
+      // (a DataView's own bounds check): a length or form that runs it off the end is that unit's damage too.
+      if (e instanceof RangeError) {
+        damaged.push({
+          unit: u.offset,
+          message: `${r.elf.path}: offset 0x${pos.toString(16)}: .debug_info: a DIE runs past the end of the section`,
+        });
+        continue;
+      }
       if (!(e instanceof BadDataError)) throw e;
       damaged.push({ unit: u.offset, message: e.message });
     }

@@ -44,15 +44,18 @@ function parseUnitHeader(
   let p = 4;
   let offsetSize = 4;
   if (len === 0xffffffff) {
+    if (at + 12 > dv.byteLength) fail('64-bit unit length runs past the section', off);
     len = Number(dv.getBigUint64(at + 4, true));
     p = 12;
     offsetSize = 8;
   } else if (len >= 0xfffffff0) fail(`reserved unit length 0x${len.toString(16)}`, off);
   const end = off + p + len;
-  if (end > sectionSize || len < 7) fail(`unit length ${len} runs past the section`, off);
+  // The header's own fields: version, abbreviation offset and address size (DWARF 5: and the unit type).
+  if (end > sectionSize || len < offsetSize + 3) fail(`unit length ${len} runs past the section`, off);
   const version = dv.getUint16(at + p, true);
   p += 2;
   if (version < 2 || version > 5) fail(`DWARF version ${version} is not supported`, off + 4);
+  if (version >= 5 && len < offsetSize + 4) fail(`unit length ${len} is shorter than its header`, off);
   let unitType = 1; // DW_UT_compile
   let addrSize: number;
   let abbrevOffset: number;
@@ -471,10 +474,16 @@ export class DwarfReader {
     if (!ab) this.fail(`abbreviation code ${code} not in the unit's table`, offset);
     const attrs = new Map<number, AttrValue>();
     let p = after;
-    for (let i = 0; i < ab.attrs.length; i++) {
-      const [v, np] = this.readForm(ab.forms[i]!, p, unit, ab.consts[i]);
-      attrs.set(ab.attrs[i]!, v);
-      p = np;
+    try {
+      for (let i = 0; i < ab.attrs.length; i++) {
+        const [v, np] = this.readForm(ab.forms[i]!, p, unit, ab.consts[i]);
+        attrs.set(ab.attrs[i]!, v);
+        p = np;
+      }
+    } catch (e) {
+      // Fixed-size forms are read unchecked (the DataView's own bounds check): past the section's end is damage.
+      if (e instanceof RangeError) this.fail('DIE runs past the end of .debug_info', offset);
+      throw e;
     }
     if (p > unit.end) this.fail('DIE runs past its unit', offset);
     return { offset, tag: ab.tag, children: ab.children, attrs, next: p, unit };

@@ -563,3 +563,140 @@ describe('other architectures and formats are refused by name, in every format',
     );
   });
 });
+
+/** The sysrq kdump file's bitmap layout: block size, 1st bitmap's offset, each bitmap's length, both bitmaps. */
+function bitmaps(src: string): { bitmapAt: number; half: number; bm1: Buffer; bm2: Buffer } {
+  const fd = openSync(src, 'r');
+  try {
+    const h = Buffer.alloc(464);
+    readSync(fd, h, 0, 464, 0);
+    const bs = h.readUInt32LE(428);
+    const bitmapAt = (1 + h.readUInt32LE(432)) * bs;
+    const half = (h.readUInt32LE(436) * bs) / 2;
+    const bm1 = Buffer.alloc(half);
+    const bm2 = Buffer.alloc(half);
+    readSync(fd, bm1, 0, half, bitmapAt);
+    readSync(fd, bm2, 0, half, bitmapAt + half);
+    return { bitmapAt, half, bm1, bm2 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('kdump bitmaps: the 1st against the 2nd, pages read from damaged ones marked, a file cut inside them', () => {
+  test("a dumped page's bit cleared in the 1st bitmap: its read names the bitmap's offset, the count says it too", (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const { bitmapAt, bm2 } = bitmaps(src);
+    // A byte of the 2nd bitmap in the middle of the dumped pages, and its first dumped pfn.
+    const full = [...bm2.keys()].filter((i) => bm2[i]! !== 0);
+    const i = full[Math.floor(full.length / 2)]!;
+    const bit = [0, 1, 2, 3, 4, 5, 6, 7].find((k) => (bm2[i]! >> k) & 1)!;
+    const pfn = i * 8 + bit;
+    const intact = openDump(src);
+    const { bm1 } = bitmaps(src);
+    const d = openDump(damagedCopy(src, 'bitmap1-clear', undefined, [[bitmapAt + i, [bm1[i]! & ~(1 << bit)]]]));
+    try {
+      // The 1st bitmap is not read at open (big machines): nothing at open, the page's read says it.
+      assert.deepEqual(d.warnings, []);
+      assert.deepEqual(Buffer.compare(d.readPage(pfn), intact.readPage(pfn)), 0, 'the page reads as intact');
+      const w = d.readWarnings ?? [];
+      assert.equal(w.length, 1, w.join('\n'));
+      assert.ok(
+        w[0]!.includes(
+          `: offset 0x${(bitmapAt + i).toString(16)}: the 1st bitmap says pfn 0x${pfn.toString(16)} is not in memory, but the 2nd bitmap says it is dumped`,
+        ),
+        w[0],
+      );
+      // tscrash info's count of the pages present finds it too.
+      assert.equal(d.info.pagesPresent, (intact.info.pagesPresent as number) - 1);
+      assert.equal(d.readWarnings?.length, 1, 'this 1st bitmap still has more present pages than dumped');
+      // A neighbour whose bits agree reads with no warning.
+      const other = [...intact.presentPfns()].find((p) => p >> 3 !== i)!;
+      d.readPage(other);
+      assert.equal(d.readWarnings?.length, 1);
+    } finally {
+      d.close();
+      intact.close();
+    }
+  });
+
+  test('a page read after the 2nd bitmap and the descriptors disagree names its descriptor; a session prints it', async (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const { bitmapAt, half, bm2 } = bitmaps(src);
+    const mixed = [...bm2.keys()].filter((i) => bm2[i]! > 0 && bm2[i]! < 255);
+    const i = mixed[Math.floor(mixed.length / 2)]!;
+    const clear = [0, 1, 2, 3, 4, 5, 6, 7].find((k) => (bm2[i]! >> k) & 1)!;
+    const path = damagedCopy(src, 'bitmap2-clear', undefined, [[bitmapAt + half + i, [bm2[i]! & ~(1 << clear)]]]);
+    const d = openDump(path);
+    try {
+      assert.equal(d.warnings.length, 1);
+      const pfn = [...d.presentPfns()].find((p) => p > i * 8)!;
+      d.readPage(pfn);
+      const w = d.readWarnings ?? [];
+      assert.equal(w.length, 1, w.join('\n'));
+      assert.match(
+        w[0]!,
+        new RegExp(
+          `: offset 0x[0-9a-f]+: pfn 0x${pfn.toString(16)} is read from this page descriptor, but the 2nd bitmap and the descriptor table disagree`,
+        ),
+      );
+    } finally {
+      d.close();
+    }
+    // In a session, the command whose reads found it prints it after its output.
+    const prog = await Program.load({ vmcore: path, vmlinux: m.vmlinux });
+    try {
+      const out = await run(prog, 'rd -p 0x100000 2');
+      assert.match(
+        out,
+        /WARNING: .*is read from this page descriptor, but the 2nd bitmap and the descriptor table disagree/,
+      );
+    } finally {
+      prog.close();
+    }
+  });
+
+  test('a kdump file cut inside its bitmaps opens: TRUNCATED at the cut, VMCOREINFO and notes read, pages named', (t) => {
+    const m = loadSample('sysrq', t);
+    if (!m) return;
+    const src = m.files['kdump-c-d31']!.path;
+    const { bitmapAt, half, bm1, bm2 } = bitmaps(src);
+    const intact = openDump(src);
+    // Cut in the middle of the 2nd bitmap.
+    const cut = bitmapAt + half + Math.floor(half / 2);
+    const d = openDump(damagedCopy(src, 'cut-in-bitmaps', cut));
+    try {
+      assert.equal(d.info.truncated, true);
+      assert.equal(d.info.truncatedAt, cut);
+      assert.equal(d.warnings.length, 1, d.warnings.join('\n'));
+      assert.match(d.warnings[0]!, /may be truncated or incomplete/);
+      assert.ok(d.warnings[0]!.includes(`the file ends at 0x${cut.toString(16)} (${cut} bytes)`), d.warnings[0]);
+      assert.equal(d.vmcoreinfo, intact.vmcoreinfo);
+      assert.equal(d.notes.length, intact.notes.length);
+      // A page dumped in the intact file: its read says the file ends in the bitmaps.
+      const pfn = [...intact.presentPfns()][0]!;
+      assert.equal(d.pageState(pfn), 'truncated');
+      assert.throws(
+        () => d.readPage(pfn),
+        (e: unknown) =>
+          e instanceof FaultError &&
+          e.reason === 'truncated' &&
+          e.message.includes(`(pfn 0x${pfn.toString(16)})`) &&
+          e.message.includes(`the file ends at offset 0x${cut.toString(16)}, inside its bitmaps`),
+      );
+      // A pfn whose bits are in the file and say excluded reads as the intact file says.
+      const excluded = [...bm1.keys()].find((j) => j < half / 2 && (bm1[j]! & ~bm2[j]!) !== 0)!;
+      const e = excluded * 8 + [0, 1, 2, 3, 4, 5, 6, 7].find((k) => ((bm1[excluded]! & ~bm2[excluded]!) >> k) & 1)!;
+      assert.equal(d.pageState(e), intact.pageState(e));
+      // tscrash info reads it.
+      assert.match(formatFacts(describeDump(d)), /TRUNCATED/);
+    } finally {
+      d.close();
+      intact.close();
+    }
+  });
+});
