@@ -32,7 +32,7 @@ const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1] || 0) || 15;
 const base = argv.includes('--base') ? argv[argv.indexOf('--base') + 1] : undefined;
 const s = loadSampleManifest('sysrq');
-const bin = new URL('../cli/tscrash-main.js', import.meta.url).pathname;
+const bin = new URL('../cli/tscrash.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tscrash-bench-plugins-'));
 try {
   const ts = join(dir, 'ntasks.ts');

@@ -5,12 +5,9 @@
  *    makedumpfile's (target: the fixed part at most 0.1 s);
  *  - `tscrash VMLINUX VMCORE -c sys` with a warm index cache (target: at most 0.15 s);
  *  - bare `node -e 0`, the floor under every figure of ours.
- * Each of ours from the start-up snapshot (bin/launch.sh; made first, into a cache of the bench's own) and, for
- * comparison, from the bundle (TSCRASH_SNAPSHOT=0).
  *   node dist/bench/startup.js [--runs 5]
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSampleManifest, measure, row } from './measure.js';
@@ -23,39 +20,22 @@ const m = loadSampleManifest('sysrq');
 const core = m.files['kdump-c-d31']!.path;
 const elf = m.files.elf!.path;
 const scratch = mkdtempSync(join('/dev/shm', 'tscrash-startup-'));
-const env = { ...process.env, XDG_CACHE_HOME: join(scratch, 'cache') };
-const bundleEnv = { ...env, TSCRASH_SNAPSHOT: '0' };
 try {
-  // The snapshot: the first run makes it in the background.
-  spawnSync(tscrash, ['--version'], { env });
-  const blob = join(scratch, 'cache', 'tscrash', 'snapshot', 'key');
-  for (let i = 0; i < 600 && !existsSync(blob); i++) spawnSync('sleep', ['0.1']);
-  if (!existsSync(blob)) throw new Error('the start-up snapshot was not made in 60 s');
   const out = join(scratch, 'out');
   const node = measure(process.execPath, ['-e', '0'], runs);
   process.stdout.write(`${row('node -e 0', node, undefined, '')}\n`);
-  const both = (label: string, cmd: string, args: string[], peer?: [string, string[]]): void => {
-    const theirs = peer ? measure(peer[0], peer[1], runs) : undefined;
-    const ours = measure(cmd, args, runs, env);
-    const bundled = measure(cmd, args, runs, bundleEnv);
-    process.stdout.write(`${row(label, ours, theirs, peer ? peer[0] : '')}\n`);
-    process.stdout.write(`${row('  (the same from the bundle)', bundled, theirs, peer ? peer[0] : '')}\n`);
-  };
-  both(
-    '--dump-dmesg (target 0.06 s)',
-    tscrash,
-    ['--dump-dmesg', '-f', core, out],
-    ['makedumpfile', ['--dump-dmesg', '-f', core, out]],
-  );
-  both('tsmakedumpfile --version', tsmdf, ['--version'], ['makedumpfile', ['-v']]);
-  both(
-    'tsmakedumpfile -d 31 -c (sysrq ELF)',
-    tsmdf,
-    ['-f', '-d', '31', '-c', elf, out],
-    ['makedumpfile', ['-f', '-d', '31', '-c', elf, out]],
-  );
-  measure(tscrash, [m.vmlinux, core, '-c', 'sys'], 1, env); // warm the index cache
-  both('-c sys, warm (target 0.15 s)', tscrash, [m.vmlinux, core, '-c', 'sys']);
+  const dmesg = measure(tscrash, ['--dump-dmesg', '-f', core, out], runs);
+  const mdfDmesg = measure('makedumpfile', ['--dump-dmesg', '-f', core, out], runs);
+  process.stdout.write(`${row('--dump-dmesg (target 0.06 s)', dmesg, mdfDmesg, 'makedumpfile')}\n`);
+  const v = measure(tsmdf, ['--version'], runs);
+  const mdfV = measure('makedumpfile', ['-v'], runs);
+  process.stdout.write(`${row('tsmakedumpfile --version', v, mdfV, 'makedumpfile')}\n`);
+  const w = measure(tsmdf, ['-f', '-d', '31', '-c', elf, out], runs);
+  const mdfW = measure('makedumpfile', ['-f', '-d', '31', '-c', elf, out], runs);
+  process.stdout.write(`${row('tsmakedumpfile -d 31 -c (sysrq ELF)', w, mdfW, 'makedumpfile')}\n`);
+  measure(tscrash, [m.vmlinux, core, '-c', 'sys'], 1); // warm the index cache
+  const sys = measure(tscrash, [m.vmlinux, core, '-c', 'sys'], runs);
+  process.stdout.write(`${row('-c sys, warm (target 0.15 s)', sys, undefined, '')}\n`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

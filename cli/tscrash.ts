@@ -174,27 +174,25 @@ export async function main(argv: string[]): Promise<number> {
   return runSession(argv, { usage: () => process.stdout.write(USAGE), help: commandHelp, version: VERSION });
 }
 
-/** Run the command line and set the exit status: bin/tscrash's entry (cli/tscrash-main.ts) and the start-up snapshot's. */
-export function start(argv: string[]): void {
-  // A reader that stops early (tscrash ... | head) closes the pipe: stop quietly, as a Unix filter does.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  main(argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      // One line: a usage error says where the options are, and exits 2; a failure exits 1.
-      if (e instanceof UsageError) {
-        process.stderr.write(`tscrash: ${e.message} (tscrash --help)\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      process.stderr.write(`tscrash: ${errorLine(e)}\n`);
-      if (process.env.TSCRASH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-      process.exitCode = EXIT_FAILURE;
-    },
-  );
-}
+// A reader that stops early (tscrash ... | head) closes the pipe: stop quietly, as a Unix filter does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // One line: a usage error says where the options are, and exits 2; a failure exits 1.
+    if (e instanceof UsageError) {
+      process.stderr.write(`tscrash: ${e.message} (tscrash --help)\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`tscrash: ${errorLine(e)}\n`);
+    if (process.env.TSCRASH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = EXIT_FAILURE;
+  },
+);

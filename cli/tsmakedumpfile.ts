@@ -15,24 +15,22 @@
 import { runMakedumpfile } from '../core/writer/main.js';
 import { vmcoreinfoFromVmlinux } from '../program/vmcoreinfo-from-vmlinux.js';
 
-/** Run the command line and set the exit status: bin/tsmakedumpfile's entry and the start-up snapshot's. */
-export function startMakedumpfile(argv: string[]): void {
-  // A reader of the messages that stops early (tsmakedumpfile --mem-usage | head) closes the pipe: stop quietly. (A
-  // -F stream's reader that goes away is a write error of the dump itself, reported by its sink.)
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  runMakedumpfile(argv, {
-    vmcoreinfoFromVmlinux,
-    eraseTargets: async (...a) => (await import('../program/erase-resolve.js')).eraseTargetsFromConfig(...a),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`tsmakedumpfile: ${(e as Error)?.stack ?? e}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+// A reader of the messages that stops early (tsmakedumpfile --mem-usage | head) closes the pipe: stop quietly. (A
+// -F stream's reader that goes away is a write error of the dump itself, reported by its sink.)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+runMakedumpfile(process.argv.slice(2), {
+  vmcoreinfoFromVmlinux,
+  eraseTargets: async (...a) => (await import('../program/erase-resolve.js')).eraseTargetsFromConfig(...a),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tsmakedumpfile: ${(e as Error)?.stack ?? e}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -201,7 +201,7 @@ export async function compileTs(file: string, env: NodeJS.ProcessEnv = process.e
   // esbuild is an optional peer dependency (it doubles the installed size): without it, TypeScript cannot load.
   let esbuild: typeof import('esbuild');
   try {
-    esbuild = (await importOutside('esbuild')) as unknown as typeof import('esbuild');
+    esbuild = await import('esbuild');
   } catch {
     throw new Error('TypeScript needs esbuild, which is not installed (npm install -g esbuild), or give it as .js');
   }
@@ -247,7 +247,7 @@ export async function importModule(file: string): Promise<Record<string, unknown
   if (statSync(file).isDirectory()) throw new Error('is a directory, not a module');
   const ts = extname(file) === '.ts' || extname(file) === '.mts';
   const path = ts ? await compileTs(file) : file;
-  return importOutside(pathToFileURL(path).href);
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
 
 /** A module's default export, unwrapping the `default.default` a CommonJS-compiled module gives. */
@@ -288,10 +288,4 @@ export async function loadPlugins(specs: PluginSpec[], report: (line: string) =>
     out.push(rec);
   }
   return out;
-}
-
-/** import() of a module outside the bundle: a plugin, esbuild. In the start-up snapshot, through its importer. */
-function importOutside(specifier: string): Promise<Record<string, unknown>> {
-  const viaSnapshot = globalThis.__tscrashImport;
-  return viaSnapshot ? viaSnapshot(specifier) : (import(specifier) as Promise<Record<string, unknown>>);
 }

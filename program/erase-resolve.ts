@@ -14,7 +14,6 @@
  * others go on (as makedumpfile). Loops (`for ... endfor`) are resolved for arrays and `via` lists; `within` lists
  * (list_head) too.
  */
-import { readFileSync } from 'node:fs';
 import {
   type ConfigEntry,
   type EraseCommand,
@@ -389,6 +388,7 @@ export async function eraseTargetsFromConfig(
   read: (va: bigint, len: number) => Uint8Array,
   warn: (m: string) => void,
 ): Promise<EraseTarget[]> {
+  const { readFileSync } = await import('node:fs');
   let text: string;
   try {
     text = readFileSync(configPath, 'latin1');

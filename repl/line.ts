@@ -12,15 +12,14 @@ import { createInterface, type Interface } from 'node:readline';
 import type { OutputKind, RunResult } from '../commands/runner.js';
 import type { Session } from './session.js';
 
-/** The history file (a function: HOME is read when it is used, not when the module loads, for start-up snapshots). */
-export const historyFile = (): string => join(homedir(), '.tscrash_history');
+export const HISTORY = join(homedir(), '.tscrash_history');
 const MAX_HISTORY = 1000;
 
 /** The history, newest first (the file holds it oldest first, one line each). */
 export function loadHistory(): string[] {
   try {
-    return existsSync(historyFile())
-      ? readFileSync(historyFile(), 'utf8').split('\n').filter(Boolean).reverse().slice(0, MAX_HISTORY)
+    return existsSync(HISTORY)
+      ? readFileSync(HISTORY, 'utf8').split('\n').filter(Boolean).reverse().slice(0, MAX_HISTORY)
       : [];
   } catch {
     return [];
@@ -30,10 +29,10 @@ export function loadHistory(): string[] {
 /** Save the history (newest first), mode 0600, under a temporary name renamed into place. */
 export function saveHistory(lines: readonly string[]): void {
   try {
-    const tmp = `${historyFile()}.${process.pid}.tmp`;
+    const tmp = `${HISTORY}.${process.pid}.tmp`;
     writeFileSync(tmp, `${[...lines].slice(0, MAX_HISTORY).reverse().join('\n')}\n`, { mode: 0o600 });
     chmodSync(tmp, 0o600);
-    renameSync(tmp, historyFile());
+    renameSync(tmp, HISTORY);
   } catch {
     // History is a convenience; never fail the session over it.
   }

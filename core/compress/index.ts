@@ -10,9 +10,7 @@ import { lzoDecompress } from './lzo.js';
 import { LzoError } from './lzo-decompress.js';
 import { ZstdError, zstdDecompress } from './zstd.js';
 
-// Made when first asked for: in a start-up snapshot (cli/snapshot.ts) import.meta.url has its value only then.
-let required: NodeJS.Require | undefined;
-const req = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
+const require = createRequire(import.meta.url);
 
 export type Compression = 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
@@ -60,7 +58,7 @@ export function decompressPage(kind: Compression, src: Uint8Array, pageSize: num
         break;
       }
       case 'snappy':
-        snappy ??= req()('snappyjs') as Snappy;
+        snappy ??= require('snappyjs') as Snappy;
         out = snappy.uncompress(src, pageSize);
         break;
       case 'zstd': {

@@ -14,9 +14,7 @@ import { Lzo1xCompressor, lzo1xBound } from './lzo-compress.js';
 import { LzoError, lzo1xDecompress } from './lzo-decompress.js';
 import { nativeAllowed, noteFallback, whyNotLoaded } from './native.js';
 
-// Made when first asked for: in a start-up snapshot (cli/snapshot.ts) import.meta.url has its value only then.
-let required: NodeJS.Require | undefined;
-const req = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
+const require = createRequire(import.meta.url);
 
 export type LzoCodecName = 'lzo' | 'js';
 
@@ -49,7 +47,7 @@ interface LzoBinding {
 
 function nativeCodec(): LzoCodec {
   // The addon itself (the package's index.js allocates a buffer per call; its functions take ours).
-  const b = req()('lzo/build/Release/node_lzo.node') as LzoBinding;
+  const b = require('lzo/build/Release/node_lzo.node') as LzoBinding;
   return {
     name: 'lzo',
     decompress(src, dst) {

@@ -14,9 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { nativeAllowed, noteFallback, whyNotLoaded } from './native.js';
 
-// Made when first asked for: in a start-up snapshot (cli/snapshot.ts) import.meta.url has its value only then.
-let required: NodeJS.Require | undefined;
-const req = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
+const require = createRequire(import.meta.url);
 
 export type ZstdCodecName = 'zstd-napi' | 'wasm';
 
@@ -39,8 +37,8 @@ export class ZstdError extends Error {
 }
 
 function nativeCodec(): ZstdCodec {
-  const zn = req()('zstd-napi') as typeof import('zstd-napi');
-  const binding = req()('zstd-napi/binding') as {
+  const zn = require('zstd-napi') as typeof import('zstd-napi');
+  const binding = require('zstd-napi/binding') as {
     CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
   };
   const d = new zn.Decompressor();
@@ -102,8 +100,8 @@ interface WasmModule {
 function wasmCodec(): ZstdCodec {
   // The package's own init() is asynchronous (WebAssembly.instantiate); Emscripten's instantiateWasm hook lets us
   // instantiate its zstd.wasm synchronously instead. Its files are found beside its entry point.
-  const dir = dirname(req().resolve('@bokuweb/zstd-wasm'));
-  const M = (req()(join(dir, 'module.js')) as { Module: WasmModule }).Module;
+  const dir = dirname(require.resolve('@bokuweb/zstd-wasm'));
+  const M = (require(join(dir, 'module.js')) as { Module: WasmModule }).Module;
   if (!M.instantiateWasm) {
     const bytes = readFileSync(join(dir, 'zstd.wasm'));
     M.instantiateWasm = (imports, receive) => {

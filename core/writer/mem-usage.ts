@@ -7,7 +7,6 @@
  * hwpoison and offline ones that are always excluded) and zero pages by reading every remaining page once; the
  * exclusions of a level are the union of its bits' (the classifier's tests do not depend on the other bits).
  */
-import { readFileSync } from 'node:fs';
 import { DL_EXCLUDE_CACHE, DL_EXCLUDE_CACHE_PRI, DL_EXCLUDE_FREE, DL_EXCLUDE_USER_DATA } from '../filter/exclude.js';
 import { isZeroPage } from './batch.js';
 import { Bitmap } from './bitmap.js';
@@ -131,6 +130,7 @@ export function formatMemUsage(u: MemUsage): string {
 
 export async function showMemUsage(src: DumpSource, o: Options, m: Messages): Promise<number> {
   try {
+    const { readFileSync } = await import('node:fs');
     const vi = o.vmcoreinfo ? readFileSync(o.vmcoreinfo, 'latin1') : undefined;
     m.msg(formatMemUsage(memUsage(src, m, vi)));
     return 0;

@@ -58,9 +58,7 @@ export function outBound(len: number): number {
   return len + (len >> 3) + 1024;
 }
 
-// Made when first asked for: in a start-up snapshot (cli/snapshot.ts) import.meta.url has its value only then.
-let required: NodeJS.Require | undefined;
-const req = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
+const require = createRequire(import.meta.url);
 
 interface ZlibHandle {
   writeSync(
@@ -134,7 +132,7 @@ class LzoCompressor implements PageCompressor {
 
 class SnappyCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_SNAPPY;
-  private readonly snappy = req()('snappyjs') as { compress(b: Uint8Array): Uint8Array };
+  private readonly snappy = require('snappyjs') as { compress(b: Uint8Array): Uint8Array };
 
   compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
     const r = this.snappy.compress(src.subarray(off, off + len));

@@ -21,7 +21,7 @@ import { runOk } from '../lib/session.js';
 import { buildElfCore, patternPage, tempFile, tempPath, writeBigKdump } from '../lib/synth-dump.js';
 
 const TiB = 2 ** 40;
-const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile-main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile.ts', import.meta.url));
 const REPORT_RSS = fileURLToPath(new URL('../lib/report-rss.mjs', import.meta.url));
 
 function bitmapBytesRead(d: KdumpDump): number {

@@ -14,7 +14,7 @@ import { damagedCopy } from '../lib/damage.js';
 import { loadSample } from '../lib/samples.js';
 import { runCli } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile-main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile.ts', import.meta.url));
 
 describe('tsmakedumpfile on hostile ground', () => {
   test('a run killed by SIGKILL leaves .NAME.tmp-PID; the next run of that output removes it and completes', async (t) => {

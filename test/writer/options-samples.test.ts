@@ -253,7 +253,7 @@ test('--dump-dmesg refuses an existing FILE without -f, in makedumpfile words an
   assert.equal(ours.status, mk.status);
   assert.equal(ours.stderr, mk.stderr);
   assert.equal(ours.stdout.toString('latin1'), mk.stdout.replace('makedumpfile', 'tsmakedumpfile'));
-  const TSCRASH = join(ROOT, 'cli/tscrash-main.ts');
+  const TSCRASH = join(ROOT, 'cli/tscrash.ts');
   const tscrash = (args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', TSCRASH, ...args], { cwd: ROOT, encoding: 'latin1' });
   const ts = tscrash(['--dump-dmesg', elf, file]);

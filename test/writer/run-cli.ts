@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile-main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/tsmakedumpfile.ts', import.meta.url));
 
 export interface CliResult {
   status: number;
