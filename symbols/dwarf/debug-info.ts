@@ -11,7 +11,8 @@ import type { EnumeratorInfo, TypeSource, VariableInfo } from '../type-source.js
 import { typeFromSpelling } from '../type-source.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, cachePath, loadNameIndex, saveNameIndex } from './name-cache.js';
-import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
+import { mergeScans, type NameIndex } from './name-index.js';
+import { type ScanResult, scanNames } from './name-scan.js';
 import { NameSearch, searchUnsupported } from './name-search.js';
 import { DwarfReader, type UnitRecord } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
@@ -36,12 +37,7 @@ function indexThreads(units: UnitRecord[]): number {
  * Build the name index in `n` worker threads, each scanning a contiguous share of the units (balanced by
  * bytes) and reading only those; merged in unit order by the caller.
  */
-async function scanInWorkers(
-  path: string,
-  units: UnitRecord[],
-  n: number,
-  background: boolean,
-): Promise<PartialIndex[]> {
+async function scanInWorkers(path: string, units: UnitRecord[], n: number, background: boolean): Promise<ScanResult[]> {
   const total = units.reduce((t, u) => t + (u.end - u.offset), 0);
   const shares: UnitRecord[][] = [];
   let cur: UnitRecord[] = [];
@@ -60,7 +56,7 @@ async function scanInWorkers(
   const parts = await Promise.all(
     shares.map(
       (share) =>
-        new Promise<PartialIndex>((resolve, reject) => {
+        new Promise<ScanResult>((resolve, reject) => {
           // From TypeScript sources (tests under tsx), the worker registers tsx itself before loading the script.
           const w =
             here === '.ts'
@@ -73,7 +69,7 @@ async function scanInWorkers(
           if (background) w.unref();
           w.once(
             'message',
-            (m: { ok: boolean; idx?: PartialIndex; message?: string; file?: string; offset?: number }) => {
+            (m: { ok: boolean; idx?: ScanResult; message?: string; file?: string; offset?: number }) => {
               if (m.ok && m.idx) resolve(m.idx);
               else reject(new BadDataError(m.message ?? 'DWARF index worker failed', m.file ?? path, m.offset ?? 0));
               void w.terminate();
@@ -200,15 +196,12 @@ export class DebugInfo implements TypeSource {
   private buildIndexNow(): NameIndex {
     if (this.index) return this.index;
     const reader = this.types.reader;
-    return this.adopt([buildNameIndex(reader, { deferSpecifications: true })]);
+    return this.adopt([scanNames(reader)]);
   }
 
-  private adopt(parts: PartialIndex[]): NameIndex {
+  private adopt(parts: ScanResult[]): NameIndex {
     const reader = this.types.reader;
-    const idx = mergeNameIndexes(parts, (die) => {
-      const n = reader.readDie(die)?.attrs.get(DW_AT.name);
-      return typeof n === 'string' ? n : undefined;
-    });
+    const idx = mergeScans(parts, reader);
     this.index = idx;
     this.search = undefined;
     for (const d of idx.damaged ?? [])
