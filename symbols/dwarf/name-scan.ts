@@ -166,13 +166,11 @@ class Nums {
  * The abbreviation tables compiled to rows: `tableOf(unit)` gives code → row start (or -1), decoded from
  * .debug_abbrev the first time a table is used.
  */
-class Plans {
+export class Plans {
   rows = new Int32Array(ROW * 256);
   nRows = 0;
   gen = new Int32Array(3 * 1024);
   nGen = 0;
-  /** Hash of a declaration's bytes and the unit shape → rows with that hash. */
-  private readonly byHash = new Map<number, number[]>();
   /** Per row: where its declaration's bytes are in .debug_abbrev (to tell hash collisions apart), and its shape. */
   private declAt: number[] = [];
   private declLen: number[] = [];
@@ -214,58 +212,38 @@ class Plans {
       }
     };
     let codes = new Int32Array(64).fill(-1);
-    const forms: number[] = [];
-    const names: number[] = [];
     for (let count = 0; ; count++) {
       if (count > 1_000_000) this.fail('abbreviation table does not end', u.abbrevOffset);
-      const code = leb();
+      let code = a[p]!;
+      if (code < 0x80) p++;
+      else code = leb();
       if (code === 0) break;
       const declStart = p;
       if (code > 1_000_000) this.fail(`abbreviation code ${code} too large`, declStart);
-      const tag = leb();
-      const children = a[p++] === 1;
-      forms.length = 0;
-      names.length = 0;
-      for (;;) {
-        const at = leb();
-        const form = leb();
-        if (at === 0 && form === 0) break;
-        if (form === DW_FORM.implicit_const) leb();
-        names.push(at);
-        forms.push(form);
-        if (names.length > 1000) this.fail('abbreviation with too many attributes', p);
-      }
-      // FNV-1a of the declaration's bytes and the shape.
+      // Find the declaration's end (most numbers are one byte), hashing its bytes (FNV-1a, with the shape).
       let h = 0x811c9dc5 ^ shape;
-      for (let i = declStart; i < p; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
-      h >>>= 0;
-      let row = -1;
-      const same = this.byHash.get(h);
-      if (same) {
-        for (const r of same) {
-          const i = r / ROW;
-          if (this.declShape[i] !== shape || this.declLen[i] !== p - declStart) continue;
-          const at = this.declAt[i]!;
-          let eq = true;
-          for (let j = 0; j < p - declStart; j++)
-            if (a[at + j] !== a[declStart + j]) {
-              eq = false;
-              break;
-            }
-          if (eq) {
-            row = r;
-            break;
-          }
+      let q = p;
+      if (a[p]! < 0x80) p++;
+      else leb();
+      p++; // children
+      for (let n = 0; ; n++) {
+        let at = a[p]!;
+        if (at < 0x80) p++;
+        else at = leb();
+        let form = a[p]!;
+        if (form < 0x80) p++;
+        else form = leb();
+        for (; q < p; q++) h = Math.imul(h ^ a[q]!, 0x01000193);
+        if (at === 0 && form === 0) break;
+        if (form === DW_FORM.implicit_const) {
+          while (p < a.length && a[p]! >= 0x80) p++;
+          p++;
         }
+        if (n > 1000) this.fail('abbreviation with too many attributes', p);
       }
-      if (row < 0) {
-        row = this.compile(tag, children, names, forms, u);
-        this.declAt.push(declStart);
-        this.declLen.push(p - declStart);
-        this.declShape.push(shape);
-        if (same) same.push(row);
-        else this.byHash.set(h, [row]);
-      }
+      if (p > a.length) this.fail('abbreviation table truncated', a.length);
+      for (; q < p; q++) h = Math.imul(h ^ a[q]!, 0x01000193);
+      const row = this.rowFor(declStart, p, shape, u, h);
       if (code >= codes.length) {
         const c = new Int32Array(Math.max(code + 1, codes.length * 2)).fill(-1);
         c.set(codes);
@@ -274,6 +252,84 @@ class Plans {
       codes[code] = row;
     }
     return codes;
+  }
+
+  // Open addressing: row + 1 per slot (0 empty), keyed by a hash of the declaration's bytes and the shape.
+  private slots = new Int32Array(1 << 12);
+  private used = 0;
+
+  /** The row of the declaration in .debug_abbrev [from, to) for a unit of `shape`, compiled when new. */
+  private rowFor(from: number, to: number, shape: number, u: Unit, h: number): number {
+    const a = this.a;
+    const len = to - from;
+    for (;;) {
+      const mask = this.slots.length - 1;
+      for (let s = h & mask; ; s = (s + 1) & mask) {
+        const v = this.slots[s]!;
+        if (v === 0) break;
+        const i = (v - 1) / ROW;
+        if (this.declShape[i] !== shape || this.declLen[i] !== len) continue;
+        const at = this.declAt[i]!;
+        let j = 0;
+        while (j < len && a[at + j] === a[from + j]) j++;
+        if (j === len) return v - 1;
+      }
+      if (this.used * 2 < this.slots.length) break;
+      // Grow and rehash.
+      const old = this.slots;
+      this.slots = new Int32Array(old.length * 2);
+      const m = this.slots.length - 1;
+      for (const v of old) {
+        if (v === 0) continue;
+        const i = (v - 1) / ROW;
+        let g = 0x811c9dc5 ^ this.declShape[i]!;
+        for (let k = this.declAt[i]!, e = k + this.declLen[i]!; k < e; k++) g = Math.imul(g ^ a[k]!, 0x01000193);
+        let s = g & m;
+        while (this.slots[s] !== 0) s = (s + 1) & m;
+        this.slots[s] = v;
+      }
+    }
+    const row = this.parse(from, shape, u);
+    this.declAt.push(from);
+    this.declLen.push(len);
+    this.declShape.push(shape);
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = row + 1;
+    this.used++;
+    return row;
+  }
+
+  /** Parse the declaration at `from` (its tag) and compile its row. */
+  private parse(from: number, _shape: number, u: Unit): number {
+    const a = this.a;
+    let p = from;
+    const leb = (): number => {
+      let v = 0;
+      let shift = 0;
+      for (;;) {
+        if (p >= a.length) return this.fail('abbreviation table truncated', p);
+        const b = a[p++]!;
+        v += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) return v;
+        shift += 7;
+        if (shift > 70) return this.fail('LEB128 too long', p);
+      }
+    };
+    const tag = leb();
+    const children = a[p++] === 1;
+    const names: number[] = [];
+    const forms: number[] = [];
+    for (;;) {
+      const at = leb();
+      const form = leb();
+      if (at === 0 && form === 0) break;
+      if (form === DW_FORM.implicit_const) leb();
+      names.push(at);
+      forms.push(form);
+    }
+    return this.compile(tag, children, names, forms, u);
   }
 
   private compile(tag: number, children: boolean, names: number[], forms: number[], u: Unit): number {
