@@ -22,38 +22,46 @@ const AT_specification = 0x47;
 export type { EnumeratorInfo, VariableInfo } from '../type-source.js';
 
 /**
- * How many threads to index `units` with: worker threads from 4 CPUs on, at least 4 MB each. On this
- * project's 2-CPU machine two workers each took as long as one thread doing all the units (2.2 s vs 2.35 s:
- * the CPUs do not scale for this). TSCRASH_INDEX_WORKERS overrides.
+ * How many threads to index `units` with: one per CPU up to 8 (the calling thread counts as one unless the
+ * build is in the background), at least 4 MB of units each. TSCRASH_INDEX_WORKERS overrides.
  */
 function indexThreads(units: UnitRecord[]): number {
-  const cpus = availableParallelism();
-  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
+  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || Math.min(availableParallelism(), 8);
   const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
   return Math.max(1, Math.min(wanted, 16, Math.ceil(total / (4 << 20))));
 }
 
 /**
- * Build the name index in `n` worker threads, each scanning a contiguous share of the units (balanced by
- * bytes) and reading only those; merged in unit order by the caller.
+ * `units` cut into `n` consecutive shares, balanced by bytes; the first share `firstWeight` times the size of
+ * the others (the calling thread's, which starts at once while the workers load).
  */
-async function scanInWorkers(path: string, units: UnitRecord[], n: number, background: boolean): Promise<ScanResult[]> {
+function shareUnits<U extends UnitRecord>(units: U[], n: number, firstWeight = 1): U[][] {
   const total = units.reduce((t, u) => t + (u.end - u.offset), 0);
-  const shares: UnitRecord[][] = [];
-  let cur: UnitRecord[] = [];
+  const weights = n - 1 + firstWeight;
+  const shares: U[][] = [];
+  let cur: U[] = [];
   let bytes = 0;
   for (const u of units) {
     cur.push(u);
     bytes += u.end - u.offset;
-    if (bytes >= (total * (shares.length + 1)) / n && shares.length < n - 1) {
+    const goal = (total * (firstWeight + shares.length)) / weights;
+    if (bytes >= goal && shares.length < n - 1) {
       shares.push(cur);
       cur = [];
     }
   }
   shares.push(cur);
+  return shares;
+}
+
+/**
+ * Scan shares of the units in worker threads, each reading only its units' bytes (a run at a time); the
+ * scans come back as typed arrays moved, not copied, and are merged in unit order by the caller.
+ */
+function scanInWorkers(path: string, shares: UnitRecord[][], background: boolean): Promise<ScanResult[]> {
   const here = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const script = new URL(`./name-worker${here}`, import.meta.url);
-  const parts = await Promise.all(
+  return Promise.all(
     shares.map(
       (share) =>
         new Promise<ScanResult>((resolve, reject) => {
@@ -82,7 +90,6 @@ async function scanInWorkers(path: string, units: UnitRecord[], n: number, backg
         }),
     ),
   );
-  return parts;
 }
 
 export interface DebugInfoOptions {
@@ -173,20 +180,38 @@ export class DebugInfo implements TypeSource {
   }
 
   /**
-   * Build the full name index (in worker threads; `background` uses one even on a machine where one thread
-   * is as fast, so that a session stays responsive) and save it to the cache.
+   * Build the full name index and save it to the cache: this thread scans a share of the units while worker
+   * threads scan the others (one thread per CPU), or, in the `background` (a session that must stay
+   * responsive), workers scan them all.
    */
   buildIndex(opts: { background?: boolean } = {}): Promise<void> {
     if (this.index) return Promise.resolve();
-    const units = this.types.reader.unitRecords();
-    const n = indexThreads(units);
-    // One thread: here and now, unless the session must stay responsive meanwhile.
-    if (!opts.background && n === 1) {
+    const reader = this.types.reader;
+    const units = reader.units;
+    const background = opts.background ?? false;
+    const n = background ? Math.max(1, indexThreads(units) - 1) : indexThreads(units);
+    if (!background && n === 1) {
       this.buildIndexNow();
       return Promise.resolve();
     }
     this.building ??= (async () => {
-      const parts = await scanInWorkers(this.elf.path, units, n, opts.background ?? false);
+      if (background) {
+        const parts = await scanInWorkers(this.elf.path, shareUnits(reader.unitRecords(), n), true);
+        if (!this.index) this.adopt(parts);
+        return;
+      }
+      // The workers start first; while they load, this thread starts on its share (it merges after).
+      const shares = shareUnits(units, n);
+      const rest = shareUnits(reader.unitRecords(), n).slice(1);
+      const others = scanInWorkers(this.elf.path, rest, false);
+      let mine: ScanResult;
+      try {
+        mine = scanNames(reader, { share: shares[0]! });
+      } catch (e) {
+        await others.catch(() => undefined);
+        throw e;
+      }
+      const parts = [mine, ...(await others)];
       if (!this.index) this.adopt(parts);
     })();
     return this.building;

@@ -1,8 +1,9 @@
 /**
  * The name index on disk: <cache>/<build-id>-<size>.idx (symbols/cache-file.ts: verified, 0600, renamed into
  * place), so a vmlinux's DWARF is scanned once. The maps are stored as NUL-joined names (bytes, copied from
- * the merged index's tables without making a string of each) and offset arrays, deflated at zlib's fastest
- * level, and each map is built on first use.
+ * the merged index's tables without making a string of each) and offset arrays, not deflated (about 5 MB
+ * for a kernel: deflating took longer than writing and hashing them, and inflating longer than reading them),
+ * and each map is built on first use.
  */
 import { join } from 'node:path';
 import { cacheDir, loadCache, saveCache } from '../cache-file.js';
@@ -23,7 +24,7 @@ export function cachePath(dir: string, buildId: string, size: number): string {
   return join(dir, `${buildId}-${size}.idx`);
 }
 
-const KIND = { magic: 'TSCRASH-NAMEIDX', format: FORMAT, deflate: true, level: 1 };
+const KIND = { magic: 'TSCRASH-NAMEIDX', format: FORMAT, deflate: false };
 
 export function loadNameIndex(dir: string, buildId: string, size: number): CachedIndex | undefined {
   const v = loadCache(cachePath(dir, buildId, size), KIND) as Stored | undefined;

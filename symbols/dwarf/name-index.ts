@@ -59,7 +59,7 @@ export function buildNameIndex(
   opts: { deferSpecifications?: boolean /** Only these units (the targeted search's). */; units?: Unit[] } = {},
 ): PartialIndex {
   const scan = scanNames(r, { units: opts.units });
-  const m = new Merge(r);
+  const m = new Merge(r, [scan]);
   m.direct(scan);
   const unresolved: number[] = [];
   if (opts.deferSpecifications) {
@@ -99,7 +99,7 @@ function nameOfDie(r: DwarfReader, die: number): string | undefined {
 
 /** Merge the scans of consecutive runs of units, in unit order, as one scan of them all would have built it. */
 export function mergeScans(parts: ScanResult[], r: DwarfReader): NameIndex {
-  const m = new Merge(r);
+  const m = new Merge(r, parts);
   for (const p of parts) m.direct(p);
   for (const p of parts) m.specifications(p, (die) => nameOfDie(r, die));
   const idx = m.index();
@@ -116,11 +116,22 @@ const FNV = 0x01000193;
  * found by name through open addressing on a hash of the name's bytes.
  */
 class Table {
-  e = new Float64Array(6 * 1024);
+  e: Float64Array;
   n = 0;
-  private slots = new Int32Array(1 << 12);
+  /** Each entry's hash (kept for growing the slots). */
+  private hashes: Int32Array;
+  private slots: Int32Array;
 
-  constructor(private readonly bytes: (src: number) => Uint8Array) {}
+  constructor(
+    private readonly bytes: (src: number) => Uint8Array,
+    /** About how many entries are coming. */
+    expect: number,
+  ) {
+    const cap = Math.max(256, expect);
+    this.e = new Float64Array(6 * cap);
+    this.hashes = new Int32Array(cap);
+    this.slots = new Int32Array(2 ** Math.ceil(Math.log2(cap * 2 + 1)));
+  }
 
   /** FNV-1a of a name's bytes up to its NUL, seeded with the type kind. */
   hash(kind: number, src: number, ref: number): number {
@@ -166,7 +177,11 @@ class Table {
       const g = new Float64Array(this.e.length * 2);
       g.set(this.e);
       this.e = g;
+      const hs = new Int32Array(this.hashes.length * 2);
+      hs.set(this.hashes);
+      this.hashes = hs;
     }
+    this.hashes[this.n] = h;
     const o = this.n * 6;
     const E = this.e;
     E[o] = src;
@@ -190,7 +205,7 @@ class Table {
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2);
     const E = this.e;
-    for (let i = 0; i < this.n; i++) this.place(this.hash(E[i * 6 + 5]!, E[i * 6]!, E[i * 6 + 1]!), i + 1);
+    for (let i = 0; i < this.n; i++) this.place(this.hashes[i]!, i + 1);
   }
 }
 
@@ -209,7 +224,14 @@ class Merge {
   private strDone: Uint8Array | undefined;
   private lineDone: Uint8Array | undefined;
 
-  constructor(private readonly r: DwarfReader) {
+  constructor(
+    private readonly r: DwarfReader,
+    /** The scans to merge (their records say how large the tables grow). */
+    parts: ScanResult[],
+  ) {
+    // Records per kind, an upper bound of each table's entries.
+    const count = new Int32Array(8);
+    for (const p of parts) for (let i = 0; i < p.recs.length; i += 4) count[p.recs[i]! & 7]!++;
     const bytes = (src: number): Uint8Array => {
       if (src === SRC.str) {
         this.str ??= this.r.str;
@@ -221,10 +243,10 @@ class Merge {
       }
       return this.extra;
     };
-    this.types = new Table(bytes);
-    this.variables = new Table(bytes);
-    this.functions = new Table(bytes);
-    this.enumerators = new Table(bytes);
+    this.types = new Table(bytes, count[K.struct]! + count[K.union]! + count[K.enum]! + count[K.type]!);
+    this.variables = new Table(bytes, count[K.variable]! + (parts[0]?.specs.length ?? 0) / 5);
+    this.functions = new Table(bytes, count[K.function]!);
+    this.enumerators = new Table(bytes, count[K.enumerator]!);
   }
 
   /** A name not in a string section, copied into `extra`: its offset there. */
@@ -303,7 +325,7 @@ class Merge {
       if (done) done[ref] = f | bit;
       const t = kind === K.function ? this.functions : kind === K.enumerator ? this.enumerators : this.types;
       // The type kind picks the prefix; the other tables have none (K.type's).
-      const tk = kind <= K.type ? kind : K.type;
+      const tk = Math.min(kind, K.type);
       const h = t.hash(tk, src, ref);
       if (t.find(h, tk, src, ref) < 0) t.add(h, tk, src, ref, die, kind === K.enumerator ? extra : 0, 0);
     }
@@ -411,9 +433,13 @@ class Merge {
   private store(t: Table, withExtra: boolean): StoredMap {
     const E = t.e;
     const ends = new Int32Array(t.n);
+    const bufs = [SRC.str, SRC.lineStr, SRC.inline].map((src) => {
+      const b = this.bytesOf(src);
+      return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    });
     let total = 0;
     for (let i = 0; i < t.n; i++) {
-      const b = this.bytesOf(E[i * 6]!);
+      const b = bufs[E[i * 6]!]!;
       const ref = E[i * 6 + 1]!;
       let e = b.indexOf(0, ref);
       if (e < 0) e = b.length;
@@ -427,12 +453,9 @@ class Merge {
     for (let i = 0; i < t.n; i++) {
       if (i > 0) names[p++] = 0;
       const pre = PREFIX_BYTES[E[i * 6 + 5]!]!;
-      names.set(pre, p);
-      p += pre.length;
-      const b = this.bytesOf(E[i * 6]!);
-      const ref = E[i * 6 + 1]!;
-      names.set(b.subarray(ref, ends[i]!), p);
-      p += ends[i]! - ref;
+      for (let j = 0; j < pre.length; j++) names[p++] = pre[j]!;
+      const b = bufs[E[i * 6]!]!;
+      for (let j = E[i * 6 + 1]!, e = ends[i]!; j < e; j++) names[p++] = b[j]!;
       offs[i] = E[i * 6 + 2]!;
       if (extra) extra[i] = E[i * 6 + 3]!;
     }

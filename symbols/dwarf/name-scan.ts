@@ -49,7 +49,7 @@ export interface ScanResult {
 }
 
 // The compiled abbreviation rows (stride ROW).
-const ROW = 15;
+const ROW = 16;
 const R_CLS = 0; // CLS_*
 const R_CHILDREN = 1;
 const R_FIXED = 2; // whole size of the attributes, or -1
@@ -65,6 +65,12 @@ const R_LOCATION = 11;
 const R_GEN = 12; // start of its attributes in the generic table (3 numbers each: form, size, role)
 const R_COUNT = 13;
 const R_KNOWN = 14; // 1 when every attribute the index reads is at a fixed offset (R_*_OFF >= 0)
+/**
+ * 1 for a unit-level DIE the scan's fast path takes: a type, function or variable whose name (if any) is a
+ * 4-byte DW_FORM_strp and whose sibling (if any) a DW_FORM_ref4 at fixed offsets, no specification and no
+ * declaration flag byte, and a fixed size unless it has children and a sibling.
+ */
+const R_FAST = 15;
 
 const CLS_OTHER = 0;
 const CLS_STRUCT = 1;
@@ -397,6 +403,17 @@ export class Plans {
       (R[base + R_DECL] !== 2 || R[base + R_DECL_OFF]! >= 0)
         ? 1
         : 0;
+    const cls = R[base + R_CLS]!;
+    R[base + R_FAST] =
+      (cls === CLS_STRUCT || cls === CLS_UNION || cls === CLS_TYPE || cls === CLS_SUBPROGRAM || cls === CLS_VARIABLE) &&
+      R[base + R_KNOWN] === 1 &&
+      (R[base + R_NAME_FORM] === 0 || (R[base + R_NAME_FORM] === DW_FORM.strp && u.offsetSize === 4)) &&
+      (R[base + R_SIB_FORM] === 0 || R[base + R_SIB_FORM] === DW_FORM.ref4) &&
+      R[base + R_SPEC_FORM] === 0 &&
+      R[base + R_DECL] !== 2 &&
+      (off >= 0 || (children && R[base + R_SIB_FORM] !== 0))
+        ? 1
+        : 0;
     this.nRows++;
     return base;
   }
@@ -406,7 +423,15 @@ export class Plans {
  * Scan units for their unit-level names: every unit of the reader (read a run at a time, or from its bytes
  * when it holds the whole section), or only `units` (read into the reader).
  */
-export function scanNames(r: DwarfReader, opts: { units?: Unit[] } = {}): ScanResult {
+export function scanNames(
+  r: DwarfReader,
+  opts: {
+    /** Only these units, read into the reader (kept there for its later reads). */
+    units?: Unit[];
+    /** Only these units (consecutive ones of the reader's), read a run at a time like all of them. */
+    share?: Unit[];
+  } = {},
+): ScanResult {
   const path = r.elf.path;
   const plans = new Plans(r.abbrevSection, path);
   const recs = new Nums();
@@ -790,6 +815,50 @@ export function scanNames(r: DwarfReader, opts: { units?: Unit[] } = {}): ScanRe
       const row = rowOf(code, at);
       const cls = rows[row + R_CLS]!;
       const children = rows[row + R_CHILDREN] === 1;
+      if (rows[row + R_FAST] === 1) {
+        // The common DIE, decoded here: a 4-byte name offset and sibling at fixed places.
+        const start = pos;
+        const fixed = rows[row + R_FIXED]!;
+        if (fixed >= 0 && start + fixed > uEnd) fail('DIE runs past its unit', start);
+        if (rows[row + R_NAME_FORM] !== 0 && (cls === CLS_VARIABLE || rows[row + R_DECL] === 0)) {
+          const np = start + rows[row + R_NAME_OFF]!;
+          if (np + 4 > uEnd) fail('attribute runs past its unit', np);
+          const ref = (buf[np]! | (buf[np + 1]! << 8) | (buf[np + 2]! << 16) | (buf[np + 3]! << 24)) >>> 0;
+          if (ref >= strSize) fail(`string offset 0x${ref.toString(16)} outside .debug_str`, np);
+          const f = strSeen[ref]!;
+          if (cls === CLS_VARIABLE) {
+            const located = rows[row + R_LOCATION]!;
+            if (!(f & VAR_LOCATED) && (!(f & (1 << K.variable)) || located)) {
+              strSeen[ref] = f | (1 << K.variable) | (located ? VAR_LOCATED : 0);
+              recs.push4(K.variable, ref, base + at, located);
+            }
+          } else {
+            const k = cls === CLS_SUBPROGRAM ? K.function : cls - 1;
+            if (!(f & (1 << k))) {
+              strSeen[ref] = f | (1 << k);
+              recs.push4(k, ref, base + at, 0);
+            }
+          }
+        }
+        if (!children) {
+          pos = start + fixed;
+          continue;
+        }
+        if (rows[row + R_SIB_FORM] !== 0) {
+          const sp = start + rows[row + R_SIB_OFF]!;
+          if (sp + 4 <= uEnd) {
+            const sib = uOff + ((buf[sp]! | (buf[sp + 1]! << 8) | (buf[sp + 2]! << 16) | (buf[sp + 3]! << 24)) >>> 0);
+            if (sib > base + at && sib <= u.end) {
+              pos = sib - base;
+              continue;
+            }
+          }
+        }
+        pos = start;
+        skipAttrs(row);
+        skipChildren();
+        continue;
+      }
       if (cls === CLS_OTHER || cls === CLS_UNIT || cls === CLS_ENUMERATOR) {
         if (children) {
           const sib = siblingOf(row, pos);
@@ -878,10 +947,10 @@ export function scanNames(r: DwarfReader, opts: { units?: Unit[] } = {}): ScanRe
     }
   } else if (r.wholeSection) {
     setBuf(r.info, 0);
-    for (const u of r.units) scan(u);
+    for (const u of opts.share ?? r.units) scan(u);
   } else {
     // A run of consecutive units at a time into one buffer.
-    const units = r.units;
+    const units = opts.share ?? r.units;
     let run = new Uint8Array(RUN_BYTES);
     for (let i = 0; i < units.length; ) {
       const first = units[i]!.offset;
