@@ -204,7 +204,6 @@ class Table {
 
   private rehash(): void {
     this.slots = new Int32Array(this.slots.length * 2);
-    const E = this.e;
     for (let i = 0; i < this.n; i++) this.place(this.hashes[i]!, i + 1);
   }
 }
