@@ -71,6 +71,12 @@ const R_KNOWN = 14; // 1 when every attribute the index reads is at a fixed offs
  * declaration flag byte, and a fixed size unless it has children and a sibling.
  */
 const R_FAST = 15;
+// R_FAST's bits: the record kind (K) in the low 3.
+const F_FAST = 0x100;
+const F_CHILDREN = 0x10;
+const F_SIBLING = 0x20;
+const F_RECORD = 0x40;
+const F_LOCATED = 0x80;
 
 const CLS_OTHER = 0;
 const CLS_STRUCT = 1;
@@ -404,16 +410,25 @@ export class Plans {
         ? 1
         : 0;
     const cls = R[base + R_CLS]!;
-    R[base + R_FAST] =
+    const fast =
       (cls === CLS_STRUCT || cls === CLS_UNION || cls === CLS_TYPE || cls === CLS_SUBPROGRAM || cls === CLS_VARIABLE) &&
       R[base + R_KNOWN] === 1 &&
       (R[base + R_NAME_FORM] === 0 || (R[base + R_NAME_FORM] === DW_FORM.strp && u.offsetSize === 4)) &&
       (R[base + R_SIB_FORM] === 0 || R[base + R_SIB_FORM] === DW_FORM.ref4) &&
       R[base + R_SPEC_FORM] === 0 &&
       R[base + R_DECL] !== 2 &&
-      (off >= 0 || (children && R[base + R_SIB_FORM] !== 0))
-        ? 1
-        : 0;
+      (off >= 0 || (children && R[base + R_SIB_FORM] !== 0));
+    const kind = cls === CLS_SUBPROGRAM ? K.function : cls === CLS_VARIABLE ? K.variable : cls - 1;
+    // A name to record: a variable's, or a type's or function's that is not a declaration.
+    const record = R[base + R_NAME_FORM] !== 0 && (cls === CLS_VARIABLE || R[base + R_DECL] === 0);
+    R[base + R_FAST] = fast
+      ? F_FAST |
+        kind |
+        (children ? F_CHILDREN : 0) |
+        (R[base + R_SIB_FORM] !== 0 ? F_SIBLING : 0) |
+        (record ? F_RECORD : 0) |
+        (R[base + R_LOCATION] ? F_LOCATED : 0)
+      : 0;
     this.nRows++;
     return base;
   }
@@ -806,59 +821,73 @@ export function scanNames(
     if (gStrBase >= 0) strBase = offsetAt(gStrBase);
     if (!rows[cu + R_CHILDREN]) return;
     let pendingFrom = specs.n;
-    while (pos < uEnd) {
-      const at = pos;
-      let code = buf[pos]!;
-      if (code < 0x80) pos++;
-      else code = uleb();
-      if (code === 0) break;
-      const row = rowOf(code, at);
-      const cls = rows[row + R_CLS]!;
-      const children = rows[row + R_CHILDREN] === 1;
-      if (rows[row + R_FAST] === 1) {
+    // The loop keeps what it reads most in locals (pos is written back before any helper runs).
+    const b = buf;
+    const rw = rows;
+    const tb = table;
+    const seen = strSeen;
+    const end = uEnd;
+    const endAbs = u.end;
+    while (pos < end) {
+      let p = pos;
+      const at = p;
+      let code = b[p]!;
+      if (code < 0x80) p++;
+      else {
+        code = uleb(); // pos is p here
+        p = pos;
+      }
+      if (code === 0) {
+        pos = p;
+        break;
+      }
+      const row = code < tb.length ? tb[code]! : -1;
+      if (row < 0) fail(`abbreviation code ${code} not in the unit's table`, at);
+      const fast = rw[row + R_FAST]!;
+      if (fast !== 0) {
         // The common DIE, decoded here: a 4-byte name offset and sibling at fixed places.
-        const start = pos;
-        const fixed = rows[row + R_FIXED]!;
-        if (fixed >= 0 && start + fixed > uEnd) fail('DIE runs past its unit', start);
-        if (rows[row + R_NAME_FORM] !== 0 && (cls === CLS_VARIABLE || rows[row + R_DECL] === 0)) {
-          const np = start + rows[row + R_NAME_OFF]!;
-          if (np + 4 > uEnd) fail('attribute runs past its unit', np);
-          const ref = (buf[np]! | (buf[np + 1]! << 8) | (buf[np + 2]! << 16) | (buf[np + 3]! << 24)) >>> 0;
+        const fixed = rw[row + R_FIXED]!;
+        if (fixed >= 0 && p + fixed > end) fail('DIE runs past its unit', p);
+        if (fast & F_RECORD) {
+          const np = p + rw[row + R_NAME_OFF]!;
+          if (np + 4 > end) fail('attribute runs past its unit', np);
+          const ref = (b[np]! | (b[np + 1]! << 8) | (b[np + 2]! << 16) | (b[np + 3]! << 24)) >>> 0;
           if (ref >= strSize) fail(`string offset 0x${ref.toString(16)} outside .debug_str`, np);
-          const f = strSeen[ref]!;
-          if (cls === CLS_VARIABLE) {
-            const located = rows[row + R_LOCATION]!;
+          const f = seen[ref]!;
+          const k = fast & 7;
+          if (k === K.variable) {
+            const located = fast & F_LOCATED;
             if (!(f & VAR_LOCATED) && (!(f & (1 << K.variable)) || located)) {
-              strSeen[ref] = f | (1 << K.variable) | (located ? VAR_LOCATED : 0);
-              recs.push4(K.variable, ref, base + at, located);
+              seen[ref] = f | (1 << K.variable) | (located ? VAR_LOCATED : 0);
+              recs.push4(K.variable, ref, base + at, located ? 1 : 0);
             }
-          } else {
-            const k = cls === CLS_SUBPROGRAM ? K.function : cls - 1;
-            if (!(f & (1 << k))) {
-              strSeen[ref] = f | (1 << k);
-              recs.push4(k, ref, base + at, 0);
-            }
+          } else if (!(f & (1 << k))) {
+            seen[ref] = f | (1 << k);
+            recs.push4(k, ref, base + at, 0);
           }
         }
-        if (!children) {
-          pos = start + fixed;
+        if (!(fast & F_CHILDREN)) {
+          pos = p + fixed;
           continue;
         }
-        if (rows[row + R_SIB_FORM] !== 0) {
-          const sp = start + rows[row + R_SIB_OFF]!;
-          if (sp + 4 <= uEnd) {
-            const sib = uOff + ((buf[sp]! | (buf[sp + 1]! << 8) | (buf[sp + 2]! << 16) | (buf[sp + 3]! << 24)) >>> 0);
-            if (sib > base + at && sib <= u.end) {
+        if (fast & F_SIBLING) {
+          const sp = p + rw[row + R_SIB_OFF]!;
+          if (sp + 4 <= end) {
+            const sib = uOff + ((b[sp]! | (b[sp + 1]! << 8) | (b[sp + 2]! << 16) | (b[sp + 3]! << 24)) >>> 0);
+            if (sib > base + at && sib <= endAbs) {
               pos = sib - base;
               continue;
             }
           }
         }
-        pos = start;
+        pos = p;
         skipAttrs(row);
         skipChildren();
         continue;
       }
+      pos = p;
+      const cls = rw[row + R_CLS]!;
+      const children = rw[row + R_CHILDREN] === 1;
       if (cls === CLS_OTHER || cls === CLS_UNIT || cls === CLS_ENUMERATOR) {
         if (children) {
           const sib = siblingOf(row, pos);
