@@ -440,24 +440,25 @@ class Merge {
     for (let i = 0; i < t.n; i++) {
       const b = bufs[E[i * 6]!]!;
       const ref = E[i * 6 + 1]!;
-      let e = b.indexOf(0, ref);
-      if (e < 0) e = b.length;
+      // Names are short: a loop finds the NUL sooner than a call to indexOf.
+      let e = ref;
+      while (e < b.length && b[e] !== 0) e++;
       ends[i] = e;
       total += PREFIX_BYTES[E[i * 6 + 5]!]!.length + (e - ref) + (i > 0 ? 1 : 0);
     }
-    const names = new Uint8Array(total);
+    const out = Buffer.allocUnsafeSlow(total);
     const offs = new Float64Array(t.n);
     const extra = withExtra ? new Float64Array(t.n) : undefined;
     let p = 0;
     for (let i = 0; i < t.n; i++) {
-      if (i > 0) names[p++] = 0;
+      if (i > 0) out[p++] = 0;
       const pre = PREFIX_BYTES[E[i * 6 + 5]!]!;
-      for (let j = 0; j < pre.length; j++) names[p++] = pre[j]!;
-      const b = bufs[E[i * 6]!]!;
-      for (let j = E[i * 6 + 1]!, e = ends[i]!; j < e; j++) names[p++] = b[j]!;
+      if (pre.length) p += pre.copy(out, p);
+      p += bufs[E[i * 6]!]!.copy(out, p, E[i * 6 + 1]!, ends[i]!);
       offs[i] = E[i * 6 + 2]!;
       if (extra) extra[i] = E[i * 6 + 3]!;
     }
+    const names = new Uint8Array(out.buffer, out.byteOffset, total);
     return extra ? { names, offs, extra } : { names, offs };
   }
 }
