@@ -22,11 +22,15 @@ const AT_specification = 0x47;
 export type { EnumeratorInfo, VariableInfo } from '../type-source.js';
 
 /**
- * How many threads to index `units` with: one per CPU up to 8 (the calling thread counts as one unless the
- * build is in the background), at least 4 MB of units each. TSCRASH_INDEX_WORKERS overrides.
+ * How many threads to index `units` with: from 4 CPUs on, one per CPU up to 8 (the calling thread counts as one
+ * unless the build is in the background), at least 4 MB of units each. On this project's loaded 2-CPU machine
+ * the calling thread alone beat it and a worker in every run, in wall and CPU time (bench/index.ts: the
+ * worker's start and its own warm-up cost more than its half of the scan saved). TSCRASH_INDEX_WORKERS
+ * overrides.
  */
 function indexThreads(units: UnitRecord[]): number {
-  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || Math.min(availableParallelism(), 8);
+  const cpus = availableParallelism();
+  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus, 8) : 1);
   const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
   return Math.max(1, Math.min(wanted, 16, Math.ceil(total / (4 << 20))));
 }
@@ -189,6 +193,7 @@ export class DebugInfo implements TypeSource {
     const reader = this.types.reader;
     const units = reader.units;
     const background = opts.background ?? false;
+    // In the background every share is a worker's (at least one).
     const n = background ? Math.max(1, indexThreads(units) - 1) : indexThreads(units);
     if (!background && n === 1) {
       this.buildIndexNow();
