@@ -75,14 +75,14 @@ try {
   const fmt = (label: string, r: Measured): string => {
     const t = r.seconds / d.seconds;
     const rss = r.rssMiB / d.rssMiB;
-    return `${label.padEnd(30)} ${r.seconds.toFixed(3)} s wall  ${r.cpuSeconds.toFixed(2)} s CPU  ${r.rssMiB.toFixed(0).padStart(4)} MiB | time x${t.toFixed(2)} (target 3: ${t <= 3 ? 'met' : 'not met'})  rss x${rss.toFixed(2)} (target 1: ${rss <= 1 ? 'met' : 'not met'})`;
+    return `${label.padEnd(32)} ${r.seconds.toFixed(3)} s wall  ${r.cpuSeconds.toFixed(2)} s CPU  ${r.rssMiB.toFixed(0).padStart(4)} MiB | time x${t.toFixed(2)} (target 3: ${t <= 3 ? 'met' : 'not met'})  rss x${rss.toFixed(2)} (target 1: ${rss <= 1 ? 'met' : 'not met'})`;
   };
   const a = summary(all);
   const o = summary(two);
   lines.push(fmt('tscrash index (default threads)', a));
   lines.push(fmt('tscrash index (two threads)', o));
   lines.push(
-    `${'drgn load_debug_info + type'.padEnd(30)} ${d.seconds.toFixed(3)} s wall  ${d.cpuSeconds.toFixed(2)} s CPU  ${d.rssMiB.toFixed(0).padStart(4)} MiB`,
+    `${'drgn load_debug_info + type'.padEnd(32)} ${d.seconds.toFixed(3)} s wall  ${d.cpuSeconds.toFixed(2)} s CPU  ${d.rssMiB.toFixed(0).padStart(4)} MiB`,
   );
   lines.push(`load average after: ${load()}`);
   lines.push(
