@@ -24,6 +24,8 @@ export interface CacheKind {
   magic: string;
   format: number;
   deflate: boolean;
+  /** zlib's level when deflating (6 unless told). */
+  level?: number;
 }
 
 function magicOf(kind: CacheKind): Buffer {
@@ -56,7 +58,7 @@ export function loadCache(path: string, kind: CacheKind): unknown {
 
 export function saveCache(path: string, kind: CacheKind, value: unknown): void {
   const raw = serialize(value);
-  const payload = kind.deflate ? deflateSync(raw, { level: 6 }) : raw;
+  const payload = kind.deflate ? deflateSync(raw, { level: kind.level ?? 6 }) : raw;
   const ver = Buffer.alloc(4);
   ver.writeUInt32LE(kind.format);
   const sum = createHash('sha256').update(payload).digest();

@@ -11,7 +11,8 @@ import type { EnumeratorInfo, TypeSource, VariableInfo } from '../type-source.js
 import { typeFromSpelling } from '../type-source.js';
 import { DW_AT, DW_TAG } from './forms.js';
 import { cacheDir, cachePath, loadNameIndex, saveNameIndex } from './name-cache.js';
-import { buildNameIndex, mergeNameIndexes, type NameIndex, type PartialIndex } from './name-index.js';
+import { mergeScans, type NameIndex } from './name-index.js';
+import { type ScanResult, scanNames } from './name-scan.js';
 import { NameSearch, searchUnsupported } from './name-search.js';
 import { DwarfReader, type UnitRecord } from './reader.js';
 import { type CType, DwarfTypes } from './types.js';
@@ -21,46 +22,53 @@ const AT_specification = 0x47;
 export type { EnumeratorInfo, VariableInfo } from '../type-source.js';
 
 /**
- * How many threads to index `units` with: worker threads from 4 CPUs on, at least 4 MB each. On this
- * project's 2-CPU machine two workers each took as long as one thread doing all the units (2.2 s vs 2.35 s:
- * the CPUs do not scale for this). TSCRASH_INDEX_WORKERS overrides.
+ * How many threads to index `units` with: from 4 CPUs on, one per CPU up to 8 (the calling thread counts as one
+ * unless the build is in the background), at least 4 MB of units each. On this project's loaded 2-CPU machine
+ * the calling thread alone beat it and a worker in every run, in wall and CPU time (bench/index.ts: the
+ * worker's start and its own warm-up cost more than its half of the scan saved). TSCRASH_INDEX_WORKERS
+ * overrides.
  */
 function indexThreads(units: UnitRecord[]): number {
   const cpus = availableParallelism();
-  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus - 1, 8) : 1);
+  const wanted = Number(process.env.TSCRASH_INDEX_WORKERS) || (cpus >= 4 ? Math.min(cpus, 8) : 1);
   const total = units.reduce((n, u) => n + (u.end - u.offset), 0);
   return Math.max(1, Math.min(wanted, 16, Math.ceil(total / (4 << 20))));
 }
 
 /**
- * Build the name index in `n` worker threads, each scanning a contiguous share of the units (balanced by
- * bytes) and reading only those; merged in unit order by the caller.
+ * `units` cut into `n` consecutive shares, balanced by bytes; the first share `firstWeight` times the size of
+ * the others (the calling thread's, which starts at once while the workers load).
  */
-async function scanInWorkers(
-  path: string,
-  units: UnitRecord[],
-  n: number,
-  background: boolean,
-): Promise<PartialIndex[]> {
+function shareUnits<U extends UnitRecord>(units: U[], n: number, firstWeight = 1): U[][] {
   const total = units.reduce((t, u) => t + (u.end - u.offset), 0);
-  const shares: UnitRecord[][] = [];
-  let cur: UnitRecord[] = [];
+  const weights = n - 1 + firstWeight;
+  const shares: U[][] = [];
+  let cur: U[] = [];
   let bytes = 0;
   for (const u of units) {
     cur.push(u);
     bytes += u.end - u.offset;
-    if (bytes >= (total * (shares.length + 1)) / n && shares.length < n - 1) {
+    const goal = (total * (firstWeight + shares.length)) / weights;
+    if (bytes >= goal && shares.length < n - 1) {
       shares.push(cur);
       cur = [];
     }
   }
   shares.push(cur);
+  return shares;
+}
+
+/**
+ * Scan shares of the units in worker threads, each reading only its units' bytes (a run at a time); the
+ * scans come back as typed arrays moved, not copied, and are merged in unit order by the caller.
+ */
+function scanInWorkers(path: string, shares: UnitRecord[][], background: boolean): Promise<ScanResult[]> {
   const here = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const script = new URL(`./name-worker${here}`, import.meta.url);
-  const parts = await Promise.all(
+  return Promise.all(
     shares.map(
       (share) =>
-        new Promise<PartialIndex>((resolve, reject) => {
+        new Promise<ScanResult>((resolve, reject) => {
           // From TypeScript sources (tests under tsx), the worker registers tsx itself before loading the script.
           const w =
             here === '.ts'
@@ -73,7 +81,7 @@ async function scanInWorkers(
           if (background) w.unref();
           w.once(
             'message',
-            (m: { ok: boolean; idx?: PartialIndex; message?: string; file?: string; offset?: number }) => {
+            (m: { ok: boolean; idx?: ScanResult; message?: string; file?: string; offset?: number }) => {
               if (m.ok && m.idx) resolve(m.idx);
               else reject(new BadDataError(m.message ?? 'DWARF index worker failed', m.file ?? path, m.offset ?? 0));
               void w.terminate();
@@ -86,7 +94,6 @@ async function scanInWorkers(
         }),
     ),
   );
-  return parts;
 }
 
 export interface DebugInfoOptions {
@@ -177,20 +184,39 @@ export class DebugInfo implements TypeSource {
   }
 
   /**
-   * Build the full name index (in worker threads; `background` uses one even on a machine where one thread
-   * is as fast, so that a session stays responsive) and save it to the cache.
+   * Build the full name index and save it to the cache: this thread scans a share of the units while worker
+   * threads scan the others (one thread per CPU), or, in the `background` (a session that must stay
+   * responsive), workers scan them all.
    */
   buildIndex(opts: { background?: boolean } = {}): Promise<void> {
     if (this.index) return Promise.resolve();
-    const units = this.types.reader.unitRecords();
-    const n = indexThreads(units);
-    // One thread: here and now, unless the session must stay responsive meanwhile.
-    if (!opts.background && n === 1) {
+    const reader = this.types.reader;
+    const units = reader.units;
+    const background = opts.background ?? false;
+    // In the background every share is a worker's (at least one).
+    const n = background ? Math.max(1, indexThreads(units) - 1) : indexThreads(units);
+    if (!background && n === 1) {
       this.buildIndexNow();
       return Promise.resolve();
     }
     this.building ??= (async () => {
-      const parts = await scanInWorkers(this.elf.path, units, n, opts.background ?? false);
+      if (background) {
+        const parts = await scanInWorkers(this.elf.path, shareUnits(reader.unitRecords(), n), true);
+        if (!this.index) this.adopt(parts);
+        return;
+      }
+      // The workers start first; while they load, this thread starts on its share (it merges after).
+      const shares = shareUnits(units, n);
+      const rest = shareUnits(reader.unitRecords(), n).slice(1);
+      const others = scanInWorkers(this.elf.path, rest, false);
+      let mine: ScanResult;
+      try {
+        mine = scanNames(reader, { share: shares[0]! });
+      } catch (e) {
+        await others.catch(() => undefined);
+        throw e;
+      }
+      const parts = [mine, ...(await others)];
       if (!this.index) this.adopt(parts);
     })();
     return this.building;
@@ -200,15 +226,12 @@ export class DebugInfo implements TypeSource {
   private buildIndexNow(): NameIndex {
     if (this.index) return this.index;
     const reader = this.types.reader;
-    return this.adopt([buildNameIndex(reader, { deferSpecifications: true })]);
+    return this.adopt([scanNames(reader)]);
   }
 
-  private adopt(parts: PartialIndex[]): NameIndex {
+  private adopt(parts: ScanResult[]): NameIndex {
     const reader = this.types.reader;
-    const idx = mergeNameIndexes(parts, (die) => {
-      const n = reader.readDie(die)?.attrs.get(DW_AT.name);
-      return typeof n === 'string' ? n : undefined;
-    });
+    const idx = mergeScans(parts, reader);
     this.index = idx;
     this.search = undefined;
     for (const d of idx.damaged ?? [])

@@ -1,12 +1,13 @@
 /**
  * The name index on disk: <cache>/<build-id>-<size>.idx (symbols/cache-file.ts: verified, 0600, renamed into
- * place), so a vmlinux's DWARF is scanned once. The maps are stored as NUL-joined names and offset arrays,
- * deflated (inflating 4 MB takes about as long as loading a zstd addon would), and each map is built on first
- * use.
+ * place), so a vmlinux's DWARF is scanned once. The maps are stored as NUL-joined names (bytes, copied from
+ * the merged index's tables without making a string of each) and offset arrays, not deflated (about 5 MB
+ * for a kernel: deflating took longer than writing and hashing them, and inflating longer than reading them),
+ * and each map is built on first use.
  */
 import { join } from 'node:path';
 import { cacheDir, loadCache, saveCache } from '../cache-file.js';
-import type { NameIndex } from './name-index.js';
+import type { NameIndex, StoredMap } from './name-index.js';
 import type { UnitRecord } from './reader.js';
 
 export interface CachedIndex {
@@ -15,7 +16,7 @@ export interface CachedIndex {
 }
 
 /** Bump when the index's content or layout changes. */
-const FORMAT = 6;
+const FORMAT = 7;
 
 export { cacheDir };
 
@@ -23,21 +24,16 @@ export function cachePath(dir: string, buildId: string, size: number): string {
   return join(dir, `${buildId}-${size}.idx`);
 }
 
-const KIND = { magic: 'TSCRASH-NAMEIDX', format: FORMAT, deflate: true };
+const KIND = { magic: 'TSCRASH-NAMEIDX', format: FORMAT, deflate: false };
 
 export function loadNameIndex(dir: string, buildId: string, size: number): CachedIndex | undefined {
   const v = loadCache(cachePath(dir, buildId, size), KIND) as Stored | undefined;
-  if (!v || v.buildId !== buildId || typeof v.types?.names !== 'string' || !(v.units instanceof Float64Array))
+  if (!v || v.buildId !== buildId || !(v.types?.names instanceof Uint8Array) || !(v.units instanceof Float64Array))
     return undefined;
   return { index: lazyIndex(v), units: unitsFrom(v.units) };
 }
 
 /** On disk: each map as its names joined by NUL and their DIE offsets, the unit table as numbers. */
-interface StoredMap {
-  names: string;
-  offs: Float64Array;
-  extra?: Float64Array;
-}
 interface Stored {
   buildId: string;
   types: StoredMap;
@@ -72,13 +68,19 @@ function storeMap(m: Map<string, number> | Map<string, [number, number]>): Store
     } else offs[i] = v;
     i++;
   }
-  return { names: names.join('\0'), offs, extra };
+  const joined = Buffer.from(names.join('\0'), 'latin1');
+  return { names: new Uint8Array(joined.buffer, joined.byteOffset, joined.length), offs, extra };
+}
+
+/** The stored names, one string each. */
+function namesOf(s: StoredMap): string[] {
+  if (s.names.length === 0) return s.offs.length === 1 ? [''] : [];
+  return Buffer.from(s.names.buffer, s.names.byteOffset, s.names.byteLength).toString('latin1').split('\0');
 }
 
 function loadMap(s: StoredMap): Map<string, number> {
   const m = new Map<string, number>();
-  if (!s.names) return m;
-  const names = s.names.split('\0');
+  const names = namesOf(s);
   for (let i = 0; i < names.length; i++) m.set(names[i]!, s.offs[i]!);
   return m;
 }
@@ -102,7 +104,7 @@ function lazyIndex(v: Stored): NameIndex {
   lazy('functions', () => loadMap(v.functions));
   lazy('enumerators', () => {
     const m = new Map<string, [number, number]>();
-    const names = v.enumerators.names ? v.enumerators.names.split('\0') : [];
+    const names = namesOf(v.enumerators);
     for (let i = 0; i < names.length; i++) m.set(names[i]!, [v.enumerators.offs[i]!, v.enumerators.extra![i]!]);
     return m;
   });
@@ -130,13 +132,13 @@ export function saveNameIndex(dir: string, buildId: string, size: number, cached
       units[i * UNIT_FIELDS.length + j] = u[f];
     });
   });
-  const stored: Stored = {
-    buildId,
+  // A merged index gives its maps' stored form from its tables (the maps themselves are not built for it).
+  const maps = cached.index.stored?.() ?? {
     types: storeMap(cached.index.types),
     variables: storeMap(cached.index.variables),
     functions: storeMap(cached.index.functions),
     enumerators: storeMap(cached.index.enumerators),
-    units,
   };
+  const stored: Stored = { buildId, ...maps, units };
   saveCache(cachePath(dir, buildId, size), KIND, stored);
 }

@@ -1,39 +1,19 @@
 /**
  * The name index of a vmlinux's DWARF: every unit-level named type, variable,
- * function and enumerator → the offset of its DIE. Built by one pass over
- * .debug_info that decodes only the attributes it needs (name, declaration,
- * specification, location, sibling) from per-abbreviation plans, jumps over
- * children with DW_AT_sibling, and reads no DIE twice. Persisted on disk keyed
- * by build-id (see name-cache.ts).
+ * function and enumerator → the offset of its DIE. The scan (name-scan.ts)
+ * gives records of names as string offsets; here they are merged, in unit
+ * order, as one pass over every unit would have (the first definition wins; a
+ * located variable replaces a declaration; variables named through
+ * DW_AT_specification after the direct names), into tables that hold each name
+ * as where its bytes are (deduplicated by a hash of the bytes, no string made).
+ * The maps of names are built from the tables on first use, and the on-disk
+ * cache (name-cache.ts, keyed by build-id) is written from the tables' bytes.
  */
 import { BadDataError } from '../../core/errors.js';
-import { DW_AT, DW_FORM, DW_TAG, fixedFormSize } from './forms.js';
+import { type DamagedUnit, K, type ScanResult, SRC, scanNames } from './name-scan.js';
 import type { DwarfReader, Unit } from './reader.js';
 
-const AT_location = 0x02;
-const AT_specification = 0x47;
-
-/** What the scan does with one attribute. */
-enum Role {
-  Skip = 0,
-  Name = 1,
-  Declaration = 2,
-  Specification = 3,
-  Location = 4,
-  Sibling = 5,
-  StrOffsetsBase = 6,
-}
-
-interface Plan {
-  tag: number;
-  children: boolean;
-  roles: Uint8Array;
-  forms: Uint32Array;
-  /** Fixed byte size per attribute, or -1 when it must be decoded to be skipped. */
-  sizes: Int32Array;
-  /** When no attribute has a role and all sizes are fixed: the total to jump. */
-  fixed: number;
-}
+export type { DamagedUnit, ScanResult } from './name-scan.js';
 
 export interface NameIndex {
   /** 'struct x', 'union x', 'enum x', and typedef and base type names. */
@@ -44,17 +24,21 @@ export interface NameIndex {
   enumerators: Map<string, [number, number]>;
   /** The units skipped because they could not be decoded (none in an intact file). */
   damaged?: DamagedUnit[];
+  /** A merged index's maps in their on-disk form, made from the tables without building the maps. */
+  stored?: () => StoredMaps;
 }
 
-const TYPE_PREFIX: Record<number, string> = {
-  [DW_TAG.structure_type]: 'struct ',
-  [DW_TAG.union_type]: 'union ',
-  [DW_TAG.enumeration_type]: 'enum ',
-  [DW_TAG.typedef]: '',
-  [DW_TAG.base_type]: '',
-};
+/** A map on disk: the names (NUL between them) and their DIE offsets (enumerators: and their enum's). */
+export interface StoredMap {
+  names: Uint8Array;
+  offs: Float64Array;
+  extra?: Float64Array;
+}
+export type StoredMaps = Record<'types' | 'variables' | 'functions' | 'enumerators', StoredMap>;
 
-const MAX_DEPTH = 4096;
+/** The C prefix of each type kind (K.struct, K.union, K.enum, K.type). */
+const TYPE_PREFIX = ['struct ', 'union ', 'enum ', ''];
+const PREFIX_BYTES = TYPE_PREFIX.map((p) => Buffer.from(p, 'latin1'));
 
 /** A scan's index plus the variables it saw only declared (a later chunk's definition replaces them). */
 export interface PartialIndex extends NameIndex {
@@ -65,567 +49,416 @@ export interface PartialIndex extends NameIndex {
   damaged: DamagedUnit[];
 }
 
-/** A compile unit the index skipped: where it starts in .debug_info and what was wrong. */
-export interface DamagedUnit {
-  unit: number;
-  message: string;
-}
-
+/**
+ * The index of the units one scan covers (all of the reader's, or `units`), as maps. With
+ * `deferSpecifications`, variables named through a specification are left in `unresolved` (a merge of scans
+ * names them after every scan's direct names).
+ */
 export function buildNameIndex(
   r: DwarfReader,
   opts: { deferSpecifications?: boolean /** Only these units (the targeted search's). */; units?: Unit[] } = {},
 ): PartialIndex {
-  const info = r.info;
-  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
-  const str = r.str;
-  const lineStr = r.lineStr;
-  const strOffsets = r.strOffsets;
-  const soDv = new DataView(strOffsets.buffer, strOffsets.byteOffset, strOffsets.byteLength);
-  const strCache = new Map<number, string>();
-  const lineStrCache = new Map<number, string>();
-  const idx: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
-  /** Variables whose name is on the DIE their DW_AT_specification names: [DIE, spec, has location]. */
-  const pendingSpecs: number[] = [];
-  /** Variables seen without a location (declarations), replaced by a definition when one comes. */
-  const declaredOnly = new Set<string>();
-
-  const fail = (msg: string, off: number): never => {
-    throw new BadDataError(`.debug_info: ${msg}`, r.elf.path, off);
-  };
-
-  /** A plan from one abbreviation's attribute and form lists. */
-  const makePlan = (tag: number, children: boolean, attrs: number[], forms: number[], u: Unit): Plan => {
-    const n = attrs.length;
-    const roles = new Uint8Array(n);
-    const sizes = new Int32Array(n);
-    let fixed = 0;
-    for (let i = 0; i < n; i++) {
-      const at = attrs[i]!;
-      roles[i] =
-        at === DW_AT.name
-          ? Role.Name
-          : at === DW_AT.declaration
-            ? Role.Declaration
-            : at === AT_specification
-              ? Role.Specification
-              : at === AT_location
-                ? Role.Location
-                : at === DW_AT.sibling
-                  ? Role.Sibling
-                  : at === DW_AT.str_offsets_base
-                    ? Role.StrOffsetsBase
-                    : Role.Skip;
-      sizes[i] = fixedFormSize(forms[i]!, u.offsetSize, u.addrSize, u.version);
-      if (fixed >= 0) fixed = sizes[i]! < 0 || roles[i] !== Role.Skip ? -1 : fixed + sizes[i]!;
-    }
-    return { tag, children, roles, forms: Uint32Array.from(forms), sizes, fixed };
-  };
-
-  // Plans straight from .debug_abbrev, by code, per table. A kernel has a table per unit (thousands), mostly
-  // the same declarations over and over: one plan serves every identical declaration (same bytes, same unit
-  // shape), which keeps the scan from building hundreds of thousands of objects.
-  const abbrevBytes = r.abbrevSection;
-  const abbrevLatin1 = Buffer.from(abbrevBytes.buffer, abbrevBytes.byteOffset, abbrevBytes.byteLength);
-  const tables = new Map<string, (Plan | undefined)[]>();
-  const shared = new Map<string, Plan>();
-  const plansOf = (u: Unit): (Plan | undefined)[] => {
-    const shape = `${u.offsetSize}:${u.addrSize}:${u.version}`;
-    const tkey = `${u.abbrevOffset}:${shape}`;
-    const hit = tables.get(tkey);
-    if (hit) return hit;
-    const out: (Plan | undefined)[] = [];
-    let p = u.abbrevOffset;
-    const a = abbrevBytes;
-    const failAbbrev = (msg: string, off: number): never => {
-      throw new BadDataError(`.debug_abbrev: ${msg}`, r.elf.path, off);
-    };
-    const leb = (): number => {
-      let v = 0;
-      let shift = 0;
-      for (;;) {
-        if (p >= a.length) return failAbbrev('abbreviation table truncated', p);
-        const b = a[p++]!;
-        v += (b & 0x7f) * 2 ** shift;
-        if (b < 0x80) return v;
-        shift += 7;
-        if (shift > 70) return failAbbrev('LEB128 too long', p);
-      }
-    };
-    for (let count = 0; ; count++) {
-      if (count > 1_000_000) failAbbrev('abbreviation table does not end', u.abbrevOffset);
-      const code = leb();
-      if (code === 0) break;
-      const declStart = p;
-      const tag = leb();
-      const children = a[p++] === 1;
-      const attrs: number[] = [];
-      const forms: number[] = [];
-      for (;;) {
-        const at = leb();
-        const form = leb();
-        if (at === 0 && form === 0) break;
-        if (form === DW_FORM.implicit_const) leb();
-        attrs.push(at);
-        forms.push(form);
-        if (attrs.length > 1000) failAbbrev('abbreviation with too many attributes', p);
-      }
-      const key = `${shape}:${abbrevLatin1.toString('latin1', declStart, p)}`;
-      let plan = shared.get(key);
-      if (!plan) {
-        plan = makePlan(tag, children, attrs, forms, u);
-        shared.set(key, plan);
-      }
-      if (code > 1_000_000) failAbbrev(`abbreviation code ${code} too large`, declStart);
-      out[code] = plan;
-    }
-    tables.set(tkey, out);
-    return out;
-  };
-  let unitPlans: (Plan | undefined)[] = [];
-
-  let pos = 0;
-  const uleb = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (pos >= info.length) fail('LEB128 runs past the section', pos);
-      const b = info[pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-      shift += 7;
-      if (shift > 63) fail('LEB128 too long', pos);
-    }
-  };
-  const skipLeb = (): void => {
-    while (pos < info.length && info[pos++]! >= 0x80);
-  };
-
-  const strBuf = Buffer.from(str.buffer, str.byteOffset, str.byteLength);
-  const lineStrBuf = Buffer.from(lineStr.buffer, lineStr.byteOffset, lineStr.byteLength);
-  const cstr = (sec: Uint8Array, off: number, cache: Map<number, string>, what: string): string => {
-    const hit = cache.get(off);
-    if (hit !== undefined) return hit;
-    if (off >= sec.length) fail(`string offset 0x${off.toString(16)} outside ${what}`, pos);
-    const end = sec.indexOf(0, off);
-    const s = (sec === str ? strBuf : lineStrBuf).toString('latin1', off, end < 0 ? sec.length : end);
-    cache.set(off, s);
-    return s;
-  };
-
-  // Per-DIE results of decodeAttrs. The name is kept as where it is (a .debug_str offset >= 0, a .debug_line_str
-  // offset as -(off + 2)) and only turned into a string when it is new: most names repeat in every unit.
-  const NO_NAME = -1;
-  let nameId = NO_NAME;
-  let inlineName: string | undefined;
-  let declaration = false;
-  let spec = -1;
-  let hasLocation = false;
-  let sibling = -1;
-  let unit: Unit;
-  let strBase = 8;
-
-  const strx = (i: number): number => {
-    const at = strBase + i * unit.offsetSize;
-    if (at + unit.offsetSize > strOffsets.length) fail(`string index ${i} outside .debug_str_offsets`, pos);
-    return unit.offsetSize === 8 ? Number(soDv.getBigUint64(at, true)) : soDv.getUint32(at, true);
-  };
-
-  /** The current DIE's name as a string. */
-  const nameText = (): string =>
-    inlineName ??
-    (nameId >= 0
-      ? cstr(str, nameId, strCache, '.debug_str')
-      : cstr(lineStr, -nameId - 2, lineStrCache, '.debug_line_str'));
-  const hasName = (): boolean => nameId !== NO_NAME || inlineName !== undefined;
-
-  const readOffset = (): number => {
-    const v = unit.offsetSize === 8 ? Number(dv.getBigUint64(pos, true)) : dv.getUint32(pos, true);
-    pos += unit.offsetSize;
-    return v;
-  };
-
-  /** Skip one attribute value of a variable-size form. */
-  const skipForm = (form: number): void => {
-    switch (form) {
-      case DW_FORM.udata:
-      case DW_FORM.sdata:
-      case DW_FORM.ref_udata:
-      case DW_FORM.strx:
-      case DW_FORM.addrx:
-      case DW_FORM.loclistx:
-      case DW_FORM.rnglistx:
-      case DW_FORM.GNU_addr_index:
-      case DW_FORM.GNU_str_index:
-        skipLeb();
-        return;
-      case DW_FORM.string:
-        while (pos < info.length && info[pos] !== 0) pos++;
-        pos++;
-        return;
-      case DW_FORM.exprloc:
-      case DW_FORM.block: {
-        const n = uleb();
-        pos += n;
-        return;
-      }
-      case DW_FORM.block1:
-        pos += 1 + info[pos]!;
-        return;
-      case DW_FORM.block2:
-        pos += 2 + dv.getUint16(pos, true);
-        return;
-      case DW_FORM.block4:
-        pos += 4 + dv.getUint32(pos, true);
-        return;
-      case DW_FORM.indirect: {
-        const f = uleb();
-        if (f === DW_FORM.indirect) fail('DW_FORM_indirect pointing to itself', pos);
-        const s = fixedFormSize(f, unit.offsetSize, unit.addrSize, unit.version);
-        if (s >= 0) pos += s;
-        else skipForm(f);
-        return;
-      }
-      default:
-        fail(`unknown attribute form 0x${form.toString(16)}`, pos);
-    }
-  };
-
-  /** Read a name attribute into nameId / inlineName. */
-  const readName = (form: number): void => {
-    switch (form) {
-      case DW_FORM.strp:
-        nameId = readOffset();
-        return;
-      case DW_FORM.line_strp:
-        nameId = -readOffset() - 2;
-        return;
-      case DW_FORM.string: {
-        const start = pos;
-        while (pos < info.length && info[pos] !== 0) pos++;
-        inlineName = Buffer.from(info.buffer, info.byteOffset + start, pos - start).toString('latin1');
-        pos++;
-        return;
-      }
-      case DW_FORM.strx1:
-        nameId = strx(info[pos++]!);
-        return;
-      case DW_FORM.strx2: {
-        const i = dv.getUint16(pos, true);
-        pos += 2;
-        nameId = strx(i);
-        return;
-      }
-      case DW_FORM.strx3: {
-        const i = dv.getUint16(pos, true) | (info[pos + 2]! << 16);
-        pos += 3;
-        nameId = strx(i);
-        return;
-      }
-      case DW_FORM.strx4: {
-        const i = dv.getUint32(pos, true);
-        pos += 4;
-        nameId = strx(i);
-        return;
-      }
-      case DW_FORM.strx:
-      case DW_FORM.GNU_str_index:
-        nameId = strx(uleb());
-        return;
-      default: {
-        const sz = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
-        if (sz >= 0) pos += sz;
-        else skipForm(form);
-      }
-    }
-  };
-
-  const readRef = (form: number): number => {
-    switch (form) {
-      case DW_FORM.ref1:
-        return unit.offset + info[pos++]!;
-      case DW_FORM.ref2: {
-        const v = dv.getUint16(pos, true);
-        pos += 2;
-        return unit.offset + v;
-      }
-      case DW_FORM.ref4: {
-        const v = dv.getUint32(pos, true);
-        pos += 4;
-        return unit.offset + v;
-      }
-      case DW_FORM.ref8: {
-        const v = Number(dv.getBigUint64(pos, true));
-        pos += 8;
-        return unit.offset + v;
-      }
-      case DW_FORM.ref_udata:
-        return unit.offset + uleb();
-      case DW_FORM.ref_addr:
-        return readOffset();
-      default: {
-        const s = fixedFormSize(form, unit.offsetSize, unit.addrSize, unit.version);
-        if (s >= 0) pos += s;
-        else skipForm(form);
-        return -1;
-      }
-    }
-  };
-
-  /** Decode a DIE's attributes at `pos` by its plan, leaving pos after them. */
-  const decodeAttrs = (pl: Plan): void => {
-    nameId = NO_NAME;
-    inlineName = undefined;
-    declaration = false;
-    spec = -1;
-    hasLocation = false;
-    sibling = -1;
-    if (pl.fixed >= 0) {
-      pos += pl.fixed;
-      return;
-    }
-    const n = pl.roles.length;
-    for (let i = 0; i < n; i++) {
-      const role = pl.roles[i]!;
-      const form = pl.forms[i]!;
-      switch (role) {
-        case Role.Skip: {
-          const s = pl.sizes[i]!;
-          if (s >= 0) pos += s;
-          else skipForm(form);
-          break;
-        }
-        case Role.Name:
-          readName(form);
-          break;
-        case Role.Declaration:
-          if (form === DW_FORM.flag_present) declaration = true;
-          else if (form === DW_FORM.flag) declaration = info[pos++] !== 0;
-          else readRef(form);
-          break;
-        case Role.Specification:
-          spec = readRef(form);
-          break;
-        case Role.Location:
-          hasLocation = true;
-          if (pl.sizes[i]! >= 0) pos += pl.sizes[i]!;
-          else skipForm(form);
-          break;
-        case Role.Sibling:
-          sibling = readRef(form);
-          break;
-        case Role.StrOffsetsBase:
-          if (form === DW_FORM.sec_offset) strBase = readOffset();
-          else if (pl.sizes[i]! >= 0) pos += pl.sizes[i]!;
-          else skipForm(form);
-          break;
-      }
-    }
-  };
-
-  const abbrevAt = (code: number, at: number): Plan => {
-    const pl = unitPlans[code];
-    if (!pl) return fail(`abbreviation code ${code} not in the unit's table`, at);
-    return pl;
-  };
-
-  /** Skip the children of the DIE whose attributes end at `pos`. */
-  const skipChildren = (): void => {
-    let depth = 1;
-    while (depth > 0) {
-      if (pos >= unit.end) fail('DIE tree runs past its unit', pos);
-      const at = pos;
-      const code = uleb();
-      if (code === 0) {
-        depth--;
-        continue;
-      }
-      const pl = abbrevAt(code, at);
-      decodeAttrs(pl);
-      if (pl.children) {
-        if (sibling > at && sibling <= unit.end) pos = sibling;
-        else if (++depth > MAX_DEPTH) fail('DIE tree nested too deeply', at);
-      }
-    }
-  };
-
-  // Names already taken, by where their text is: later DIEs with them are skipped without building strings.
-  const typeSeen: Record<string, Set<number>> = {
-    'struct ': new Set(),
-    'union ': new Set(),
-    'enum ': new Set(),
-    '': new Set(),
-  };
-  const varLocated = new Set<number>();
-  const funcSeen = new Set<number>();
-  const enumSeen = new Set<number>();
-
-  const addVariable = (n: string, off: number, located: boolean): void => {
-    const prev = idx.variables.get(n);
-    if (prev === undefined) {
-      idx.variables.set(n, off);
-      if (!located) declaredOnly.add(n);
-    } else if (located && declaredOnly.has(n)) {
-      idx.variables.set(n, off);
-      declaredOnly.delete(n);
-    }
-  };
-
-  if (!opts.units) r.ensureAllUnits();
-  const damaged: DamagedUnit[] = [];
-  for (const u of opts.units ?? r.units) {
-    try {
-      scanUnit(u);
-    } catch (e) {
-      // One damaged unit (a corrupt byte in its DIEs or its abbreviations) is skipped and named; the index is
-      // built from the others. The names it gave before the damage stay. The scan reads .debug_info unchecked
-      // (a DataView's own bounds check): a length or form that runs it off the end is that unit's damage too.
-      if (e instanceof RangeError) {
-        damaged.push({
-          unit: u.offset,
-          message: `${r.elf.path}: offset 0x${pos.toString(16)}: .debug_info: a DIE runs past the end of the section`,
-        });
-        continue;
-      }
-      if (!(e instanceof BadDataError)) throw e;
-      damaged.push({ unit: u.offset, message: e.message });
-    }
-  }
-
-  function scanUnit(u: Unit): void {
-    r.ensureUnit(u);
-    unit = u;
-    unitPlans = plansOf(u);
-    strBase = 8;
-    pos = u.dieOffset;
-    if (pos >= u.end) return;
-    const cuAt = pos;
-    const cuCode = uleb();
-    if (cuCode === 0) return;
-    const cu = abbrevAt(cuCode, cuAt);
-    decodeAttrs(cu);
-    if (!cu.children) return;
-    while (pos < u.end) {
-      const at = pos;
-      const code = uleb();
-      if (code === 0) break;
-      const pl = abbrevAt(code, at);
-      decodeAttrs(pl);
-      const tag = pl.tag;
-      const prefix = TYPE_PREFIX[tag];
-      if (prefix !== undefined) {
-        if (hasName() && !declaration) {
-          const seen = typeSeen[prefix]!;
-          if (inlineName !== undefined || !seen.has(nameId)) {
-            if (inlineName === undefined) seen.add(nameId);
-            const key = prefix + nameText();
-            if (!idx.types.has(key)) idx.types.set(key, at);
-          }
-        }
-      } else if (tag === DW_TAG.variable) {
-        if (hasName()) {
-          if (inlineName !== undefined || varLocated.has(nameId) !== true) {
-            if (hasLocation && inlineName === undefined) varLocated.add(nameId);
-            addVariable(nameText(), at, hasLocation);
-          }
-        } else if (spec >= 0) pendingSpecs.push(at, spec, hasLocation ? 1 : 0);
-      } else if (tag === DW_TAG.subprogram) {
-        if (hasName() && !declaration && (inlineName !== undefined || !funcSeen.has(nameId))) {
-          if (inlineName === undefined) funcSeen.add(nameId);
-          const n = nameText();
-          if (!idx.functions.has(n)) idx.functions.set(n, at);
-        }
-      }
-      if (!pl.children) continue;
-      if (tag === DW_TAG.enumeration_type) {
-        // Enumerators, of named and anonymous enums alike.
-        const enumAt = at;
-        while (pos < u.end) {
-          const cAt = pos;
-          const c = uleb();
-          if (c === 0) break;
-          const cpl = abbrevAt(c, cAt);
-          decodeAttrs(cpl);
-          if (cpl.tag === DW_TAG.enumerator && hasName() && (inlineName !== undefined || !enumSeen.has(nameId))) {
-            if (inlineName === undefined) enumSeen.add(nameId);
-            const n = nameText();
-            if (!idx.enumerators.has(n)) idx.enumerators.set(n, [cAt, enumAt]);
-          }
-          if (cpl.children) skipChildren();
-        }
-        continue;
-      }
-      if (sibling > at && sibling <= u.end) pos = sibling;
-      else skipChildren();
-    }
-  }
-
-  // Definitions named through DW_AT_specification: the name is on the declaration they point to.
-  // Deferred (for a merge of shares, which resolves them all after every share's direct names, in order).
-  if (opts.deferSpecifications) return { ...idx, declaredOnly, unresolved: pendingSpecs, damaged };
+  const scan = scanNames(r, { units: opts.units });
+  const m = new Merge(r, [scan]);
+  m.direct(scan);
   const unresolved: number[] = [];
-  for (let i = 0; i < pendingSpecs.length; i += 3) {
-    let n: unknown;
-    try {
-      n = r.readDie(pendingSpecs[i + 1]!)?.attrs.get(DW_AT.name);
-    } catch (e) {
-      // A specification in a unit this scan does not hold (a worker's share): resolved by the merge.
-      if (!(e instanceof BadDataError)) throw e;
-      unresolved.push(pendingSpecs[i]!, pendingSpecs[i + 1]!, pendingSpecs[i + 2]!);
-      continue;
-    }
-    if (typeof n === 'string') addResolved(idx.variables, declaredOnly, n, pendingSpecs[i]!, pendingSpecs[i + 2] === 1);
-  }
-  return { ...idx, declaredOnly, unresolved, damaged };
+  if (opts.deferSpecifications) {
+    const s = scan.specs;
+    for (let i = 0; i < s.length; i += 5) unresolved.push(s[i + 2]!, s[i + 4]!, s[i + 3]!);
+  } else
+    m.specifications(
+      scan,
+      (die) => {
+        try {
+          return nameOfDie(r, die);
+        } catch (e) {
+          // A specification in a unit this scan does not hold: resolved by a merge.
+          if (!(e instanceof BadDataError)) throw e;
+          return null;
+        }
+      },
+      unresolved,
+    );
+  const idx = m.index();
+  return {
+    types: idx.types,
+    variables: idx.variables,
+    functions: idx.functions,
+    enumerators: idx.enumerators,
+    declaredOnly: m.declaredOnly(),
+    unresolved,
+    damaged: scan.damaged,
+  };
 }
+
+/** A DIE's DW_AT_name when it is a string (read through the reader). */
+function nameOfDie(r: DwarfReader, die: number): string | undefined {
+  const n = r.readDie(die)?.attrs.get(0x03);
+  return typeof n === 'string' ? n : undefined;
+}
+
+/** Merge the scans of consecutive runs of units, in unit order, as one scan of them all would have built it. */
+export function mergeScans(parts: ScanResult[], r: DwarfReader): NameIndex {
+  const m = new Merge(r, parts);
+  for (const p of parts) m.direct(p);
+  for (const p of parts) m.specifications(p, (die) => nameOfDie(r, die));
+  const idx = m.index();
+  const damaged = parts.flatMap((p) => p.damaged);
+  if (damaged.length) idx.damaged = damaged;
+  return idx;
+}
+
+const FNV = 0x01000193;
 
 /**
- * A variable named through its specification, added after the direct names: the first located definition in
- * unit order (that is, by DIE offset) wins, and a declaration only stands while there is no definition.
+ * One map's entries in insertion order: [name source, name offset, DIE, extra, declared-only, type kind (its
+ * prefix; K.type, none, outside the types)] each,
+ * found by name through open addressing on a hash of the name's bytes.
  */
-function addResolved(
-  vars: Map<string, number>,
-  declared: Set<string>,
-  name: string,
-  off: number,
-  located: boolean,
-): void {
-  const prev = vars.get(name);
-  if (prev === undefined) {
-    vars.set(name, off);
-    if (!located) declared.add(name);
-  } else if (located && (declared.has(name) || off < prev)) {
-    vars.set(name, off);
-    declared.delete(name);
+class Table {
+  e: Float64Array;
+  n = 0;
+  /** Each entry's hash (kept for growing the slots). */
+  private hashes: Int32Array;
+  private slots: Int32Array;
+
+  constructor(
+    private readonly bytes: (src: number) => Uint8Array,
+    /** About how many entries are coming. */
+    expect: number,
+  ) {
+    const cap = Math.max(256, expect);
+    this.e = new Float64Array(6 * cap);
+    this.hashes = new Int32Array(cap);
+    this.slots = new Int32Array(2 ** Math.ceil(Math.log2(cap * 2 + 1)));
+  }
+
+  /** FNV-1a of a name's bytes up to its NUL, seeded with the type kind. */
+  hash(kind: number, src: number, ref: number): number {
+    const b = this.bytes(src);
+    let h = 0x811c9dc5 ^ kind;
+    for (let i = ref; i < b.length; i++) {
+      const c = b[i]!;
+      if (c === 0) break;
+      h = Math.imul(h ^ c, FNV);
+    }
+    return h;
+  }
+
+  private same(e: number, kind: number, src: number, ref: number): boolean {
+    const E = this.e;
+    if (E[e * 6 + 5] !== kind) return false;
+    const a = this.bytes(E[e * 6]!);
+    const b = this.bytes(src);
+    let i = E[e * 6 + 1]!;
+    let j = ref;
+    for (;;) {
+      const x = i < a.length ? a[i]! : 0;
+      const y = j < b.length ? b[j]! : 0;
+      if (x !== y) return false;
+      if (x === 0) return true;
+      i++;
+      j++;
+    }
+  }
+
+  /** The entry with this name (and type kind), or -1. */
+  find(h: number, kind: number, src: number, ref: number): number {
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const v = this.slots[s]!;
+      if (v === 0) return -1;
+      if (this.same(v - 1, kind, src, ref)) return v - 1;
+    }
+  }
+
+  add(h: number, kind: number, src: number, ref: number, die: number, extra: number, declared: number): void {
+    if ((this.n + 1) * 6 > this.e.length) {
+      const g = new Float64Array(this.e.length * 2);
+      g.set(this.e);
+      this.e = g;
+      const hs = new Int32Array(this.hashes.length * 2);
+      hs.set(this.hashes);
+      this.hashes = hs;
+    }
+    this.hashes[this.n] = h;
+    const o = this.n * 6;
+    const E = this.e;
+    E[o] = src;
+    E[o + 1] = ref;
+    E[o + 2] = die;
+    E[o + 3] = extra;
+    E[o + 4] = declared;
+    E[o + 5] = kind;
+    this.n++;
+    if (this.n * 2 > this.slots.length) this.rehash();
+    else this.place(h, this.n);
+  }
+
+  private place(h: number, v: number): void {
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = v;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let i = 0; i < this.n; i++) this.place(this.hashes[i]!, i + 1);
   }
 }
 
-/** Merge the indexes of consecutive chunks of units, in unit order, as one scan would have built it. */
-export function mergeNameIndexes(parts: PartialIndex[], nameAt?: (die: number) => string | undefined): NameIndex {
-  const out: NameIndex = { types: new Map(), variables: new Map(), functions: new Map(), enumerators: new Map() };
-  const declared = new Set<string>();
-  for (const p of parts) {
-    for (const [k, v] of p.types) if (!out.types.has(k)) out.types.set(k, v);
-    for (const [k, v] of p.functions) if (!out.functions.has(k)) out.functions.set(k, v);
-    for (const [k, v] of p.enumerators) if (!out.enumerators.has(k)) out.enumerators.set(k, v);
-    for (const [k, v] of p.variables) {
-      const located = !p.declaredOnly.has(k);
-      if (!out.variables.has(k)) {
-        out.variables.set(k, v);
-        if (!located) declared.add(k);
-      } else if (located && declared.has(k)) {
-        out.variables.set(k, v);
-        declared.delete(k);
+/** The tables built from scan records, each name's bytes hashed once per string offset and kind. */
+class Merge {
+  private readonly types: Table;
+  private readonly variables: Table;
+  private readonly functions: Table;
+  private readonly enumerators: Table;
+  private str: Uint8Array | undefined;
+  private lineStr: Uint8Array | undefined;
+  /** Names not in a string section (DW_FORM_string, or named through the reader), NUL after each. */
+  private extra = new Uint8Array(1024);
+  private extraLen = 0;
+  /** Per string offset, the kinds already applied (bit 7: a located variable): a repeat needs no hashing. */
+  private strDone: Uint8Array | undefined;
+  private lineDone: Uint8Array | undefined;
+
+  constructor(
+    private readonly r: DwarfReader,
+    /** The scans to merge (their records say how large the tables grow). */
+    parts: ScanResult[],
+  ) {
+    // Records per kind, an upper bound of each table's entries.
+    const count = new Int32Array(8);
+    for (const p of parts) for (let i = 0; i < p.recs.length; i += 4) count[p.recs[i]! & 7]!++;
+    const bytes = (src: number): Uint8Array => {
+      if (src === SRC.str) {
+        this.str ??= this.r.str;
+        return this.str;
+      }
+      if (src === SRC.lineStr) {
+        this.lineStr ??= this.r.lineStr;
+        return this.lineStr;
+      }
+      return this.extra;
+    };
+    this.types = new Table(bytes, count[K.struct]! + count[K.union]! + count[K.enum]! + count[K.type]!);
+    this.variables = new Table(bytes, count[K.variable]! + (parts[0]?.specs.length ?? 0) / 5);
+    this.functions = new Table(bytes, count[K.function]!);
+    this.enumerators = new Table(bytes, count[K.enumerator]!);
+  }
+
+  /** A name not in a string section, copied into `extra`: its offset there. */
+  private keep(name: string): number {
+    const need = this.extraLen + name.length + 1;
+    if (need > this.extra.length) {
+      const g = new Uint8Array(Math.max(need, this.extra.length * 2));
+      g.set(this.extra);
+      this.extra = g;
+    }
+    const at = this.extraLen;
+    Buffer.from(this.extra.buffer, this.extra.byteOffset, this.extra.byteLength).write(name, at, 'latin1');
+    this.extra[at + name.length] = 0;
+    this.extraLen = need;
+    return at;
+  }
+
+  private checkRef(src: number, ref: number): void {
+    const len = src === SRC.str ? this.r.str.length : this.r.lineStr.length;
+    if (ref >= len)
+      throw new BadDataError(
+        `${src === SRC.str ? '.debug_str' : '.debug_line_str'}: string offset 0x${ref.toString(16)} outside the section`,
+        this.r.elf.path,
+        ref,
+      );
+  }
+
+  private done(src: number): Uint8Array {
+    if (src === SRC.str) {
+      this.strDone ??= new Uint8Array(this.r.sectionSize('.debug_str') + 1);
+      return this.strDone;
+    }
+    this.lineDone ??= new Uint8Array(this.r.sectionSize('.debug_line_str') + 1);
+    return this.lineDone;
+  }
+
+  /** A variable named directly: the first wins, a located one replaces a declaration. */
+  private variable(src: number, ref: number, die: number, located: boolean): void {
+    const t = this.variables;
+    const h = t.hash(K.type, src, ref);
+    const e = t.find(h, K.type, src, ref);
+    if (e < 0) t.add(h, K.type, src, ref, die, 0, located ? 0 : 1);
+    else if (located && t.e[e * 6 + 4] === 1) {
+      t.e[e * 6 + 2] = die;
+      t.e[e * 6 + 4] = 0;
+    }
+  }
+
+  /** A scan's direct names, after those of the scans before it. */
+  direct(p: ScanResult): void {
+    const a = p.recs;
+    for (let i = 0; i < a.length; i += 4) {
+      const kind = a[i]! & 7;
+      let src = a[i]! >> 3;
+      let ref = a[i + 1]!;
+      const die = a[i + 2]!;
+      const extra = a[i + 3]!;
+      let done: Uint8Array | undefined;
+      let f = 0;
+      if (src === SRC.inline) {
+        ref = this.keep(p.inline[ref]!);
+        src = SRC.inline;
+      } else {
+        done = this.done(src);
+        if (ref >= done.length - 1) this.checkRef(src, ref);
+        f = done[ref]!;
+      }
+      if (kind === K.variable) {
+        if (f & 0x80) continue;
+        if (done && extra === 1) done[ref] = f | 0x80 | (1 << K.variable);
+        this.variable(src, ref, die, extra === 1);
+        continue;
+      }
+      const bit = 1 << kind;
+      if (f & bit) continue;
+      if (done) done[ref] = f | bit;
+      const t = kind === K.function ? this.functions : kind === K.enumerator ? this.enumerators : this.types;
+      // The type kind picks the prefix; the other tables have none (K.type's).
+      const tk = Math.min(kind, K.type);
+      const h = t.hash(tk, src, ref);
+      if (t.find(h, tk, src, ref) < 0) t.add(h, tk, src, ref, die, kind === K.enumerator ? extra : 0, 0);
+    }
+  }
+
+  /**
+   * A scan's variables named through their specification: the first located definition in unit order wins,
+   * and a declaration only stands while there is no definition. `nameAt` names those the scan could not
+   * (null: not here either, kept in `unresolved` as [DIE, specification, located]).
+   */
+  specifications(p: ScanResult, nameAt: (die: number) => string | undefined | null, unresolved?: number[]): void {
+    const s = p.specs;
+    const t = this.variables;
+    for (let i = 0; i < s.length; i += 5) {
+      let src = s[i]!;
+      let ref = s[i + 1]!;
+      if (src === SRC.unresolved) {
+        const n = nameAt(s[i + 4]!);
+        if (n === null) unresolved?.push(s[i + 2]!, s[i + 4]!, s[i + 3]!);
+        if (typeof n !== 'string') continue;
+        src = SRC.inline;
+        ref = this.keep(n);
+      } else if (src === SRC.inline) {
+        src = SRC.inline;
+        ref = this.keep(p.inline[ref]!);
+      } else this.checkRef(src, ref);
+      const die = s[i + 2]!;
+      const located = s[i + 3] === 1;
+      const h = t.hash(K.type, src, ref);
+      const e = t.find(h, K.type, src, ref);
+      if (e < 0) t.add(h, K.type, src, ref, die, 0, located ? 0 : 1);
+      else if (located && (t.e[e * 6 + 4] === 1 || die < t.e[e * 6 + 2]!)) {
+        t.e[e * 6 + 2] = die;
+        t.e[e * 6 + 4] = 0;
       }
     }
   }
-  const damaged = parts.flatMap((p) => p.damaged ?? []);
-  if (damaged.length) out.damaged = damaged;
-  // Definitions named by a declaration in another share of units.
-  for (const p of parts) {
-    for (let i = 0; nameAt && i < p.unresolved.length; i += 3) {
-      const k = nameAt(p.unresolved[i + 1]!);
-      if (k !== undefined) addResolved(out.variables, declared, k, p.unresolved[i]!, p.unresolved[i + 2] === 1);
-    }
+
+  private bytesOf(src: number): Uint8Array {
+    return src === SRC.str ? this.r.str : src === SRC.lineStr ? this.r.lineStr : this.extra;
   }
-  return out;
+
+  /** An entry's name (with its type prefix). */
+  private text(t: Table, i: number): string {
+    const E = t.e;
+    const b = this.bytesOf(E[i * 6]!);
+    const ref = E[i * 6 + 1]!;
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const end = buf.indexOf(0, ref);
+    return TYPE_PREFIX[E[i * 6 + 5]!]! + buf.toString('latin1', ref, end < 0 ? b.length : end);
+  }
+
+  /** The variables left with only a declaration. */
+  declaredOnly(): Set<string> {
+    const out = new Set<string>();
+    const t = this.variables;
+    for (let i = 0; i < t.n; i++) if (t.e[i * 6 + 4] === 1) out.add(this.text(t, i));
+    return out;
+  }
+
+  /** The maps (each built on first use) and their on-disk form. */
+  index(): NameIndex {
+    const idx = {} as NameIndex;
+    const map = (t: Table): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (let i = 0; i < t.n; i++) m.set(this.text(t, i), t.e[i * 6 + 2]!);
+      return m;
+    };
+    const lazy = <Key extends 'types' | 'variables' | 'functions' | 'enumerators'>(
+      key: Key,
+      build: () => NameIndex[Key],
+    ): void => {
+      Object.defineProperty(idx, key, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          const value = build();
+          Object.defineProperty(idx, key, { value, enumerable: true, writable: true });
+          return value;
+        },
+      });
+    };
+    lazy('types', () => map(this.types));
+    lazy('variables', () => map(this.variables));
+    lazy('functions', () => map(this.functions));
+    lazy('enumerators', () => {
+      const m = new Map<string, [number, number]>();
+      const t = this.enumerators;
+      for (let i = 0; i < t.n; i++) m.set(this.text(t, i), [t.e[i * 6 + 2]!, t.e[i * 6 + 3]!]);
+      return m;
+    });
+    Object.defineProperty(idx, 'stored', {
+      enumerable: false,
+      value: (): StoredMaps => ({
+        types: this.store(this.types, false),
+        variables: this.store(this.variables, false),
+        functions: this.store(this.functions, false),
+        enumerators: this.store(this.enumerators, true),
+      }),
+    });
+    return idx;
+  }
+
+  /** A table as names joined by NUL (copied from the string sections) and DIE offsets. */
+  private store(t: Table, withExtra: boolean): StoredMap {
+    const E = t.e;
+    const ends = new Int32Array(t.n);
+    const bufs = [SRC.str, SRC.lineStr, SRC.inline].map((src) => {
+      const b = this.bytesOf(src);
+      return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    });
+    let total = 0;
+    for (let i = 0; i < t.n; i++) {
+      const b = bufs[E[i * 6]!]!;
+      const ref = E[i * 6 + 1]!;
+      // Names are short: a loop finds the NUL sooner than a call to indexOf.
+      let e = ref;
+      while (e < b.length && b[e] !== 0) e++;
+      ends[i] = e;
+      total += PREFIX_BYTES[E[i * 6 + 5]!]!.length + (e - ref) + (i > 0 ? 1 : 0);
+    }
+    const out = Buffer.allocUnsafeSlow(total);
+    const offs = new Float64Array(t.n);
+    const extra = withExtra ? new Float64Array(t.n) : undefined;
+    let p = 0;
+    for (let i = 0; i < t.n; i++) {
+      if (i > 0) out[p++] = 0;
+      const pre = PREFIX_BYTES[E[i * 6 + 5]!]!;
+      if (pre.length) p += pre.copy(out, p);
+      p += bufs[E[i * 6]!]!.copy(out, p, E[i * 6 + 1]!, ends[i]!);
+      offs[i] = E[i * 6 + 2]!;
+      if (extra) extra[i] = E[i * 6 + 3]!;
+    }
+    const names = new Uint8Array(out.buffer, out.byteOffset, total);
+    return extra ? { names, offs, extra } : { names, offs };
+  }
 }

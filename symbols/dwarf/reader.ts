@@ -158,9 +158,36 @@ export class DwarfReader {
   get abbrevSection(): Uint8Array {
     return this.abbrev;
   }
-  readonly str: Uint8Array;
-  readonly lineStr: Uint8Array;
-  readonly strOffsets: Uint8Array;
+  private strBytes: Uint8Array | undefined;
+  private lineStrBytes: Uint8Array | undefined;
+  private strOffsetsBytes: Uint8Array | undefined;
+  /** .debug_str, read on first use. */
+  get str(): Uint8Array {
+    this.strBytes ??= this.optional('.debug_str');
+    return this.strBytes;
+  }
+  /** .debug_line_str, read on first use. */
+  get lineStr(): Uint8Array {
+    this.lineStrBytes ??= this.optional('.debug_line_str');
+    return this.lineStrBytes;
+  }
+  /** .debug_str_offsets, read on first use (only DW_FORM_strx names need it). */
+  get strOffsets(): Uint8Array {
+    this.strOffsetsBytes ??= this.optional('.debug_str_offsets');
+    return this.strOffsetsBytes;
+  }
+  private optional(name: string): Uint8Array {
+    const s = this.elf.section(name);
+    return s ? this.elf.sectionData(s) : new Uint8Array(0);
+  }
+  /** The size of a string section without reading it (0 when absent). */
+  sectionSize(name: '.debug_str' | '.debug_line_str'): number {
+    const s = this.elf.section(name);
+    if (!s) return 0;
+    return name === '.debug_str'
+      ? (this.strBytes?.length ?? this.elf.dataSize(s))
+      : (this.lineStrBytes?.length ?? this.elf.dataSize(s));
+  }
   private readonly dv: DataView;
   private readonly abbrevCache = new Map<string, Map<number, Abbrev>>();
 
@@ -182,14 +209,7 @@ export class DwarfReader {
       if (!s) throw new BadDataError(`no ${name} section: the file has no DWARF debug info`, elf.path, 0);
       return elf.sectionData(s);
     };
-    const opt = (name: string): Uint8Array => {
-      const s = elf.section(name);
-      return s ? elf.sectionData(s) : new Uint8Array(0);
-    };
     this.abbrev = need('.debug_abbrev');
-    this.str = opt('.debug_str');
-    this.lineStr = opt('.debug_line_str');
-    this.strOffsets = opt('.debug_str_offsets');
     this.parts = partsOf(elf);
     const total = this.parts.reduce((n, p) => n + p.size, 0);
     if (opts.units) {
@@ -327,6 +347,27 @@ export class DwarfReader {
       target.set(this.elf.readSectionRange(part.name, unit.offset - part.base, unit.end - unit.offset));
     }
     this.loaded.add(unit);
+  }
+
+  /** Whether the whole of .debug_info (and .debug_types) is in `info` (a reader made without a unit table). */
+  get wholeSection(): boolean {
+    return this.loaded === undefined;
+  }
+
+  /**
+   * Read the bytes of reader offsets [from, to) (consecutive units of one section) into `into`, without keeping
+   * them: false when the section is not stored plainly (compressed), when the caller must load it whole.
+   */
+  /** Where the section holding reader offset `off` ends (a run of units to read must not cross it). */
+  sectionEnd(off: number): number {
+    const part = this.partAt(off);
+    return part.base + part.size;
+  }
+
+  readUnitBytes(from: number, to: number, into: Uint8Array): boolean {
+    const part = this.partAt(from);
+    if (to > part.base + part.size) this.fail('unit run crosses the end of its section', from);
+    return this.elf.readSectionInto(part.name, from - part.base, into.subarray(0, to - from));
   }
 
   /** Lazy mode: read every unit's bytes now, in one read per contiguous run (a scan of all of them follows). */

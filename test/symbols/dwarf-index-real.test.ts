@@ -42,7 +42,7 @@ for (const name of SAMPLE_NAMES) {
       const m = loadSample(name, t);
       if (!m) return;
       const cache = join(dir, name);
-      // Built by two worker threads (whatever the machine's CPU count), each reading and scanning a share.
+      // Built by two threads (whatever the machine's CPU count): this one and a worker, each reading and scanning a share.
       process.env.TSCRASH_INDEX_WORKERS = '2';
       const cold = maps(await DebugInfo.open(m.vmlinux, { cacheDir: cache, index: 'full' }));
       delete process.env.TSCRASH_INDEX_WORKERS;
