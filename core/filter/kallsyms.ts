@@ -10,7 +10,7 @@
  * base-relative: a non-negative offset is absolute (per-CPU), a negative one
  * is relative_base - 1 - offset (KALLSYMS_ABSOLUTE_PERCPU, as on x86-64).
  */
-import { decodeTokens, expandName, nameEntry, offsetAddress, tokenTableSpan } from '../kallsyms-format.js';
+import { decodeTokens, expandName, offsetAddress, tokenTableSpan } from '../kallsyms-format.js';
 import type { KernelMemory } from './kvm.js';
 import type { VmcoreinfoTable } from './vmcoreinfo-table.js';
 
@@ -51,22 +51,30 @@ export function kallsymsLookup(
   if (!tokens) return found;
 
   const want = new Set(wanted);
-  // only expand names whose expanded length (type char + name) matches a wanted one
-  const lens = new Uint8Array(4096);
+  // only expand names whose expanded length (type char + name) matches a wanted one; the scan runs once, cold,
+  // over every symbol: plain loops over typed arrays (no object per entry), which V8's first tiers run quickly
+  const lens = new Uint8Array(256);
   for (const w of wanted) if (w.length + 1 < lens.length) lens[w.length + 1] = 1;
-  const tokLen = Int32Array.from(tokens, (t) => t.length);
+  const tokLen = new Uint8Array(256);
+  for (let t = 0; t < 256; t++) tokLen[t] = Math.min(255, tokens[t]!.length);
   const hits: [number, string][] = [];
   let p = 0;
   for (let i = 0; i < n && p < namesLen; i++) {
-    const { len, start } = nameEntry(nameBuf, p);
-    if (start + len > namesLen) break;
+    let len = nameBuf[p]!;
+    let start = p + 1;
+    if (len & 0x80) {
+      len = (len & 0x7f) | ((nameBuf[start] ?? 0) << 7);
+      start++;
+    }
+    const end = start + len;
+    if (end > namesLen) break;
     let total = 0;
-    for (let k = 0; k < len; k++) total += tokLen[nameBuf[start + k]!]!;
-    if (total < lens.length && lens[total]) {
+    for (let k = start; k < end && total < 256; k++) total += tokLen[nameBuf[k]!]!;
+    if (total < 256 && lens[total] === 1) {
       const name = expandName(nameBuf, p, tokens).slice(1);
       if (want.has(name) && !hits.some((h) => h[1] === name)) hits.push([i, name]);
     }
-    p = start + len;
+    p = end;
   }
   if (!hits.length) return found;
   const offBuf = new Uint8Array(4);
