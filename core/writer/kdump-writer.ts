@@ -12,7 +12,7 @@
  * finished with the INCOMPLETE flag and every written descriptor is valid.
  */
 import type { ExclusionCounts } from '../filter/exclude.js';
-import { BatchCompressor, type BatchResult } from './batch.js';
+import { BatchCompressor, type BatchResult, isZeroPage } from './batch.js';
 import type { Bitmap } from './bitmap.js';
 import { CompressPool } from './compress-pool.js';
 import { type Messages, PROGRESS_COPY } from './messages.js';
@@ -289,7 +289,32 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
   let incompleteError: Error | undefined;
   const threads = p.pool ? p.pool.size : p.threads > 1 ? p.threads : 0;
   try {
-    if (!threads) {
+    if (!threads && p.compression === 'none') {
+      // uncompressed: the pages are read straight into the flush buffer, zero pages squeezed out in place
+      const sizes = new Int32Array(BATCH_PAGES);
+      const flags = new Int32Array(BATCH_PAGES);
+      const r: BatchResult = { sizes, flags, data: dataBuf, dataLen: 0 };
+      for (;;) {
+        const region = dataBuf.subarray(dataLen, dataLen + BATCH_PAGES * ps);
+        const n = readBatch(region);
+        if (n === 0) break;
+        let w = 0;
+        for (let i = 0; i < n; i++) {
+          const off = i * ps;
+          if (excludeZero && isZeroPage(region, off, ps)) {
+            sizes[i] = 0;
+            continue;
+          }
+          if (w !== off) region.copyWithin(w, off, off + ps);
+          sizes[i] = ps;
+          w += ps;
+        }
+        r.dataLen = w;
+        consume(r, n, true);
+        done += n;
+        msgs.progress(PROGRESS_COPY, done, total, start);
+      }
+    } else if (!threads) {
       const bc = new BatchCompressor(p.compression, ps);
       const buf = new Uint8Array(BATCH_PAGES * ps);
       for (;;) {

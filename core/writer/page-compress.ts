@@ -47,10 +47,10 @@ export function compressionFlag(c: Compression): number {
 export interface PageCompressor {
   readonly flag: number;
   /**
-   * Compress src[off, off+len) into `out` (at least outBound(len) long).
+   * Compress src[off, off+len) into `out` at `outOff` (with at least outBound(len) bytes of room there).
    * Returns the compressed size, or -1 when compression failed.
    */
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number;
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number;
 }
 
 export function outBound(len: number): number {
@@ -100,17 +100,18 @@ class ZlibCompressor implements PageCompressor {
     }
   }
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     if (this.handle && this.state) {
-      this.handle.writeSync(zlib.constants.Z_FINISH, src, off, len, out, 0, out.length);
-      const n = out.length - this.state[0]!;
+      const room = out.length - outOff;
+      this.handle.writeSync(zlib.constants.Z_FINISH, src, off, len, out, outOff, room);
+      const n = room - this.state[0]!;
       const inLeft = this.state[1]!;
       this.handle.reset();
       return inLeft === 0 ? n : -1;
     }
     const r = zlib.deflateSync(src.subarray(off, off + len), { level: zlib.constants.Z_BEST_SPEED });
-    if (r.length > out.length) return -1;
-    out.set(r);
+    if (r.length > out.length - outOff) return -1;
+    out.set(r, outOff);
     return r.length;
   }
 }
@@ -120,12 +121,12 @@ class LzoCompressor implements PageCompressor {
   private readonly c = newLzoCompressor();
   private scratch = new Uint8Array(0);
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
-    if (out.length >= lzo1xBound(len)) return this.c.compressInto(src, off, len, out, 0);
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
+    if (out.length - outOff >= lzo1xBound(len)) return this.c.compressInto(src, off, len, out, outOff);
     if (this.scratch.length < lzo1xBound(len)) this.scratch = new Uint8Array(lzo1xBound(len));
     const n = this.c.compressInto(src, off, len, this.scratch, 0);
-    if (n > out.length) return -1;
-    out.set(this.scratch.subarray(0, n));
+    if (n > out.length - outOff) return -1;
+    out.set(this.scratch.subarray(0, n), outOff);
     return n;
   }
 }
@@ -134,10 +135,10 @@ class SnappyCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_SNAPPY;
   private readonly snappy = require('snappyjs') as { compress(b: Uint8Array): Uint8Array };
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     const r = this.snappy.compress(src.subarray(off, off + len));
-    if (r.length > out.length) return -1;
-    out.set(r);
+    if (r.length > out.length - outOff) return -1;
+    out.set(r, outOff);
     return r.length;
   }
 }
@@ -146,8 +147,8 @@ class ZstdCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_ZSTD;
   private readonly cctx: ZstdPageCompressor = newZstdCompressor();
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
-    return this.cctx.compress(out, src.subarray(off, off + len), 1);
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
+    return this.cctx.compress(out.subarray(outOff, outOff + outBound(len)), src.subarray(off, off + len), 1);
   }
 }
 
