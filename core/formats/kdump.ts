@@ -74,6 +74,9 @@ function decodeWorker(): Worker {
   return new Worker(new URL(bundled ? './decode-worker.js' : '../compress/decode-worker.js', self));
 }
 
+/** Bytes of page data read at once when pages are read in file order. */
+const READ_AHEAD = 256 << 10;
+
 export class KdumpDump implements Dump {
   readonly path: string;
   readonly pageSize: number;
@@ -440,15 +443,30 @@ export class KdumpDump implements Dump {
     if (pfn < 0 || pfn >= this.maxPfn) return 'absent';
     if (!this.dumped.test(pfn)) return this.present.test(pfn) ? 'excluded' : 'absent';
     if (pfn < this.startPfn || pfn >= this.endPfn) return 'absent';
-    const d = this.descriptor(pfn);
-    if (!d) return 'truncated';
-    if (d.offset === 0 && d.size === 0) return this.src.truncatedAt !== undefined ? 'truncated' : 'incomplete';
-    if (d.offset + d.size > this.src.size) return 'truncated';
+    if (this.descAt(pfn) < 0) return 'truncated';
+    if (this.dOffset === 0 && this.dSize === 0) return this.src.truncatedAt !== undefined ? 'truncated' : 'incomplete';
+    if (this.dOffset + this.dSize > this.src.size) return 'truncated';
     return 'dumped';
   }
 
   /** The page_desc of a dumped pfn, or undefined when the descriptor lies past the end of the file. */
   descriptor(pfn: number): { offset: number; size: number; flags: number; pageFlags: bigint } | undefined {
+    const o = this.descAt(pfn);
+    if (o < 0) return undefined;
+    const c = this.descChunk!.data;
+    return { offset: this.dOffset, size: this.dSize, flags: this.dFlags, pageFlags: c.getBigUint64(o + 16, true) };
+  }
+
+  /** What descAt() found: the descriptor's offset (-1 when out of range), size and flags. */
+  private dOffset = 0;
+  private dSize = 0;
+  private dFlags = 0;
+
+  /**
+   * Read the page_desc of a dumped pfn into dOffset/dSize/dFlags (numbers: no bigint, no object, as every page
+   * read asks); returns its place in the descriptor chunk, or -1 when it lies past the end of the file.
+   */
+  private descAt(pfn: number): number {
     const idx = this.dumped.rank(pfn) - this.startRank;
     const CHUNK = 2048;
     const first = idx - (idx % CHUNK);
@@ -459,14 +477,43 @@ export class KdumpDump implements Dump {
       this.descChunk = c;
     }
     const o = (idx - first) * DESC_SIZE;
-    if (o + DESC_SIZE > c.data.byteLength) return undefined;
-    const off = c.data.getBigInt64(o, true);
-    return {
-      offset: off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(off),
-      size: c.data.getUint32(o + 8, true),
-      flags: c.data.getUint32(o + 12, true),
-      pageFlags: c.data.getBigUint64(o + 16, true),
-    };
+    if (o + DESC_SIZE > c.data.byteLength) return -1;
+    const lo = c.data.getUint32(o, true);
+    const hi = c.data.getInt32(o + 4, true);
+    // an offset past 2^53 (or negative) is not one a file has: -1, which the callers' range checks refuse
+    this.dOffset = hi < 0 || hi >= 0x200000 ? -1 : hi * 4294967296 + lo;
+    this.dSize = c.data.getUint32(o + 8, true);
+    this.dFlags = c.data.getUint32(o + 12, true);
+    return o;
+  }
+
+  /** Read-ahead of page data for scans in file order (pages are stored in pfn order). */
+  private ra = new Uint8Array(0);
+  private raPos = 0;
+  private raLen = 0;
+  /** Where the last page data read ended: a read that starts there is part of a sequential scan. */
+  private lastEnd = -1;
+
+  /**
+   * `size` bytes of page data at `offset`: a view into the read-ahead window (valid until the next call) when a
+   * scan in file order reaches it, else a buffer of its own (`owned`).
+   */
+  private pageData(offset: number, size: number): { data: Uint8Array; owned: boolean } {
+    const end = offset + size;
+    if (offset >= this.raPos && end <= this.raPos + this.raLen) {
+      this.lastEnd = end;
+      return { data: this.ra.subarray(offset - this.raPos, end - this.raPos), owned: false };
+    }
+    const sequential = offset === this.lastEnd;
+    this.lastEnd = end;
+    if (sequential && size <= READ_AHEAD) {
+      if (this.ra.length === 0) this.ra = new Uint8Array(READ_AHEAD);
+      this.raPos = offset;
+      this.raLen = this.src.read(this.ra, 0, Math.min(READ_AHEAD, this.src.size - offset), offset);
+      if (this.raLen >= size) return { data: this.ra.subarray(0, size), owned: false };
+      this.raLen = 0;
+    }
+    return { data: readAt(this.src, offset, size), owned: true };
   }
 
   prefetch(pfns: Iterable<number>): Promise<number> {
@@ -569,7 +616,7 @@ export class KdumpDump implements Dump {
         `in another file of this split dump (this one has pfns 0x${this.startPfn.toString(16)}-0x${this.endPfn.toString(16)})`,
       );
     }
-    const d = this.descriptor(pfn);
+    const d = this.descAt(pfn) < 0 ? undefined : { offset: this.dOffset, size: this.dSize, flags: this.dFlags };
     const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0;
     if (!d)
       throw this.fault(
@@ -599,7 +646,7 @@ export class KdumpDump implements Dump {
         `page data (0x${d.size.toString(16)} bytes at file offset 0x${d.offset.toString(16)}) lies past the end of the truncated file`,
       );
     }
-    const raw = readAt(this.src, d.offset, d.size);
+    const { data: raw, owned } = this.pageData(d.offset, d.size);
     let page: Uint8Array;
     const kind = compressionOf(d.flags);
     if (kind) {
@@ -627,7 +674,7 @@ export class KdumpDump implements Dump {
           d.offset,
         );
       }
-      page = raw;
+      page = owned ? raw : raw.slice();
     }
     this.cache.set(pfn, page);
     return page;
