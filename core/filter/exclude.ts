@@ -295,6 +295,92 @@ export function excludeUnnecessaryPages(
   const exUser = (level & DL_EXCLUDE_USER_DATA) !== 0;
   const sizeBig = BigInt(size);
 
+  // The pages of one block of struct pages (read into `cache` from `first`): a function of its own, small enough
+  // for V8 to optimize soon, since it runs once per 512 pages (the whole pass runs once per command, cold).
+  const scanBlock = (first: number, blockEnd: number, whole: boolean): number => {
+    let pfn = first;
+    while (pfn < blockEnd) {
+      if (!whole && !isSet(present, pfn)) {
+        pfn++;
+        continue;
+      }
+      const w = (pfn - first) * sizeW;
+      // the decision for one struct page (makedumpfile's __exclude_unnecessary_pages): cls, and nr pages
+      if (chW >= 0 && (i32[w + chW]! & 1) === 1) {
+        pfn++; // a tail page: its head decided
+        continue;
+      }
+      const flags = i32[w + flW]!;
+      const mapcount = mcW >= 0 ? i32[w + mcW]! : 0;
+      const slab = mapcount === slabV || (flags & maskSlab) !== 0;
+      let cls = C_KEEP;
+      let nr = 1;
+      if (exFree && mapcount === buddy && !slab) {
+        const priv = prW >= 0 ? (i32[w + prW]! >>> 0) + (i32[w + prW + 1]! >>> 0) * 4294967296 : 0;
+        if (priv >= freeAreaLen) {
+          warn(
+            `WARNING: Invalid free page order: pfn=${pfn.toString(16)}, order=${priv}, max order=${freeAreaLen - 1}`,
+          );
+          pfn++;
+          continue;
+        }
+        cls = C_FREE;
+        nr = priv < 31 ? 1 << priv : 2 ** priv; // a small integer, not a boxed double
+      } else if (exFree && mapcount === unaccepted && freeAreaLen !== NONE) {
+        cls = C_FREE;
+        nr = 2 ** (freeAreaLen - 1);
+      } else {
+        let order = 0;
+        let hugetlb = false;
+        const idx = pfn % PGMM_CACHED;
+        if (
+          idx < PGMM_CACHED - 1 &&
+          pfn + 1 < blockEnd &&
+          ((flags & headLo) !== 0 || (i32[w + flW + 1]! & headHi) !== 0)
+        ) {
+          const n = (pfn - first + 1) * size;
+          if (mode === 2) {
+            order = cache[n + L.offFlags]!;
+            hugetlb = mapcount === hugetlbMapcount;
+          } else if (mode === 1) {
+            const f1 = i32[(n >> 2) + flW]!;
+            order = f1 & 0xff;
+            hugetlb = (f1 & maskHugetlb) !== 0;
+          } else {
+            if (orderOffset) order = cache[n + orderOffset]!;
+            if (dtorOffset) hugetlb = cache[n + dtorOffset] === hugetlbDtor;
+          }
+          if (order >= 64 || pfn % (order < 31 ? 1 << order : 2 ** order) !== 0) order = 0;
+        }
+        nr = order < 31 ? 1 << order : 2 ** order;
+        const anon = (cache[w * 4 + L.offMapping]! & 1) === 1 && !slab;
+        const cachePage =
+          (flags & maskLru) !== 0 ||
+          ((maskSwapbacked === 0 || (flags & maskSwapbacked) !== 0) && (flags & maskSwapcache) !== 0);
+        const privateFlag = (flags & maskPrivate) !== 0;
+        if (exCache && cachePage && !privateFlag && !anon) cls = C_CACHE;
+        else if (exCachePri && cachePage && !anon) cls = privateFlag ? C_CACHE_PRIVATE : C_CACHE;
+        else if (exUser && (anon || hugetlb)) cls = C_USER;
+        else if ((flags & maskHwpoison) !== 0) cls = C_HWPOISON;
+        else if (mapcount === offline && !slab) cls = C_OFFLINE;
+      }
+      if (cls === C_KEEP) {
+        pfn++;
+        continue;
+      }
+      let kept = false;
+      // Free pages hold nothing of the image, and a hwpoisoned page is never read back, even inside the
+      // kernel image: reading it could raise another machine check (makedumpfile excludes it always).
+      if (cls !== C_FREE && cls !== C_HWPOISON && pfn < protHi && pfn + nr > protLo) {
+        for (let k = 0; k < nProt; k += 2) if (pfn < prot[k + 1]! && pfn + nr > prot[k]!) kept = true;
+      }
+      if (kept) counts.keptKernelImage += nr;
+      else tally[cls] += clearRange(bits, maxPfn, pfn, pfn + nr);
+      pfn += nr;
+    }
+    return pfn;
+  };
+
   let rangeNo = 0;
   for (const r of ranges) {
     opts.progress?.(rangeNo++, ranges.length);
@@ -318,86 +404,7 @@ export function excludeUnnecessaryPages(
         block = blockEnd;
         continue;
       }
-      let pfn = first;
-      while (pfn < blockEnd) {
-        if (!whole && !isSet(present, pfn)) {
-          pfn++;
-          continue;
-        }
-        const w = (pfn - first) * sizeW;
-        // the decision for one struct page (makedumpfile's __exclude_unnecessary_pages): cls, and nr pages
-        if (chW >= 0 && (i32[w + chW]! & 1) === 1) {
-          pfn++; // a tail page: its head decided
-          continue;
-        }
-        const flags = i32[w + flW]!;
-        const mapcount = mcW >= 0 ? i32[w + mcW]! : 0;
-        const slab = mapcount === slabV || (flags & maskSlab) !== 0;
-        let cls = C_KEEP;
-        let nr = 1;
-        if (exFree && mapcount === buddy && !slab) {
-          const priv = prW >= 0 ? (i32[w + prW]! >>> 0) + (i32[w + prW + 1]! >>> 0) * 4294967296 : 0;
-          if (priv >= freeAreaLen) {
-            warn(
-              `WARNING: Invalid free page order: pfn=${pfn.toString(16)}, order=${priv}, max order=${freeAreaLen - 1}`,
-            );
-            pfn++;
-            continue;
-          }
-          cls = C_FREE;
-          nr = 2 ** priv;
-        } else if (exFree && mapcount === unaccepted && freeAreaLen !== NONE) {
-          cls = C_FREE;
-          nr = 2 ** (freeAreaLen - 1);
-        } else {
-          let order = 0;
-          let hugetlb = false;
-          const idx = pfn % PGMM_CACHED;
-          if (
-            idx < PGMM_CACHED - 1 &&
-            pfn + 1 < blockEnd &&
-            ((flags & headLo) !== 0 || (i32[w + flW + 1]! & headHi) !== 0)
-          ) {
-            const n = (pfn - first + 1) * size;
-            if (mode === 2) {
-              order = cache[n + L.offFlags]!;
-              hugetlb = mapcount === hugetlbMapcount;
-            } else if (mode === 1) {
-              const f1 = i32[(n >> 2) + flW]!;
-              order = f1 & 0xff;
-              hugetlb = (f1 & maskHugetlb) !== 0;
-            } else {
-              if (orderOffset) order = cache[n + orderOffset]!;
-              if (dtorOffset) hugetlb = cache[n + dtorOffset] === hugetlbDtor;
-            }
-            if (order >= 64 || pfn % 2 ** order !== 0) order = 0;
-          }
-          nr = 2 ** order;
-          const anon = (cache[w * 4 + L.offMapping]! & 1) === 1 && !slab;
-          const cachePage =
-            (flags & maskLru) !== 0 ||
-            ((maskSwapbacked === 0 || (flags & maskSwapbacked) !== 0) && (flags & maskSwapcache) !== 0);
-          const privateFlag = (flags & maskPrivate) !== 0;
-          if (exCache && cachePage && !privateFlag && !anon) cls = C_CACHE;
-          else if (exCachePri && cachePage && !anon) cls = privateFlag ? C_CACHE_PRIVATE : C_CACHE;
-          else if (exUser && (anon || hugetlb)) cls = C_USER;
-          else if ((flags & maskHwpoison) !== 0) cls = C_HWPOISON;
-          else if (mapcount === offline && !slab) cls = C_OFFLINE;
-        }
-        if (cls === C_KEEP) {
-          pfn++;
-          continue;
-        }
-        let kept = false;
-        // Free pages hold nothing of the image, and a hwpoisoned page is never read back, even inside the
-        // kernel image: reading it could raise another machine check (makedumpfile excludes it always).
-        if (cls !== C_FREE && cls !== C_HWPOISON && pfn < protHi && pfn + nr > protLo) {
-          for (let k = 0; k < nProt; k += 2) if (pfn < prot[k + 1]! && pfn + nr > prot[k]!) kept = true;
-        }
-        if (kept) counts.keptKernelImage += nr;
-        else tally[cls] += clearRange(bits, maxPfn, pfn, pfn + nr);
-        pfn += nr;
-      }
+      const pfn = scanBlock(first, blockEnd, whole);
       // a compound or buddy block may run past this block: continue after it
       block = Math.max(blockEnd, pfn);
     }
