@@ -18,6 +18,14 @@ import { BadDataError, FaultError, type FaultReason } from '../errors.js';
 import { PageCache } from '../page-cache.js';
 import { checkUtsMachine } from './arch.js';
 import { RankedBitmap } from './bitmap.js';
+import {
+  DUMP_DH_COMPRESSED_INCOMPLETE,
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+  DUMP_DH_EXCLUDED_VMEMMAP,
+} from './kdump-flags.js';
 import { type ByteSource, readAt } from './source.js';
 
 export const KDUMP_SIGNATURE = 'KDUMP   ';
@@ -29,12 +37,14 @@ const MAX_META = 256 << 20; // notes, vmcoreinfo: refuse more
 /** x86-64's NR_CPUS limit (CONFIG_NR_CPUS at most 8192). */
 const MAX_CPUS = 8192;
 
-export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
-export const DUMP_DH_COMPRESSED_LZO = 0x2;
-export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
-export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
-export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
-export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+export {
+  DUMP_DH_COMPRESSED_INCOMPLETE,
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+  DUMP_DH_EXCLUDED_VMEMMAP,
+};
 /** The flags a page descriptor may carry: the compression of its page. */
 const KNOWN_PAGE_FLAGS =
   DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;

@@ -5,7 +5,6 @@
  * smaller than the page. Each compressor is reusable (no per-page setup).
  */
 import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
 import { newLzoCompressor } from '../compress/lzo.js';
 import { lzo1xBound } from '../compress/lzo-compress.js';
 import { newZstdCompressor, type ZstdPageCompressor } from '../compress/zstd.js';
@@ -17,9 +16,9 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
-} from '../formats/kdump.js';
+} from '../formats/kdump-flags.js';
 
-/** page_desc / header status flags (diskdump_mod.h): one definition, beside the reader. */
+/** page_desc / header status flags (diskdump_mod.h): one definition, shared with the reader. */
 export {
   DUMP_DH_COMPRESSED_INCOMPLETE,
   DUMP_DH_COMPRESSED_LZO,
@@ -27,7 +26,7 @@ export {
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
   DUMP_DH_EXCLUDED_VMEMMAP,
-} from '../formats/kdump.js';
+} from '../formats/kdump-flags.js';
 
 export function compressionFlag(c: Compression): number {
   switch (c) {
@@ -60,6 +59,11 @@ export function outBound(len: number): number {
 
 const require = createRequire(import.meta.url);
 
+/** node:zlib, loaded for -c alone (its module costs start-up time and memory the other compressions do not need). */
+const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
+const Z_FINISH = 4;
+const Z_BEST_SPEED = 1;
+
 interface ZlibHandle {
   writeSync(
     flush: number,
@@ -82,7 +86,7 @@ class ZlibCompressor implements PageCompressor {
     // A persistent deflate handle avoids deflateInit per page (node's deflateSync
     // allocates a new zlib stream per call). Falls back to deflateSync.
     try {
-      const d = zlib.createDeflate({ level: zlib.constants.Z_BEST_SPEED }) as unknown as {
+      const d = zlib().createDeflate({ level: Z_BEST_SPEED }) as unknown as {
         _handle?: ZlibHandle;
         _writeState?: Uint32Array;
       };
@@ -103,13 +107,13 @@ class ZlibCompressor implements PageCompressor {
   compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     if (this.handle && this.state) {
       const room = out.length - outOff;
-      this.handle.writeSync(zlib.constants.Z_FINISH, src, off, len, out, outOff, room);
+      this.handle.writeSync(Z_FINISH, src, off, len, out, outOff, room);
       const n = room - this.state[0]!;
       const inLeft = this.state[1]!;
       this.handle.reset();
       return inLeft === 0 ? n : -1;
     }
-    const r = zlib.deflateSync(src.subarray(off, off + len), { level: zlib.constants.Z_BEST_SPEED });
+    const r = zlib().deflateSync(src.subarray(off, off + len), { level: Z_BEST_SPEED });
     if (r.length > out.length - outOff) return -1;
     out.set(r, outOff);
     return r.length;
