@@ -45,6 +45,7 @@ export {
   DUMP_DH_COMPRESSED_ZSTD,
   DUMP_DH_EXCLUDED_VMEMMAP,
 };
+
 /** The flags a page descriptor may carry: the compression of its page. */
 const KNOWN_PAGE_FLAGS =
   DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
