@@ -515,7 +515,9 @@ export class KdumpDump implements Dump {
       this.lastEnd = end;
       return { data: this.ra.subarray(offset - this.raPos, end - this.raPos), owned: false };
     }
-    const sequential = offset === this.lastEnd;
+    // the next bytes after the last read, or after the window (a read elsewhere between, such as the shared zero
+    // page of -d 1, does not end a scan)
+    const sequential = offset === this.lastEnd || (this.raLen > 0 && offset === this.raPos + this.raLen);
     this.lastEnd = end;
     if (sequential && size <= READ_AHEAD) {
       if (this.ra.length === 0) this.ra = new Uint8Array(READ_AHEAD);
@@ -524,8 +526,19 @@ export class KdumpDump implements Dump {
       if (this.raLen >= size) return { data: this.ra.subarray(0, size), owned: false };
       this.raLen = 0;
     }
-    return { data: readAt(this.src, offset, size), owned: true };
+    // the same bytes as the last read elsewhere (the shared zero page that every zero page of -d 1 points at)
+    if (offset === this.memoPos && this.memo.length === size) return { data: this.memo, owned: false };
+    const data = readAt(this.src, offset, size);
+    if (data.length === size) {
+      // a copy: the page handed out may be anyone's
+      this.memoPos = offset;
+      this.memo = data.slice();
+    }
+    return { data, owned: true };
   }
+
+  private memo: Uint8Array = new Uint8Array(0);
+  private memoPos = -1;
 
   prefetch(pfns: Iterable<number>): Promise<number> {
     // No more than half the cache: what is decoded ahead must still be there when it is read.
