@@ -13,7 +13,6 @@
  * not match the dump's release.
  */
 import { runMakedumpfile } from '../core/writer/main.js';
-import { vmcoreinfoFromVmlinux } from '../program/vmcoreinfo-from-vmlinux.js';
 
 // A reader of the messages that stops early (tsmakedumpfile --mem-usage | head) closes the pipe: stop quietly. (A
 // -F stream's reader that goes away is a write error of the dump itself, reported by its sink.)
@@ -22,8 +21,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// -x and --config read DWARF: their modules load only when asked for (most runs never need them)
 runMakedumpfile(process.argv.slice(2), {
-  vmcoreinfoFromVmlinux,
+  vmcoreinfoFromVmlinux: async (...a) =>
+    (await import('../program/vmcoreinfo-from-vmlinux.js')).vmcoreinfoFromVmlinux(...a),
   eraseTargets: async (...a) => (await import('../program/erase-resolve.js')).eraseTargetsFromConfig(...a),
 }).then(
   (code) => {

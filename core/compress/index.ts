@@ -5,7 +5,7 @@
  * make us allocate more than a page.
  */
 import { createRequire } from 'node:module';
-import { inflateSync } from 'node:zlib';
+import zlib, { inflateSync } from 'node:zlib';
 import { lzoDecompress } from './lzo.js';
 import { LzoError } from './lzo-decompress.js';
 import { ZstdError, zstdDecompress } from './zstd.js';
@@ -42,14 +42,77 @@ export function zstdFrameContentSize(src: Uint8Array): number | undefined {
   return fcsSize === 2 ? v + 256 : v;
 }
 
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    inp: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/**
+ * zlib pages through one inflate stream kept for the thread and reset after each page (inflateSync sets up and
+ * tears down a stream for every call: most of a page's cost). The output goes to a scratch buffer a byte longer
+ * than the page, so that a stream that decodes to more than a page is seen; errors come through the handle's
+ * onerror. Falls back to inflateSync where Node's zlib stream has no such handle.
+ */
+class PageInflater {
+  private handle: ZlibHandle | undefined;
+  private state: Uint32Array | undefined;
+  private scratch = new Uint8Array(0);
+  private error: string | undefined;
+
+  constructor() {
+    try {
+      const z = zlib.createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
+      const h = z._handle;
+      if (h && z._writeState && typeof h.writeSync === 'function' && typeof h.reset === 'function') {
+        this.handle = h;
+        this.state = z._writeState;
+        h.onerror = (message) => {
+          this.error = message;
+        };
+      }
+    } catch {
+      this.handle = undefined;
+    }
+  }
+
+  inflate(src: Uint8Array, pageSize: number): Uint8Array {
+    const h = this.handle;
+    if (!h || !this.state) {
+      // A chunk just over the page: the default 16 KiB chunk would stay behind each cached 4 KiB page.
+      return inflateSync(src, { maxOutputLength: pageSize, chunkSize: pageSize + 64 });
+    }
+    if (this.scratch.length !== pageSize + 1) this.scratch = new Uint8Array(pageSize + 1);
+    this.error = undefined;
+    try {
+      h.writeSync(zlib.constants.Z_FINISH, src, 0, src.length, this.scratch, 0, pageSize + 1);
+    } finally {
+      h.reset();
+    }
+    if (this.error !== undefined) throw new DecompressError(`zlib: ${this.error}`);
+    const n = pageSize + 1 - this.state[0]!;
+    if (n !== pageSize)
+      throw new DecompressError(`zlib: ${n > pageSize ? 'more than a page' : `${n} bytes, expected ${pageSize}`}`);
+    return this.scratch.slice(0, pageSize);
+  }
+}
+const inflater = new PageInflater();
+
 /** Decompress one page into a new buffer of exactly `pageSize` bytes. */
 export function decompressPage(kind: Compression, src: Uint8Array, pageSize: number): Uint8Array {
   let out: Uint8Array;
   try {
     switch (kind) {
       case 'zlib':
-        // A chunk just over the page: the default 16 KiB chunk would stay behind each cached 4 KiB page.
-        out = inflateSync(src, { maxOutputLength: pageSize, chunkSize: pageSize + 64 });
+        out = inflater.inflate(src, pageSize);
         break;
       case 'lzo': {
         out = new Uint8Array(pageSize);

@@ -133,15 +133,15 @@ export interface ExcludeOptions {
   dumpLevel: number;
   /** pfn ranges [start, end) that back the kernel image: only free pages may be excluded there. */
   protect?: readonly [number, number][];
-  /** Only pfns the input has (makedumpfile's is_in_segs). */
-  hasPfn: (pfn: number) => boolean;
+  /** The pfns the input has (makedumpfile's is_in_segs): the 1st bitmap's bytes (bit i = byte[i >> 3] & (1 << (i & 7))). */
+  present: Uint8Array;
   warn?: (msg: string) => void;
   progress?: (done: number, total: number) => void;
 }
 
 const NONE = 2 ** 40; // never equal to an int32 field
 
-/** Class codes returned by Classifier.classify (0 = keep). */
+/** Class codes (0 = keep), indexes of CLASS_KEYS. */
 const C_KEEP = 0;
 const C_FREE = 1;
 const C_CACHE = 2;
@@ -149,150 +149,82 @@ const C_CACHE_PRIVATE = 3;
 const C_USER = 4;
 const C_HWPOISON = 5;
 const C_OFFLINE = 6;
-const C_BAD_ORDER = 7;
 const CLASS_KEYS: (keyof ExclusionCounts)[] = ['zero', 'free', 'cache', 'cachePrivate', 'user', 'hwpoison', 'offline'];
 
-/**
- * The decision for one struct page, in a small monomorphic object so that V8
- * optimizes it early (the CLI runs this loop once, cold). Returns
- * class + 8 * nr_pages, C_KEEP for pages to keep.
- */
-class Classifier {
-  readonly offFlags: number;
-  readonly offMapping: number;
-  readonly offMapcount: number;
-  readonly offPrivate: number;
-  readonly offCompoundHead: number;
-  readonly orderOffset: number;
-  readonly dtorOffset: number;
-  readonly maskLru: number;
-  readonly maskPrivate: number;
-  readonly maskSwapcache: number;
-  readonly maskSwapbacked: number; // 0: PG_swapbacked unknown (swapcache alone decides)
-  readonly maskSlab: number;
-  readonly maskHwpoison: number;
-  readonly maskHugetlb: number;
-  readonly headMaskLo: number;
-  readonly headMaskHi: number;
-  readonly buddy: number;
-  readonly offline: number;
-  readonly slab: number;
-  readonly hugetlbMapcount: number;
-  readonly unaccepted: number;
-  readonly hugetlbDtor: number;
-  readonly freeAreaLen: number;
-  readonly mode: number; // 0: order/dtor offsets, 1: PG_hugetlb in _flags_1, 2: PAGE_HUGETLB_MAPCOUNT_VALUE
-  readonly exFree: boolean;
-  readonly exCache: boolean;
-  readonly exCachePri: boolean;
-  readonly exUser: boolean;
-  /** The order found by the last classify() of a free page that was out of range (for the warning). */
-  badOrder = 0;
-
-  constructor(
-    readonly size: number,
-    L: Layout,
-    level: number,
-  ) {
-    const bit = (nr: number) => (nr >= 0 && nr < 32 ? (1 << nr) >>> 0 : 0);
-    this.offFlags = L.offFlags;
-    this.offMapping = L.offMapping;
-    this.offMapcount = L.offMapcount;
-    this.offPrivate = L.offPrivate;
-    this.offCompoundHead = L.offCompoundHead;
-    this.orderOffset = L.orderOffset;
-    this.dtorOffset = L.dtorOffset;
-    this.maskLru = bit(L.pgLru);
-    this.maskPrivate = bit(L.pgPrivate);
-    this.maskSwapcache = bit(L.pgSwapcache);
-    this.maskSwapbacked = bit(L.pgSwapbacked);
-    this.maskSlab = bit(L.pgSlab);
-    this.maskHwpoison = bit(L.pgHwpoison);
-    this.maskHugetlb = bit(L.pgHugetlb);
-    this.headMaskLo = L.headMaskLo;
-    this.headMaskHi = L.headMaskHi;
-    this.buddy = L.canBuddy && L.buddy !== undefined ? L.buddy : NONE;
-    this.offline = L.offline ?? NONE;
-    this.slab = L.slab ?? NONE;
-    this.hugetlbMapcount = L.hugetlbMapcount ?? NONE;
-    this.unaccepted = L.unaccepted ?? NONE;
-    this.hugetlbDtor = L.hugetlbDtor ?? NONE;
-    this.freeAreaLen = L.freeAreaLen ?? NONE;
-    this.mode = L.hugetlbMapcount !== undefined ? 2 : L.pgHugetlb >= 0 ? 1 : 0;
-    this.exFree = (level & DL_EXCLUDE_FREE) !== 0;
-    this.exCache = (level & DL_EXCLUDE_CACHE) !== 0;
-    this.exCachePri = (level & DL_EXCLUDE_CACHE_PRI) !== 0;
-    this.exUser = (level & DL_EXCLUDE_USER_DATA) !== 0;
-  }
-
-  /** `next`: the next struct page is in the buffer (compound head checks read it). */
-  classify(dv: DataView, o: number, pfn: number, next: boolean): number {
-    if (this.offCompoundHead >= 0 && (dv.getUint32(o + this.offCompoundHead, true) & 1) === 1) return C_KEEP; // tail
-    const flags = dv.getUint32(o + this.offFlags, true);
-    const flagsHi = dv.getUint32(o + this.offFlags + 4, true);
-    const mapcount = this.offMapcount >= 0 ? dv.getInt32(o + this.offMapcount, true) : 0;
-    const slab = mapcount === this.slab || (flags & this.maskSlab) !== 0;
-    if (this.exFree && mapcount === this.buddy && !slab) {
-      const priv =
-        this.offPrivate >= 0
-          ? dv.getUint32(o + this.offPrivate, true) + dv.getUint32(o + this.offPrivate + 4, true) * 4294967296
-          : 0;
-      if (priv >= this.freeAreaLen) {
-        this.badOrder = priv;
-        return C_BAD_ORDER;
-      }
-      return C_FREE + 8 * 2 ** priv;
-    }
-    if (this.exFree && mapcount === this.unaccepted) return C_FREE + 8 * 2 ** (this.freeAreaLen - 1);
-    let order = 0;
-    let hugetlb = false;
-    if (next && ((flags & this.headMaskLo) !== 0 || (flagsHi & this.headMaskHi) !== 0)) {
-      const n = o + this.size;
-      if (this.mode === 2) {
-        order = dv.getUint8(n + this.offFlags);
-        hugetlb = mapcount === this.hugetlbMapcount;
-      } else if (this.mode === 1) {
-        const f1 = dv.getUint32(n + this.offFlags, true);
-        order = f1 & 0xff;
-        hugetlb = (f1 & this.maskHugetlb) !== 0;
-      } else {
-        if (this.orderOffset) order = dv.getUint8(n + this.orderOffset);
-        if (this.dtorOffset) hugetlb = dv.getUint8(n + this.dtorOffset) === this.hugetlbDtor;
-      }
-      if (order >= 64 || pfn % 2 ** order !== 0) order = 0;
-    }
-    const nr = 8 * 2 ** order;
-    const anon = (dv.getUint8(o + this.offMapping) & 1) === 1 && !slab;
-    const cachePage =
-      (flags & this.maskLru) !== 0 ||
-      ((this.maskSwapbacked === 0 || (flags & this.maskSwapbacked) !== 0) && (flags & this.maskSwapcache) !== 0);
-    const privateFlag = (flags & this.maskPrivate) !== 0;
-    if (this.exCache && cachePage && !privateFlag && !anon) return C_CACHE + nr;
-    if (this.exCachePri && cachePage && !anon) return (privateFlag ? C_CACHE_PRIVATE : C_CACHE) + nr;
-    if (this.exUser && (anon || hugetlb)) return C_USER + nr;
-    if ((flags & this.maskHwpoison) !== 0) return C_HWPOISON + nr;
-    if (mapcount === this.offline && !slab) return C_OFFLINE + nr;
-    return C_KEEP;
-  }
+/** A field's word index in an Int32Array over the struct pages; -1 when absent. */
+function word(off: number, what: string): number {
+  if (off < 0) return -1;
+  if (off % 4 !== 0) throw new FilterError(`VMCOREINFO: ${what}=${off} is not 4-byte aligned: cannot classify pages`);
+  return off / 4;
 }
 
+/** Number of set bits of each byte value. */
+const POP = new Uint8Array(256);
+for (let i = 1; i < 256; i++) POP[i] = (i & 1) + POP[i >> 1]!;
+
+/** Clear bits [from, to) of `bits` (bytes whole where it can); returns how many were set. */
 function clearRange(bits: Uint8Array, maxPfn: number, from: number, to: number): number {
   let n = 0;
+  let p = from;
   const end = Math.min(to, maxPfn);
-  for (let p = from; p < end; p++) {
-    const m = 1 << (p & 7);
+  while (p < end && (p & 7) !== 0) {
     const i = Math.floor(p / 8);
+    const m = 1 << (p & 7);
     if (bits[i]! & m) {
       bits[i] = bits[i]! & ~m;
       n++;
     }
+    p++;
+  }
+  if (end - p >= 8) {
+    const a = p / 8;
+    const b = Math.floor(end / 8);
+    for (let i = a; i < b; i++) {
+      const v = bits[i]!;
+      if (v !== 0) {
+        n += POP[v]!;
+        bits[i] = 0;
+      }
+    }
+    p = b * 8;
+  }
+  while (p < end) {
+    const i = Math.floor(p / 8);
+    const m = 1 << (p & 7);
+    if (bits[i]! & m) {
+      bits[i] = bits[i]! & ~m;
+      n++;
+    }
+    p++;
   }
   return n;
+}
+
+/** Are all bits [from, to) set? */
+function allSet(bits: Uint8Array, from: number, to: number): boolean {
+  for (let p = from; p < to; ) {
+    if ((p & 7) === 0 && to - p >= 8) {
+      if (bits[p / 8] !== 0xff) return false;
+      p += 8;
+    } else {
+      if ((bits[Math.floor(p / 8)]! & (1 << (p & 7))) === 0) return false;
+      p++;
+    }
+  }
+  return true;
+}
+
+function isSet(bits: Uint8Array, p: number): boolean {
+  return (bits[Math.floor(p / 8)]! & (1 << (p & 7))) !== 0;
 }
 
 /**
  * Clear bits of `bitmap` (the 2nd bitmap, initialised to the pages present)
  * for every page the dump level excludes. Returns the counters.
+ *
+ * This runs once per command, cold: the loop over struct pages is written for V8's first tiers (one function, the
+ * fields read through an Int32Array over the buffer of struct pages, numbers only, no call per page), so that it
+ * is quick before the optimizing compiler has seen it.
  */
 export function excludeUnnecessaryPages(
   kmem: KernelMemory,
@@ -310,14 +242,144 @@ export function excludeUnnecessaryPages(
       'free pages cannot be identified from VMCOREINFO (no PAGE_BUDDY_MAPCOUNT_VALUE/_mapcount/private); they are kept',
     );
   }
+  // the protected ranges as flat numbers, with their overall bounds for a quick miss
   const protect = opts.protect ?? [];
+  const prot = new Float64Array(protect.length * 2);
+  let protLo = Number.POSITIVE_INFINITY;
+  let protHi = -1;
+  protect.forEach(([a, b], i) => {
+    prot[2 * i] = a;
+    prot[2 * i + 1] = b;
+    protLo = Math.min(protLo, a);
+    protHi = Math.max(protHi, b);
+  });
+  const nProt = prot.length;
+  const present = opts.present;
   const bits = bitmap.bytes;
   const maxPfn = bitmap.nbits;
   const size = L.sizePage;
+  const sizeW = word(size, 'SIZE(page)');
   const cache = new Uint8Array(size * PGMM_CACHED);
-  const dv = new DataView(cache.buffer);
-  const cl = new Classifier(size, L, level);
+  const i32 = new Int32Array(cache.buffer);
   const tally = new Float64Array(8);
+
+  // the layout as locals (word indexes into i32, byte offsets into cache)
+  const flW = word(L.offFlags, 'OFFSET(page.flags)');
+  const mcW = word(L.offMapcount, 'OFFSET(page._mapcount)');
+  const prW = word(L.offPrivate, 'OFFSET(page.private)');
+  const chW = word(L.offCompoundHead, 'OFFSET(page.compound_head)');
+  const orderOffset = L.orderOffset;
+  const dtorOffset = L.dtorOffset;
+  const bit = (nr: number) => (nr >= 0 && nr < 32 ? 1 << nr : 0);
+  const maskLru = bit(L.pgLru);
+  const maskPrivate = bit(L.pgPrivate);
+  const maskSwapcache = bit(L.pgSwapcache);
+  const maskSwapbacked = bit(L.pgSwapbacked); // 0: PG_swapbacked unknown (swapcache alone decides)
+  const maskSlab = bit(L.pgSlab);
+  const maskHwpoison = bit(L.pgHwpoison);
+  const maskHugetlb = bit(L.pgHugetlb);
+  const headLo = L.headMaskLo | 0;
+  const headHi = L.headMaskHi | 0;
+  const buddy = L.canBuddy && L.buddy !== undefined ? L.buddy : NONE;
+  const offline = L.offline ?? NONE;
+  const slabV = L.slab ?? NONE;
+  const hugetlbMapcount = L.hugetlbMapcount ?? NONE;
+  const unaccepted = L.unaccepted ?? NONE;
+  const hugetlbDtor = L.hugetlbDtor ?? NONE;
+  const freeAreaLen = L.freeAreaLen ?? NONE;
+  // 0: order/dtor offsets, 1: PG_hugetlb in _flags_1, 2: PAGE_HUGETLB_MAPCOUNT_VALUE
+  const mode = L.hugetlbMapcount !== undefined ? 2 : L.pgHugetlb >= 0 ? 1 : 0;
+  const exFree = (level & DL_EXCLUDE_FREE) !== 0;
+  const exCache = (level & DL_EXCLUDE_CACHE) !== 0;
+  const exCachePri = (level & DL_EXCLUDE_CACHE_PRI) !== 0;
+  const exUser = (level & DL_EXCLUDE_USER_DATA) !== 0;
+  const sizeBig = BigInt(size);
+
+  // The pages of one block of struct pages (read into `cache` from `first`): a function of its own, small enough
+  // for V8 to optimize soon, since it runs once per 512 pages (the whole pass runs once per command, cold).
+  const scanBlock = (first: number, blockEnd: number, whole: boolean): number => {
+    let pfn = first;
+    while (pfn < blockEnd) {
+      if (!whole && !isSet(present, pfn)) {
+        pfn++;
+        continue;
+      }
+      const w = (pfn - first) * sizeW;
+      // the decision for one struct page (makedumpfile's __exclude_unnecessary_pages): cls, and nr pages
+      if (chW >= 0 && (i32[w + chW]! & 1) === 1) {
+        pfn++; // a tail page: its head decided
+        continue;
+      }
+      const flags = i32[w + flW]!;
+      const mapcount = mcW >= 0 ? i32[w + mcW]! : 0;
+      const slab = mapcount === slabV || (flags & maskSlab) !== 0;
+      let cls = C_KEEP;
+      let nr = 1;
+      if (exFree && mapcount === buddy && !slab) {
+        const priv = prW >= 0 ? (i32[w + prW]! >>> 0) + (i32[w + prW + 1]! >>> 0) * 4294967296 : 0;
+        if (priv >= freeAreaLen) {
+          warn(
+            `WARNING: Invalid free page order: pfn=${pfn.toString(16)}, order=${priv}, max order=${freeAreaLen - 1}`,
+          );
+          pfn++;
+          continue;
+        }
+        cls = C_FREE;
+        nr = priv < 31 ? 1 << priv : 2 ** priv; // a small integer, not a boxed double
+      } else if (exFree && mapcount === unaccepted && freeAreaLen !== NONE) {
+        cls = C_FREE;
+        nr = 2 ** (freeAreaLen - 1);
+      } else {
+        let order = 0;
+        let hugetlb = false;
+        const idx = pfn % PGMM_CACHED;
+        if (
+          idx < PGMM_CACHED - 1 &&
+          pfn + 1 < blockEnd &&
+          ((flags & headLo) !== 0 || (i32[w + flW + 1]! & headHi) !== 0)
+        ) {
+          const n = (pfn - first + 1) * size;
+          if (mode === 2) {
+            order = cache[n + L.offFlags]!;
+            hugetlb = mapcount === hugetlbMapcount;
+          } else if (mode === 1) {
+            const f1 = i32[(n >> 2) + flW]!;
+            order = f1 & 0xff;
+            hugetlb = (f1 & maskHugetlb) !== 0;
+          } else {
+            if (orderOffset) order = cache[n + orderOffset]!;
+            if (dtorOffset) hugetlb = cache[n + dtorOffset] === hugetlbDtor;
+          }
+          if (order >= 64 || pfn % (order < 31 ? 1 << order : 2 ** order) !== 0) order = 0;
+        }
+        nr = order < 31 ? 1 << order : 2 ** order;
+        const anon = (cache[w * 4 + L.offMapping]! & 1) === 1 && !slab;
+        const cachePage =
+          (flags & maskLru) !== 0 ||
+          ((maskSwapbacked === 0 || (flags & maskSwapbacked) !== 0) && (flags & maskSwapcache) !== 0);
+        const privateFlag = (flags & maskPrivate) !== 0;
+        if (exCache && cachePage && !privateFlag && !anon) cls = C_CACHE;
+        else if (exCachePri && cachePage && !anon) cls = privateFlag ? C_CACHE_PRIVATE : C_CACHE;
+        else if (exUser && (anon || hugetlb)) cls = C_USER;
+        else if ((flags & maskHwpoison) !== 0) cls = C_HWPOISON;
+        else if (mapcount === offline && !slab) cls = C_OFFLINE;
+      }
+      if (cls === C_KEEP) {
+        pfn++;
+        continue;
+      }
+      let kept = false;
+      // Free pages hold nothing of the image, and a hwpoisoned page is never read back, even inside the
+      // kernel image: reading it could raise another machine check (makedumpfile excludes it always).
+      if (cls !== C_FREE && cls !== C_HWPOISON && pfn < protHi && pfn + nr > protLo) {
+        for (let k = 0; k < nProt; k += 2) if (pfn < prot[k + 1]! && pfn + nr > prot[k]!) kept = true;
+      }
+      if (kept) counts.keptKernelImage += nr;
+      else tally[cls] += clearRange(bits, maxPfn, pfn, pfn + nr);
+      pfn += nr;
+    }
+    return pfn;
+  };
 
   let rangeNo = 0;
   for (const r of ranges) {
@@ -326,14 +388,15 @@ export function excludeUnnecessaryPages(
       // one block of struct pages up to the next PGMM_CACHED boundary (makedumpfile's cache)
       const blockEnd = Math.min(r.pfnEnd, (Math.floor(block / PGMM_CACHED) + 1) * PGMM_CACHED);
       let first = block;
-      while (first < blockEnd && !opts.hasPfn(first)) first++;
+      while (first < blockEnd && !isSet(present, first)) first++;
       if (first === blockEnd) {
         block = blockEnd;
         continue;
       }
       const count = blockEnd - first;
+      const whole = allSet(present, first, blockEnd);
       try {
-        kmem.read(r.memMap + BigInt(first - r.pfnStart) * BigInt(size), count * size, cache, 0);
+        kmem.read(r.memMap + BigInt(first - r.pfnStart) * sizeBig, count * size, cache, 0);
       } catch (e) {
         warn(
           `can't read struct page for pfn 0x${first.toString(16)}..0x${(blockEnd - 1).toString(16)}: ${(e as Error).message}; kept`,
@@ -341,37 +404,7 @@ export function excludeUnnecessaryPages(
         block = blockEnd;
         continue;
       }
-      let pfn = first;
-      while (pfn < blockEnd) {
-        if (!opts.hasPfn(pfn)) {
-          pfn++;
-          continue;
-        }
-        const idx = pfn % PGMM_CACHED;
-        const code = cl.classify(dv, (pfn - first) * size, pfn, idx < PGMM_CACHED - 1 && pfn + 1 < blockEnd);
-        if (code === C_KEEP) {
-          pfn++;
-          continue;
-        }
-        if (code === C_BAD_ORDER) {
-          warn(
-            `WARNING: Invalid free page order: pfn=${pfn.toString(16)}, order=${cl.badOrder}, max order=${cl.freeAreaLen - 1}`,
-          );
-          pfn++;
-          continue;
-        }
-        const cls = code % 8;
-        const nrPages = (code - cls) / 8;
-        let kept = false;
-        // Free pages hold nothing of the image, and a hwpoisoned page is never read back, even inside the
-        // kernel image: reading it could raise another machine check (makedumpfile excludes it always).
-        if (cls !== C_FREE && cls !== C_HWPOISON) {
-          for (const [s, e] of protect) if (pfn < e && pfn + nrPages > s) kept = true;
-        }
-        if (kept) counts.keptKernelImage += nrPages;
-        else tally[cls] += clearRange(bits, maxPfn, pfn, pfn + nrPages);
-        pfn += nrPages;
-      }
+      const pfn = scanBlock(first, blockEnd, whole);
       // a compound or buddy block may run past this block: continue after it
       block = Math.max(blockEnd, pfn);
     }

@@ -10,7 +10,7 @@
  * base-relative: a non-negative offset is absolute (per-CPU), a negative one
  * is relative_base - 1 - offset (KALLSYMS_ABSOLUTE_PERCPU, as on x86-64).
  */
-import { decodeTokens, expandName, nameEntry, offsetAddress, tokenTableSpan } from '../kallsyms-format.js';
+import { decodeTokens, expandName, offsetAddress, tokenTableSpan } from '../kallsyms-format.js';
 import type { KernelMemory } from './kvm.js';
 import type { VmcoreinfoTable } from './vmcoreinfo-table.js';
 
@@ -51,22 +51,23 @@ export function kallsymsLookup(
   if (!tokens) return found;
 
   const want = new Set(wanted);
-  // only expand names whose expanded length (type char + name) matches a wanted one
-  const lens = new Uint8Array(4096);
+  // only expand names whose expanded length (type char + name) matches a wanted one; the scan runs once, cold,
+  // over every symbol: plain loops over typed arrays (no object per entry), which V8's first tiers run quickly
+  const lens = new Uint8Array(256);
   for (const w of wanted) if (w.length + 1 < lens.length) lens[w.length + 1] = 1;
-  const tokLen = Int32Array.from(tokens, (t) => t.length);
+  const tokLen = new Uint8Array(256);
+  for (let t = 0; t < 256; t++) tokLen[t] = Math.min(255, tokens[t]!.length);
   const hits: [number, string][] = [];
-  let p = 0;
-  for (let i = 0; i < n && p < namesLen; i++) {
-    const { len, start } = nameEntry(nameBuf, p);
-    if (start + len > namesLen) break;
-    let total = 0;
-    for (let k = 0; k < len; k++) total += tokLen[nameBuf[start + k]!]!;
-    if (total < lens.length && lens[total]) {
-      const name = expandName(nameBuf, p, tokens).slice(1);
-      if (want.has(name) && !hits.some((h) => h[1] === name)) hits.push([i, name]);
+  const cand = new Float64Array(4096);
+  for (let from = 0, i = 0; i < n && from < namesLen; ) {
+    const r = scanNames(nameBuf, from, namesLen, n - i, tokLen, lens, cand);
+    for (let c = 0; c < r.found; c++) {
+      const name = expandName(nameBuf, cand[2 * c + 1]!, tokens).slice(1);
+      if (want.has(name) && !hits.some((h) => h[1] === name)) hits.push([i + cand[2 * c]!, name]);
     }
-    p = start + len;
+    if (r.entries === 0) break;
+    i += r.entries;
+    from = r.next;
   }
   if (!hits.length) return found;
   const offBuf = new Uint8Array(4);
@@ -76,6 +77,46 @@ export function kallsymsLookup(
     found.set(name, offsetAddress(ov.getInt32(0, true), base, true));
   }
   return found;
+}
+
+/**
+ * Walk entries of kallsyms_names from `from` (at most `max`, and until `out` is full): each entry whose expansion
+ * has a length marked in `lens` is a candidate, recorded in `out` as (entry number from here, its offset). A small
+ * function on its own, so that V8 optimizes it soon (the scan runs once per command, cold, over every symbol).
+ */
+function scanNames(
+  names: Uint8Array,
+  from: number,
+  namesLen: number,
+  max: number,
+  tokLen: Uint8Array,
+  lens: Uint8Array,
+  out: Float64Array,
+): { entries: number; next: number; found: number } {
+  let p = from;
+  let i = 0;
+  let found = 0;
+  const room = out.length >> 1;
+  while (i < max && p < namesLen && found < room) {
+    let len = names[p]!;
+    let start = p + 1;
+    if (len & 0x80) {
+      len = (len & 0x7f) | ((names[start] ?? 0) << 7);
+      start++;
+    }
+    const end = start + len;
+    if (end > namesLen) break;
+    let total = 0;
+    for (let k = start; k < end; k++) total += tokLen[names[k]!]!;
+    if (total < 256 && lens[total] === 1) {
+      out[2 * found] = i;
+      out[2 * found + 1] = p;
+      found++;
+    }
+    p = end;
+    i++;
+  }
+  return { entries: i, next: p, found };
 }
 
 /** [start, end) symbol pairs of the kernel image that stay in use after boot. */

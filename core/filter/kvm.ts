@@ -118,8 +118,9 @@ export class KernelMemory {
   }
 
   /**
-   * Read `len` bytes of kernel virtual memory into dst. Pages are translated
-   * one by one, and physically contiguous runs are read in one call.
+   * Read `len` bytes of kernel virtual memory into dst. Addresses are translated a mapping at a time (a 4 KiB
+   * page, the rest of a 2 MiB or 1 GiB page, the rest of the image's linear map), and physically contiguous runs
+   * are read in one call.
    */
   read(va: bigint, len: number, dst: Uint8Array, dstOff = 0): void {
     let done = 0;
@@ -129,8 +130,14 @@ export class KernelMemory {
     while (done < len) {
       const cur = va + BigInt(done);
       const inPage = Number(cur & 0xfffn);
-      const n = Math.min(len - done, 4096 - inPage);
       const pa = this.translate(cur);
+      let n = Math.min(len - done, 4096 - inPage);
+      if (n < len - done) {
+        // translate() took the large mapping first, else the image's linear map: both are linear to their end
+        if (this.bigVa >= 0n && cur >= this.bigVa && cur < this.bigVa + this.bigSize)
+          n = Math.min(len - done, Number(this.bigVa + this.bigSize - cur));
+        else if (cur >= START_KERNEL_MAP && cur < MODULES_MIN) n = Math.min(len - done, Number(MODULES_MIN - cur));
+      }
       if (runLen > 0 && pa === runPa + runLen) {
         runLen += n;
       } else {

@@ -62,7 +62,8 @@ function sparse(
   }
   const pageShift = Math.log2(pageSize);
   const pfnSectionShift = sectionBits - pageShift;
-  const pagesPerSection = 2 ** pfnSectionShift;
+  // a small integer where it can be (2 ** n is a double, and V8's optimized loops over pfns then deoptimize)
+  const pagesPerSection = pfnSectionShift < 31 ? 1 << pfnSectionShift : 2 ** pfnSectionShift;
   const numSection = Math.ceil(maxPfn / pagesPerSection);
   const nrMemSections = 2 ** (physBits - sectionBits);
   const perRootExtreme = Math.floor(pageSize / sizeMs);

@@ -116,12 +116,19 @@ export class RankedBitmap {
     if (n < len) buf.fill(0, n, len);
   }
 
+  /** The chunk asked for last (already the most recent in the LRU): a scan asks for the same one again and again. */
+  private lastC = -1;
+  private last: Chunk | undefined;
+
   private chunk(c: number): Chunk | undefined {
+    if (c === this.lastC) return this.last;
     if (this.counts[c] === 0) return undefined;
     const hit = this.cache.get(c);
     if (hit) {
       this.cache.delete(c);
       this.cache.set(c, hit);
+      this.lastC = c;
+      this.last = hit;
       return hit;
     }
     const bytes = new Uint8Array(CHUNK);
@@ -141,6 +148,8 @@ export class RankedBitmap {
     const ch = { bytes, words, ranks };
     this.cache.set(c, ch);
     if (this.cache.size > CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.lastC = c;
+    this.last = ch;
     return ch;
   }
 

@@ -18,6 +18,14 @@ import { BadDataError, FaultError, type FaultReason } from '../errors.js';
 import { PageCache } from '../page-cache.js';
 import { checkUtsMachine } from './arch.js';
 import { RankedBitmap } from './bitmap.js';
+import {
+  DUMP_DH_COMPRESSED_INCOMPLETE,
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+  DUMP_DH_EXCLUDED_VMEMMAP,
+} from './kdump-flags.js';
 import { type ByteSource, readAt } from './source.js';
 
 export const KDUMP_SIGNATURE = 'KDUMP   ';
@@ -29,12 +37,15 @@ const MAX_META = 256 << 20; // notes, vmcoreinfo: refuse more
 /** x86-64's NR_CPUS limit (CONFIG_NR_CPUS at most 8192). */
 const MAX_CPUS = 8192;
 
-export const DUMP_DH_COMPRESSED_ZLIB = 0x1;
-export const DUMP_DH_COMPRESSED_LZO = 0x2;
-export const DUMP_DH_COMPRESSED_SNAPPY = 0x4;
-export const DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
-export const DUMP_DH_EXCLUDED_VMEMMAP = 0x10;
-export const DUMP_DH_COMPRESSED_ZSTD = 0x20;
+export {
+  DUMP_DH_COMPRESSED_INCOMPLETE,
+  DUMP_DH_COMPRESSED_LZO,
+  DUMP_DH_COMPRESSED_SNAPPY,
+  DUMP_DH_COMPRESSED_ZLIB,
+  DUMP_DH_COMPRESSED_ZSTD,
+  DUMP_DH_EXCLUDED_VMEMMAP,
+};
+
 /** The flags a page descriptor may carry: the compression of its page. */
 const KNOWN_PAGE_FLAGS =
   DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY | DUMP_DH_COMPRESSED_ZSTD;
@@ -73,6 +84,9 @@ function decodeWorker(): Worker {
   const bundled = !/\/core\/formats\/[^/]+$/.test(new URL(self).pathname);
   return new Worker(new URL(bundled ? './decode-worker.js' : '../compress/decode-worker.js', self));
 }
+
+/** Bytes of page data read at once when pages are read in file order. */
+const READ_AHEAD = 256 << 10;
 
 export class KdumpDump implements Dump {
   readonly path: string;
@@ -516,15 +530,30 @@ export class KdumpDump implements Dump {
     if (this.cutBefore(pfn)) return 'truncated';
     if (!this.dumped.test(pfn)) return this.present.test(pfn) ? 'excluded' : 'absent';
     if (pfn < this.startPfn || pfn >= this.endPfn) return 'absent';
-    const d = this.descriptor(pfn);
-    if (!d) return 'truncated';
-    if (d.offset === 0 && d.size === 0) return this.src.truncatedAt !== undefined ? 'truncated' : 'incomplete';
-    if (d.offset + d.size > this.src.size) return 'truncated';
+    if (this.descAt(pfn) < 0) return 'truncated';
+    if (this.dOffset === 0 && this.dSize === 0) return this.src.truncatedAt !== undefined ? 'truncated' : 'incomplete';
+    if (this.dOffset + this.dSize > this.src.size) return 'truncated';
     return 'dumped';
   }
 
   /** The page_desc of a dumped pfn, or undefined when the descriptor lies past the end of the file. */
   descriptor(pfn: number): { offset: number; size: number; flags: number; pageFlags: bigint } | undefined {
+    const o = this.descAt(pfn);
+    if (o < 0) return undefined;
+    const c = this.descChunk!.data;
+    return { offset: this.dOffset, size: this.dSize, flags: this.dFlags, pageFlags: c.getBigUint64(o + 16, true) };
+  }
+
+  /** What descAt() found: the descriptor's offset (-1 when out of range), size and flags. */
+  private dOffset = 0;
+  private dSize = 0;
+  private dFlags = 0;
+
+  /**
+   * Read the page_desc of a dumped pfn into dOffset/dSize/dFlags (numbers: no bigint, no object, as every page
+   * read asks); returns its place in the descriptor chunk, or -1 when it lies past the end of the file.
+   */
+  private descAt(pfn: number): number {
     const idx = this.dumped.rank(pfn) - this.startRank;
     const CHUNK = 2048;
     const first = idx - (idx % CHUNK);
@@ -535,15 +564,57 @@ export class KdumpDump implements Dump {
       this.descChunk = c;
     }
     const o = (idx - first) * DESC_SIZE;
-    if (o + DESC_SIZE > c.data.byteLength) return undefined;
-    const off = c.data.getBigInt64(o, true);
-    return {
-      offset: off < 0n || off > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(off),
-      size: c.data.getUint32(o + 8, true),
-      flags: c.data.getUint32(o + 12, true),
-      pageFlags: c.data.getBigUint64(o + 16, true),
-    };
+    if (o + DESC_SIZE > c.data.byteLength) return -1;
+    const lo = c.data.getUint32(o, true);
+    const hi = c.data.getInt32(o + 4, true);
+    // an offset past 2^53 (or negative) is not one a file has: -1, which the callers' range checks refuse
+    this.dOffset = hi < 0 || hi >= 0x200000 ? -1 : hi * 4294967296 + lo;
+    this.dSize = c.data.getUint32(o + 8, true);
+    this.dFlags = c.data.getUint32(o + 12, true);
+    return o;
   }
+
+  /** Read-ahead of page data for scans in file order (pages are stored in pfn order). */
+  private ra = new Uint8Array(0);
+  private raPos = 0;
+  private raLen = 0;
+  /** Where the last page data read ended: a read that starts there is part of a sequential scan. */
+  private lastEnd = -1;
+
+  /**
+   * `size` bytes of page data at `offset`: a view into the read-ahead window (valid until the next call) when a
+   * scan in file order reaches it, else a buffer of its own (`owned`).
+   */
+  private pageData(offset: number, size: number): { data: Uint8Array; owned: boolean } {
+    const end = offset + size;
+    if (offset >= this.raPos && end <= this.raPos + this.raLen) {
+      this.lastEnd = end;
+      return { data: this.ra.subarray(offset - this.raPos, end - this.raPos), owned: false };
+    }
+    // the next bytes after the last read, or after the window (a read elsewhere between, such as the shared zero
+    // page of -d 1, does not end a scan)
+    const sequential = offset === this.lastEnd || (this.raLen > 0 && offset === this.raPos + this.raLen);
+    this.lastEnd = end;
+    if (sequential && size <= READ_AHEAD) {
+      if (this.ra.length === 0) this.ra = new Uint8Array(READ_AHEAD);
+      this.raPos = offset;
+      this.raLen = this.src.read(this.ra, 0, Math.min(READ_AHEAD, this.src.size - offset), offset);
+      if (this.raLen >= size) return { data: this.ra.subarray(0, size), owned: false };
+      this.raLen = 0;
+    }
+    // the same bytes as the last read elsewhere (the shared zero page that every zero page of -d 1 points at)
+    if (offset === this.memoPos && this.memo.length === size) return { data: this.memo, owned: false };
+    const data = readAt(this.src, offset, size);
+    if (data.length === size) {
+      // a copy: the page handed out may be anyone's
+      this.memoPos = offset;
+      this.memo = data.slice();
+    }
+    return { data, owned: true };
+  }
+
+  private memo: Uint8Array = new Uint8Array(0);
+  private memoPos = -1;
 
   prefetch(pfns: Iterable<number>): Promise<number> {
     // No more than half the cache: what is decoded ahead must still be there when it is read.
@@ -652,7 +723,7 @@ export class KdumpDump implements Dump {
       );
     }
     this.checkPage(pfn);
-    const d = this.descriptor(pfn);
+    const d = this.descAt(pfn) < 0 ? undefined : { offset: this.dOffset, size: this.dSize, flags: this.dFlags };
     const incomplete = (this.status & DUMP_DH_COMPRESSED_INCOMPLETE) !== 0;
     if (!d)
       throw this.fault(
@@ -682,7 +753,7 @@ export class KdumpDump implements Dump {
         `page data (0x${d.size.toString(16)} bytes at file offset 0x${d.offset.toString(16)}) lies past the end of the truncated file`,
       );
     }
-    const raw = readAt(this.src, d.offset, d.size);
+    const { data: raw, owned } = this.pageData(d.offset, d.size);
     let page: Uint8Array;
     const kind = compressionOf(d.flags);
     if (kind) {
@@ -710,7 +781,7 @@ export class KdumpDump implements Dump {
           d.offset,
         );
       }
-      page = raw;
+      page = owned ? raw : raw.slice();
     }
     this.cache.set(pfn, page);
     return page;

@@ -17,11 +17,11 @@ export interface BatchResult {
   dataLen: number;
 }
 
-const ZERO = new Uint8Array(65536);
+const ZERO = Buffer.alloc(65536);
 
-/** All bytes zero? (native compare against a zero block: fast, and exits at the first difference) */
+/** All bytes zero? (native compare against a zero block, no view made: fast, and exits at the first difference) */
 export function isZeroPage(buf: Uint8Array, off: number, len: number): boolean {
-  if (len <= ZERO.length) return Buffer.compare(buf.subarray(off, off + len), ZERO.subarray(0, len)) === 0;
+  if (len <= ZERO.length) return ZERO.compare(buf, off, off + len, 0, len) === 0;
   for (let i = off; i < off + len; i++) if (buf[i] !== 0) return false;
   return true;
 }
@@ -51,6 +51,8 @@ export class BatchCompressor {
     if (data !== out) outOff = 0;
     let dl = outOff;
     const tmp = this.tmp;
+    const bound = tmp.length;
+    const comp = this.comp;
     for (let i = 0; i < count; i++) {
       const off = i * ps;
       if (excludeZero && isZeroPage(pages, off, ps)) {
@@ -58,11 +60,17 @@ export class BatchCompressor {
         continue;
       }
       let n = -1;
-      if (this.comp) n = this.comp.compress(pages, off, ps, tmp);
+      if (comp) {
+        // straight into place when the room after it holds the worst case (always, in the writer's own buffer)
+        if (data.length - dl >= bound) n = comp.compress(pages, off, ps, data, dl);
+        else {
+          n = comp.compress(pages, off, ps, tmp, 0);
+          if (n > 0 && n < ps) data.set(tmp.subarray(0, n), dl);
+        }
+      }
       if (n > 0 && n < ps) {
-        data.set(tmp.subarray(0, n), dl);
         sizes[i] = n;
-        flags[i] = this.comp!.flag;
+        flags[i] = comp!.flag;
         dl += n;
       } else {
         data.set(pages.subarray(off, off + ps), dl);

@@ -238,7 +238,7 @@ export class ElfSource implements DumpSource {
   readPageList(pfns: Float64Array, count: number, dst: Uint8Array, dstOff: number): void {
     const ps = this.pageSize;
     const MAX_GAP = 16;
-    const MAX_SPAN = 512;
+    const MAX_SPAN = 256;
     let i = 0;
     while (i < count) {
       const first = pfns[i]!;

@@ -12,9 +12,9 @@
  * finished with the INCOMPLETE flag and every written descriptor is valid.
  */
 import type { ExclusionCounts } from '../filter/exclude.js';
-import { BatchCompressor, type BatchResult } from './batch.js';
+import { BatchCompressor, type BatchResult, isZeroPage } from './batch.js';
 import type { Bitmap } from './bitmap.js';
-import { CompressPool } from './compress-pool.js';
+import type { CompressPool } from './compress-pool.js';
 import { type Messages, PROGRESS_COPY } from './messages.js';
 import { NoSpaceError, type OutputSink } from './output.js';
 import { type Compression, compressionFlag, DUMP_DH_COMPRESSED_INCOMPLETE } from './page-compress.js';
@@ -24,7 +24,7 @@ export const DISK_DUMP_HEADER_SIZE = 464;
 export const KDUMP_SUB_HEADER_SIZE = 104;
 export const PAGE_DESC_SIZE = 24;
 const BATCH_PAGES = 256;
-const FLUSH_BYTES = 4 << 20;
+const FLUSH_BYTES = 2 << 20;
 
 export interface HeaderFacts {
   /** new_utsname: 6 x 65 bytes. */
@@ -52,7 +52,7 @@ export interface KdumpWriteParams {
   pool?: CompressPool;
   messages: Messages;
   counts: ExclusionCounts;
-  /** Bytes of page data gathered before a write (-b ORDER: page size << ORDER); default 4 MiB. */
+  /** Bytes of page data gathered before a write (-b ORDER: page size << ORDER); default 2 MiB. */
   bufferBytes?: number;
   /** Rewrites a batch of pages before they are compressed (--config's erase commands). */
   filterPages?: (buf: Uint8Array, pfns: ArrayLike<number>, count: number) => void;
@@ -289,7 +289,32 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
   let incompleteError: Error | undefined;
   const threads = p.pool ? p.pool.size : p.threads > 1 ? p.threads : 0;
   try {
-    if (!threads) {
+    if (!threads && p.compression === 'none') {
+      // uncompressed: the pages are read straight into the flush buffer, zero pages squeezed out in place
+      const sizes = new Int32Array(BATCH_PAGES);
+      const flags = new Int32Array(BATCH_PAGES);
+      const r: BatchResult = { sizes, flags, data: dataBuf, dataLen: 0 };
+      for (;;) {
+        const region = dataBuf.subarray(dataLen, dataLen + BATCH_PAGES * ps);
+        const n = readBatch(region);
+        if (n === 0) break;
+        let w = 0;
+        for (let i = 0; i < n; i++) {
+          const off = i * ps;
+          if (excludeZero && isZeroPage(region, off, ps)) {
+            sizes[i] = 0;
+            continue;
+          }
+          if (w !== off) region.copyWithin(w, off, off + ps);
+          sizes[i] = ps;
+          w += ps;
+        }
+        r.dataLen = w;
+        consume(r, n, true);
+        done += n;
+        msgs.progress(PROGRESS_COPY, done, total, start);
+      }
+    } else if (!threads) {
       const bc = new BatchCompressor(p.compression, ps);
       const buf = new Uint8Array(BATCH_PAGES * ps);
       for (;;) {
@@ -300,7 +325,7 @@ export async function writeKdump(p: KdumpWriteParams): Promise<WriteResult> {
         msgs.progress(PROGRESS_COPY, done, total, start);
       }
     } else {
-      const pool = p.pool ?? new CompressPool(threads, p.compression, ps);
+      const pool = p.pool ?? new (await import('./compress-pool.js')).CompressPool(threads, p.compression, ps);
       try {
         const inflight: { promise: Promise<{ result: BatchResult; pages: Uint8Array }>; count: number }[] = [];
         const free: Uint8Array[] = [];

@@ -12,7 +12,7 @@ import type { EraseTarget } from '../filter/erase-config.js';
 import { DL_EXCLUDE_ZERO } from '../filter/exclude.js';
 import { VmcoreinfoTable } from '../filter/vmcoreinfo-table.js';
 import { checkDumpFile } from '../private-file.js';
-import { CompressPool } from './compress-pool.js';
+import type { CompressPool } from './compress-pool.js';
 import { ElfSource, isElfCore } from './elf-source.js';
 import { excludeZeroPages, synthesizeElfHeader, writeElf } from './elf-writer.js';
 import { writeKdump } from './kdump-writer.js';
@@ -300,7 +300,11 @@ async function writeOnce(
     m.msg(`The dump level is changed to ${dumpLevel} (the input was made with -d ${src.inputDumpLevel}).\n`);
   // start the compression workers now so that their start-up overlaps the page filter
   const threads = o.numThreads ?? defaultThreads(o, src.maxPfn * src.pageSize);
-  const pool = threads > 1 && !o.elf ? new CompressPool(threads, o.compression, src.pageSize) : undefined;
+  // (worker_threads and the pool load only when there are workers)
+  const pool =
+    threads > 1 && !o.elf
+      ? new (await import('./compress-pool.js')).CompressPool(threads, o.compression, src.pageSize)
+      : undefined;
   try {
     return await writeWith(src, o, m, dumpLevel, vmcoreinfoText, outs, threads, pool, deps);
   } finally {

@@ -310,7 +310,7 @@ Available options:
   [-x VMLINUX]   Fill in VMCOREINFO from VMLINUX's debug info; needed by --config.
   [--config FILTERCONFIGFILE] Erase the kernel data the file names (makedumpfile.conf(5)):
                  'X' over the data, zeros for nullify; [module] sections are skipped.
-  [-b ORDER]     Gather 2^ORDER pages of output before each write (default: 4 MiB).
+  [-b ORDER]     Gather 2^ORDER pages of output before each write (default: 2 MiB).
   [--partial-dmesg] With --dump-dmesg: only the messages since the log was last cleared.
   [--mem-usage]  Print the page classes and the pages each dump level keeps; nothing is written.
   [--check-params] Only check the command line, and exit 0 (valid) or 1.

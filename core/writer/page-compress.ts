@@ -5,7 +5,6 @@
  * smaller than the page. Each compressor is reusable (no per-page setup).
  */
 import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
 import { newLzoCompressor } from '../compress/lzo.js';
 import { lzo1xBound } from '../compress/lzo-compress.js';
 import { newZstdCompressor, type ZstdPageCompressor } from '../compress/zstd.js';
@@ -17,9 +16,9 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
-} from '../formats/kdump.js';
+} from '../formats/kdump-flags.js';
 
-/** page_desc / header status flags (diskdump_mod.h): one definition, beside the reader. */
+/** page_desc / header status flags (diskdump_mod.h): one definition, shared with the reader. */
 export {
   DUMP_DH_COMPRESSED_INCOMPLETE,
   DUMP_DH_COMPRESSED_LZO,
@@ -27,7 +26,7 @@ export {
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
   DUMP_DH_EXCLUDED_VMEMMAP,
-} from '../formats/kdump.js';
+} from '../formats/kdump-flags.js';
 
 export function compressionFlag(c: Compression): number {
   switch (c) {
@@ -47,10 +46,10 @@ export function compressionFlag(c: Compression): number {
 export interface PageCompressor {
   readonly flag: number;
   /**
-   * Compress src[off, off+len) into `out` (at least outBound(len) long).
+   * Compress src[off, off+len) into `out` at `outOff` (with at least outBound(len) bytes of room there).
    * Returns the compressed size, or -1 when compression failed.
    */
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number;
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number;
 }
 
 export function outBound(len: number): number {
@@ -59,6 +58,11 @@ export function outBound(len: number): number {
 }
 
 const require = createRequire(import.meta.url);
+
+/** node:zlib, loaded for -c alone (its module costs start-up time and memory the other compressions do not need). */
+const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof import('node:zlib');
+const Z_FINISH = 4;
+const Z_BEST_SPEED = 1;
 
 interface ZlibHandle {
   writeSync(
@@ -82,7 +86,7 @@ class ZlibCompressor implements PageCompressor {
     // A persistent deflate handle avoids deflateInit per page (node's deflateSync
     // allocates a new zlib stream per call). Falls back to deflateSync.
     try {
-      const d = zlib.createDeflate({ level: zlib.constants.Z_BEST_SPEED }) as unknown as {
+      const d = zlib().createDeflate({ level: Z_BEST_SPEED }) as unknown as {
         _handle?: ZlibHandle;
         _writeState?: Uint32Array;
       };
@@ -100,17 +104,18 @@ class ZlibCompressor implements PageCompressor {
     }
   }
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     if (this.handle && this.state) {
-      this.handle.writeSync(zlib.constants.Z_FINISH, src, off, len, out, 0, out.length);
-      const n = out.length - this.state[0]!;
+      const room = out.length - outOff;
+      this.handle.writeSync(Z_FINISH, src, off, len, out, outOff, room);
+      const n = room - this.state[0]!;
       const inLeft = this.state[1]!;
       this.handle.reset();
       return inLeft === 0 ? n : -1;
     }
-    const r = zlib.deflateSync(src.subarray(off, off + len), { level: zlib.constants.Z_BEST_SPEED });
-    if (r.length > out.length) return -1;
-    out.set(r);
+    const r = zlib().deflateSync(src.subarray(off, off + len), { level: Z_BEST_SPEED });
+    if (r.length > out.length - outOff) return -1;
+    out.set(r, outOff);
     return r.length;
   }
 }
@@ -120,12 +125,12 @@ class LzoCompressor implements PageCompressor {
   private readonly c = newLzoCompressor();
   private scratch = new Uint8Array(0);
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
-    if (out.length >= lzo1xBound(len)) return this.c.compressInto(src, off, len, out, 0);
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
+    if (out.length - outOff >= lzo1xBound(len)) return this.c.compressInto(src, off, len, out, outOff);
     if (this.scratch.length < lzo1xBound(len)) this.scratch = new Uint8Array(lzo1xBound(len));
     const n = this.c.compressInto(src, off, len, this.scratch, 0);
-    if (n > out.length) return -1;
-    out.set(this.scratch.subarray(0, n));
+    if (n > out.length - outOff) return -1;
+    out.set(this.scratch.subarray(0, n), outOff);
     return n;
   }
 }
@@ -134,10 +139,10 @@ class SnappyCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_SNAPPY;
   private readonly snappy = require('snappyjs') as { compress(b: Uint8Array): Uint8Array };
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
     const r = this.snappy.compress(src.subarray(off, off + len));
-    if (r.length > out.length) return -1;
-    out.set(r);
+    if (r.length > out.length - outOff) return -1;
+    out.set(r, outOff);
     return r.length;
   }
 }
@@ -146,8 +151,8 @@ class ZstdCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_ZSTD;
   private readonly cctx: ZstdPageCompressor = newZstdCompressor();
 
-  compress(src: Uint8Array, off: number, len: number, out: Uint8Array): number {
-    return this.cctx.compress(out, src.subarray(off, off + len), 1);
+  compress(src: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): number {
+    return this.cctx.compress(out.subarray(outOff, outOff + outBound(len)), src.subarray(off, off + len), 1);
   }
 }
 

@@ -108,7 +108,7 @@ export function prepareDump(src: DumpSource, opts: PrepareOptions): Prepared {
         counts = excludeUnnecessaryPages(kmem, info, ranges, bitmap2, {
           dumpLevel: opts.dumpLevel,
           protect,
-          hasPfn: (pfn) => bitmap1.get(pfn),
+          present: bitmap1.bytes,
           warn: (m) => msgs.error(`${m}\n`),
           progress: (d, t) => msgs.progress(PROGRESS_UNN_PAGES, d, t),
         });
