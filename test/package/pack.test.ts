@@ -72,9 +72,17 @@ function noCompilerPath(): string {
   return bin;
 }
 
-/** The environment of a user's shell: PATH, HOME, the oracles' zone and locale, nothing of npm's. */
+/**
+ * The environment of a user's shell: PATH, HOME, the oracles' zone and locale, and the machine's own way to the
+ * registry (a proxy, the certificate authorities it is signed by), nothing of npm's.
+ */
 function userEnv(path: string): NodeJS.ProcessEnv {
-  return { PATH: path, HOME: process.env.HOME, TMPDIR: tmpdir(), ...ORACLE_ENV };
+  const network = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) =>
+      /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(https?|no|all)_proxy|(HTTPS?|NO|ALL)_PROXY)$/.test(k),
+    ),
+  );
+  return { PATH: path, HOME: process.env.HOME, TMPDIR: tmpdir(), ...network, ...ORACLE_ENV };
 }
 
 interface Run {
