@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import zlib, { inflateSync } from 'node:zlib';
 import { lzoDecompress } from './lzo.js';
 import { LzoError } from './lzo-decompress.js';
+import { type ZlibHandle, zlibHandle } from './zlib-handle.js';
 import { ZstdError, zstdDecompress } from './zstd.js';
 
 const require = createRequire(import.meta.url);
@@ -42,20 +43,6 @@ export function zstdFrameContentSize(src: Uint8Array): number | undefined {
   return fcsSize === 2 ? v + 256 : v;
 }
 
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    inp: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  reset(): void;
-  onerror: (message: string, errno: number) => void;
-}
-
 /**
  * zlib pages through one inflate stream kept for the thread and reset after each page (inflateSync sets up and
  * tears down a stream for every call: most of a page's cost). The output goes to a scratch buffer a byte longer
@@ -70,11 +57,11 @@ class PageInflater {
 
   constructor() {
     try {
-      const z = zlib.createInflate() as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-      const h = z._handle;
-      if (h && z._writeState && typeof h.writeSync === 'function' && typeof h.reset === 'function') {
+      const got = zlibHandle(zlib.createInflate());
+      if (got) {
+        const h = got.handle;
         this.handle = h;
-        this.state = z._writeState;
+        this.state = got.state;
         h.onerror = (message) => {
           this.error = message;
         };

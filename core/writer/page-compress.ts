@@ -28,6 +28,8 @@ export {
   DUMP_DH_EXCLUDED_VMEMMAP,
 } from '../formats/kdump-flags.js';
 
+import { type ZlibHandle, zlibHandle } from '../compress/zlib-handle.js';
+
 export function compressionFlag(c: Compression): number {
   switch (c) {
     case 'zlib':
@@ -64,19 +66,6 @@ const zlib = (): typeof import('node:zlib') => require('node:zlib') as typeof im
 const Z_FINISH = 4;
 const Z_BEST_SPEED = 1;
 
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    inp: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  reset(): void;
-}
-
 class ZlibCompressor implements PageCompressor {
   readonly flag = DUMP_DH_COMPRESSED_ZLIB;
   private handle: ZlibHandle | undefined;
@@ -86,18 +75,10 @@ class ZlibCompressor implements PageCompressor {
     // A persistent deflate handle avoids deflateInit per page (node's deflateSync
     // allocates a new zlib stream per call). Falls back to deflateSync.
     try {
-      const d = zlib().createDeflate({ level: Z_BEST_SPEED }) as unknown as {
-        _handle?: ZlibHandle;
-        _writeState?: Uint32Array;
-      };
-      if (
-        d._handle &&
-        d._writeState &&
-        typeof d._handle.writeSync === 'function' &&
-        typeof d._handle.reset === 'function'
-      ) {
-        this.handle = d._handle;
-        this.state = d._writeState;
+      const got = zlibHandle(zlib().createDeflate({ level: Z_BEST_SPEED }));
+      if (got) {
+        this.handle = got.handle;
+        this.state = got.state;
       }
     } catch {
       this.handle = undefined;
