@@ -475,11 +475,28 @@ export async function runTui(session: Session, opts: TuiOptions): Promise<void> 
   const showHelp = async (): Promise<void> => {
     let cmds = '';
     await session.run('help', (s) => (cmds += s));
-    helpBox.setContent(
-      esc(
-        `${KEYS_HELP}\nCommands (help NAME for one)\n${Buffer.from(cmds, 'latin1').toString('utf8')}\n  any key closes this help`,
-      ),
-    );
+    let list = Buffer.from(cmds, 'latin1').toString('utf8');
+    // Every command stays in sight: when a line each does not fit the box, their names alone, as many a line as fit.
+    const g = geometry();
+    const rows = KEYS_HELP.split('\n').length + 3 + list.trimEnd().split('\n').length;
+    if (rows > g.h - 4) {
+      const width = Math.min(g.w, 110) - 4;
+      const names = list
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]!)
+        .filter(Boolean);
+      const cell = Math.max(...names.map((n) => n.length)) + 2;
+      const per = Math.max(1, Math.floor((width - 2) / cell));
+      list = '';
+      for (let i = 0; i < names.length; i += per)
+        list += `  ${names
+          .slice(i, i + per)
+          .map((n) => n.padEnd(cell))
+          .join('')
+          .trimEnd()}\n`;
+    }
+    helpBox.setContent(esc(`${KEYS_HELP}\nCommands (help NAME for one)\n${list}\n  any key closes this help`));
     helpBox.show();
     render();
   };
