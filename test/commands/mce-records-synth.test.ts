@@ -176,7 +176,7 @@ function synthProgram(img: Image, vars: Record<string, [bigint, CType]>): Progra
     typeNames: () => [],
   };
   const p = Object.create(Program.prototype) as Program;
-  Object.assign(p, { _memory: img, debugInfo: debug, typeCache: new Map(), warnings: [], vmlinux: undefined });
+  Object.assign(p, { _memory: img, debugInfo: debug, typeCache: new Map(), warnings: [], _vmlinux: undefined });
   Object.defineProperty(p, 'symbolAddress', { value: (n: string) => vars[n]?.[0] });
   return p;
 }
