@@ -78,12 +78,20 @@ for (const name of SAMPLE_NAMES) {
         ['plugins', []],
         ['eval', ['jiffies', '+', '1']],
         ['eval', ['-b', '0x1234']],
+        ['alias', []],
+        ['alias', ['hex']],
       ];
       // Every registered built-in is run here: a new built-in must join the list.
       const all = await tscrash.commands();
       // run (a script) takes the process's stdout while the script runs: here node:test reports through it, so
       // run is checked in a session of its own instead (scripts.test.ts, against tscrash run).
-      const covered = new Set([...calls.map(([n]) => n), 'run']);
+      // h lists the lines a session ran as typed (the line mode's here would be this test's own script): through
+      // the API, which runs none as typed, it is empty; input.test.ts checks it against crash's.
+      const covered = new Set([...calls.map(([n]) => n), 'run', 'h']);
+      const h = await tscrash.command('h');
+      let hText = '';
+      await tscrash.runForText(h!, { program: prog, out: (s) => (hText += s), format: 'text' }, []);
+      assert.equal(hText, '');
       assert.deepEqual(
         all.map((c) => c.name).filter((n) => !covered.has(n)),
         [],
