@@ -24,7 +24,6 @@ import {
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
-  DUMP_DH_EXCLUDED_VMEMMAP,
 } from './kdump-flags.js';
 import { type ByteSource, readAt } from './source.js';
 
@@ -36,15 +35,6 @@ const DESC_SIZE = 24;
 const MAX_META = 256 << 20; // notes, vmcoreinfo: refuse more
 /** x86-64's NR_CPUS limit (CONFIG_NR_CPUS at most 8192). */
 const MAX_CPUS = 8192;
-
-export {
-  DUMP_DH_COMPRESSED_INCOMPLETE,
-  DUMP_DH_COMPRESSED_LZO,
-  DUMP_DH_COMPRESSED_SNAPPY,
-  DUMP_DH_COMPRESSED_ZLIB,
-  DUMP_DH_COMPRESSED_ZSTD,
-  DUMP_DH_EXCLUDED_VMEMMAP,
-};
 
 /** The flags a page descriptor may carry: the compression of its page. */
 const KNOWN_PAGE_FLAGS =

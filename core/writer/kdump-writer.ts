@@ -12,12 +12,13 @@
  * finished with the INCOMPLETE flag and every written descriptor is valid.
  */
 import type { ExclusionCounts } from '../filter/exclude.js';
+import { DUMP_DH_COMPRESSED_INCOMPLETE } from '../formats/kdump-flags.js';
 import { BatchCompressor, type BatchResult, isZeroPage } from './batch.js';
 import type { Bitmap } from './bitmap.js';
 import type { CompressPool } from './compress-pool.js';
 import { type Messages, PROGRESS_COPY } from './messages.js';
 import { NoSpaceError, type OutputSink } from './output.js';
-import { type Compression, compressionFlag, DUMP_DH_COMPRESSED_INCOMPLETE } from './page-compress.js';
+import { type Compression, compressionFlag } from './page-compress.js';
 import { type DumpSource, InputReadError } from './source.js';
 
 export const DISK_DUMP_HEADER_SIZE = 464;

@@ -11,24 +11,13 @@ import { newZstdCompressor, type ZstdPageCompressor } from '../compress/zstd.js'
 
 export type Compression = 'none' | 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
+import { type ZlibHandle, zlibHandle } from '../compress/zlib-handle.js';
 import {
   DUMP_DH_COMPRESSED_LZO,
   DUMP_DH_COMPRESSED_SNAPPY,
   DUMP_DH_COMPRESSED_ZLIB,
   DUMP_DH_COMPRESSED_ZSTD,
 } from '../formats/kdump-flags.js';
-
-/** page_desc / header status flags (diskdump_mod.h): one definition, shared with the reader. */
-export {
-  DUMP_DH_COMPRESSED_INCOMPLETE,
-  DUMP_DH_COMPRESSED_LZO,
-  DUMP_DH_COMPRESSED_SNAPPY,
-  DUMP_DH_COMPRESSED_ZLIB,
-  DUMP_DH_COMPRESSED_ZSTD,
-  DUMP_DH_EXCLUDED_VMEMMAP,
-} from '../formats/kdump-flags.js';
-
-import { type ZlibHandle, zlibHandle } from '../compress/zlib-handle.js';
 
 export function compressionFlag(c: Compression): number {
   switch (c) {

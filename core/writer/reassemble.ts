@@ -5,11 +5,11 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { BadDataError } from '../errors.js';
+import { DUMP_DH_COMPRESSED_INCOMPLETE } from '../formats/kdump-flags.js';
 import { Bitmap } from './bitmap.js';
 import { DISK_DUMP_HEADER_SIZE, KDUMP_SUB_HEADER_SIZE, PAGE_DESC_SIZE } from './kdump-writer.js';
 import { type Messages, PROGRESS_COPY } from './messages.js';
 import type { OutputSink } from './output.js';
-import { DUMP_DH_COMPRESSED_INCOMPLETE } from './page-compress.js';
 
 interface SplitFile {
   path: string;
