@@ -144,43 +144,71 @@ export function vmlinuxInBackground(
       const meanwhile = onBtf ? "the dump's BTF" : "the dump's kallsyms";
       const say = (text: string): void => session.notice({ kind: 'message', text: `debuginfod: ${text}` });
       let announced = false;
-      let lastDraw = 0;
-      let latest: DebuginfodProgress | undefined;
-      let pending: NodeJS.Timeout | undefined;
-      const draw = (): void => {
-        if (pending) clearTimeout(pending);
-        pending = undefined;
-        if (!latest) return;
-        lastDraw = performance.now();
-        session.notice({ kind: 'progress', text: `debuginfod: vmlinux ${progressLine(latest, lastDraw, 10)}` });
-      };
+      const bar = frames((p) =>
+        session.notice({ kind: 'progress', text: `debuginfod: vmlinux ${progressLine(p, performance.now(), 10)}` }),
+      );
       f.on('verbose', (l) => say(l));
       f.on('progress', (p) => {
         if (!announced) {
           announced = true;
-          say(
-            `fetching the vmlinux of ${buildId} from ${p.url}${p.total ? ` (${mib(p.total)} MiB)` : ''}${p.resumedFrom ? `, resuming at ${mib(p.resumedFrom)} MiB` : ''}; the session is on ${meanwhile} until it is here`,
-          );
+          say(`${fetchingLine(buildId, p)}; the session is on ${meanwhile} until it is here`);
         }
-        latest = p;
-        const t = performance.now();
-        if (t - lastDraw >= 100 || p.received === p.total) draw();
-        else pending ??= setTimeout(draw, 100 - (t - lastDraw));
+        bar.push(p);
       });
       f.on('available', (path) => {
-        if (pending) clearTimeout(pending);
-        latest = undefined;
+        bar.stop();
         session.notice({ kind: 'progress', text: '' });
         void session.useVmlinux(path).then((r) => session.notice({ kind: 'message', text: r.message }));
       });
       f.on('failed', (message, r) => {
-        if (pending) clearTimeout(pending);
-        latest = undefined;
+        bar.stop();
         session.notice({ kind: 'progress', text: '' });
         if (r.reason === 'interrupted') return;
         say(`no vmlinux: ${message}; the session stays on ${meanwhile}`);
       });
       return f;
+    },
+  };
+}
+
+/** What is said when a download starts: from where, how big, from where it resumes. */
+function fetchingLine(buildId: string, p: DebuginfodProgress): string {
+  return `fetching the vmlinux of ${buildId} from ${p.url}${p.total ? ` (${mib(p.total)} MiB)` : ''}${p.resumedFrom ? `, resuming at ${mib(p.resumedFrom)} MiB` : ''}`;
+}
+
+/**
+ * A progress bar's frames, at most 10 a second: `push` the latest state (drawn now, or when 100 ms have passed since
+ * the last frame; the last state is drawn even when nothing follows it), `flush` draws what is waiting, `stop` drops it.
+ */
+function frames(draw: (p: DebuginfodProgress) => void): {
+  push(p: DebuginfodProgress): void;
+  flush(): void;
+  stop(): void;
+} {
+  let latest: DebuginfodProgress | undefined;
+  let pending: NodeJS.Timeout | undefined;
+  let last = 0;
+  const flush = (): void => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
+    if (!latest) return;
+    last = performance.now();
+    draw(latest);
+  };
+  return {
+    push(p) {
+      latest = p;
+      const t = performance.now();
+      if (t - last >= 100 || p.received === p.total) flush();
+      else pending ??= setTimeout(flush, 100 - (t - last));
+    },
+    flush() {
+      if (pending) flush();
+    },
+    stop() {
+      if (pending) clearTimeout(pending);
+      pending = undefined;
+      latest = undefined;
     },
   };
 }
@@ -231,18 +259,11 @@ export async function vmlinuxFromDebuginfod(
   const f = new VmlinuxFetch(cfg, buildId);
   const bar = err.isTTY === true || cfg.progress;
   let drawn = false;
-  let lastDraw = 0;
   let announced = false;
-  let latest: DebuginfodProgress | undefined;
-  let pending: NodeJS.Timeout | undefined;
-  const draw = (): void => {
-    if (pending) clearTimeout(pending);
-    pending = undefined;
-    if (!latest) return;
-    lastDraw = performance.now();
-    err.write(`\rdebuginfod: vmlinux from ${latest.url} ${progressLine(latest, lastDraw)}\x1b[K`);
+  const frame = frames((p) => {
+    err.write(`\rdebuginfod: vmlinux from ${p.url} ${progressLine(p, performance.now())}\x1b[K`);
     drawn = true;
-  };
+  });
   f.on('verbose', (l) => {
     if (drawn) err.write('\n');
     drawn = false;
@@ -251,17 +272,9 @@ export async function vmlinuxFromDebuginfod(
   f.on('progress', (p) => {
     if (!announced) {
       announced = true;
-      if (!bar)
-        say(
-          `fetching the vmlinux of ${buildId} from ${p.url}${p.total ? ` (${mib(p.total)} MiB)` : ''}${p.resumedFrom ? `, resuming at ${mib(p.resumedFrom)} MiB` : ''}`,
-        );
+      if (!bar) say(fetchingLine(buildId, p));
     }
-    if (!bar) return;
-    latest = p;
-    // At most 10 frames a second; the last state is drawn even when nothing follows it.
-    const t = performance.now();
-    if (t - lastDraw >= 100 || p.received === p.total) draw();
-    else pending ??= setTimeout(draw, 100 - (t - lastDraw));
+    if (bar) frame.push(p);
   });
   // Ctrl-C while waiting: go on without it (what came is kept for next time).
   const onInt = (): void => f.abort();
@@ -273,7 +286,7 @@ export async function vmlinuxFromDebuginfod(
     await f.done;
   } finally {
     process.removeListener('SIGINT', onInt);
-    if (pending) draw();
+    frame.flush();
     if (drawn) err.write('\n');
   }
   if (!r) return undefined;
